@@ -1,0 +1,337 @@
+"""The connector contract: what a connector declares and the four calls each resource offers.
+
+A connector answers four questions (STYLE.md): what must a user configure (its
+:class:`ConnectionOptions`), which entities can it read and write and how are they keyed (its
+:class:`Resource` attributes), how does it talk (its client, built on an injected
+``httpx.Client``), and how do native records become canonical and back (its codec's ``decode``
+and ``encode``). It never writes bindings, advances cursors, decides create-versus-update,
+retries beyond one request's pacing, or logs payloads: the engine does, so every connector
+gets the run loop's promises for free.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import IntEnum
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
+
+import httpx
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+from tradewind.errors import ConfigError, RecordError
+from tradewind.model import Entity
+from tradewind.connectors.retry import RetryPolicy
+
+E = TypeVar("E", bound=Entity)
+
+_REF = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+
+class SecretRef:
+    """A reference to a secret, written ``${ENV_NAME}`` in the project file; never the secret itself.
+
+    It prints as ``${ENV_NAME}`` and resolves only when a connection is opened, so a secret never
+    reaches a log, a dump of the settings or the project file.
+    """
+
+    __slots__ = ("name",)
+
+    def __init__(self, reference: str) -> None:
+        match = _REF.match(reference.strip())
+        if match is None:
+            raise ValueError(
+                f"{reference!r} is not a secret reference; write it as ${{ENV_NAME}} and set the variable"
+            )
+        self.name = match.group(1)
+
+    def resolve(self, environ: Mapping[str, str] | None = None) -> str:
+        env = os.environ if environ is None else environ
+        value = env.get(self.name)
+        if not value:
+            raise ConfigError(f"secret ${{{self.name}}} is not set", hint=f"export {self.name}=... before running")
+        return value
+
+    def __repr__(self) -> str:
+        return f"SecretRef(${{{self.name}}})"
+
+    def __str__(self) -> str:
+        return f"${{{self.name}}}"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretRef) and other.name == self.name
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        from_str = core_schema.no_info_after_validator_function(cls, core_schema.str_schema())
+        return core_schema.json_or_python_schema(
+            json_schema=from_str,
+            python_schema=core_schema.union_schema([core_schema.is_instance_schema(cls), from_str]),
+            serialization=core_schema.plain_serializer_function_ser_schema(str),
+        )
+
+
+class ConnectionOptions(BaseModel):
+    """Base of a connector's options. Every field documents itself with ``Field(description=...)``;
+    fields typed :class:`SecretRef` are secrets. Unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @classmethod
+    def secret_fields(cls) -> list[str]:
+        return [name for name, f in cls.model_fields.items() if f.annotation in (SecretRef, SecretRef | None)]
+
+
+class Priority(IntEnum):
+    """Who is served first when a system account's call budget runs short (lower is sooner)."""
+
+    HIGH = 0  # orders, payments, shipments, invoices: money and customers waiting
+    NORMAL = 1  # customers
+    LOW = 2  # catalogue: products, prices, stock, texts
+
+
+PRIORITY_BY_ENTITY = {
+    "order": Priority.HIGH, "payment": Priority.HIGH, "shipment": Priority.HIGH, "invoice": Priority.HIGH,
+    "customer": Priority.NORMAL,
+}
+
+
+@dataclass(frozen=True)
+class UpdatedSince:
+    """Cursor on the source's own modification time, read with an ``overlap`` window.
+
+    Records seen again inside the overlap are recognised by their binding's content hash and cost
+    no write; the window catches records committed late with an earlier timestamp.
+    """
+
+    field: str
+    overlap: timedelta = timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class SyncToken:
+    """Cursor on a monotonically increasing token the source bumps on every change (Exact's Timestamp)."""
+
+    field: str
+
+
+CursorKind = UpdatedSince | SyncToken | None
+Capability = Literal["read", "create", "update", "bulk", "webhook"]
+
+
+@dataclass
+class NativeRecord:
+    """A record as the system holds it: its native key, its data, and its version (modification
+    time or sync token) used to de-duplicate records read twice around a cursor boundary."""
+
+    id: str
+    data: dict[str, Any]
+    version: str | None = None
+
+
+@dataclass
+class Page:
+    """One page read from a source. ``cursor`` is where a later run may resume once every record
+    of this page (and of the pages before it) is durable; ``None`` means "not yet"."""
+
+    records: list[NativeRecord]
+    cursor: str | None = None
+
+
+@dataclass
+class Write:
+    """One write the engine asks for: create when ``native_id`` is None, else update."""
+
+    native: dict[str, Any]
+    native_id: str | None = None
+    key: str = ""
+
+
+@dataclass
+class WriteResult:
+    """The answer to one :class:`Write`: the stored record, or the target's refusal."""
+
+    record: NativeRecord | None = None
+    error: RecordError | None = None
+
+
+class Refs(Protocol):
+    """How a codec turns another record's natural key into this system's id, through the engine.
+
+    ``entity`` is a kind (``"customer"``, ``"product"``); ``keys`` the natural keys known for it
+    (``{"email": ..., "vat_number": ...}``) of which the engine picks the flow's match rule;
+    ``payload`` lets the engine create a missing dependency (a new customer) when the flow allows.
+    Unknown references raise :class:`RecordError` naming the key.
+    """
+
+    def __call__(self, entity: str, keys: Mapping[str, str | None], payload: Entity | None = None) -> str: ...
+
+
+Decode = Callable[[dict[str, Any]], E]
+Encode = Callable[[E, Refs], dict[str, Any]]
+
+
+class Resource(ABC, Generic[E]):
+    """A connector's handle on one entity in its system, declared as a class attribute.
+
+    The declaration (entity, keys, cursor, capabilities, codec) is data the engine reads; the
+    four calls are implemented by a connector-specific subclass over its client.
+    """
+
+    name: str = ""
+
+    def __init__(
+        self,
+        entity: type[E],
+        *,
+        native_key: str,
+        natural_keys: Sequence[str],
+        cursor: CursorKind,
+        can: Sequence[Capability],
+        decode: Decode[E],
+        encode: Encode[E] | None = None,
+        description: str = "",
+        batch_size: int = 1,
+    ) -> None:
+        self.entity = entity
+        self.native_key = native_key
+        self.natural_keys = tuple(natural_keys)
+        self.cursor = cursor
+        self.can = frozenset(can)
+        self.decode = decode
+        self.encode = encode
+        self.description = description
+        self.batch_size = batch_size if "bulk" in self.can else 1
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @property
+    def priority(self) -> Priority:
+        return PRIORITY_BY_ENTITY.get(self.entity.kind, Priority.LOW)
+
+    def natural_keys_of(self, entity: E) -> dict[str, str]:
+        """The entity's natural key values, e.g. ``{"number": "#1001"}``."""
+        return {key: str(getattr(entity, key)) for key in self.natural_keys if getattr(entity, key, None) is not None}
+
+    def natural_key(self, entity: E) -> str:
+        """The record's natural key as stored in bindings, e.g. ``number=#1001``."""
+        return ",".join(f"{k}={v}" for k, v in self.natural_keys_of(entity).items())
+
+    @abstractmethod
+    def pages(self, client: Any, since: str | None) -> Iterator[Page]:
+        """Yield pages of records changed since the cursor value ``since`` (all when None)."""
+
+    @abstractmethod
+    def find(self, client: Any, keys: Mapping[str, str]) -> NativeRecord | None:
+        """Look a record up by natural key(s), e.g. ``{"sku": "A-1", "location": "1"}`` or
+        ``{"email": ...}``; None when absent. Used for matching and for crash recovery."""
+
+    def find_many(self, client: Any, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+        """Look several records up at once (answers aligned with ``keys``). Resources with a search
+        call override this, so a first sync of 10,000 SKUs costs a few dozen calls, not 10,000."""
+        return [self.find(client, one) for one in keys]
+
+    def create(self, client: Any, native: dict[str, Any]) -> NativeRecord:
+        raise RecordError(f"{self.name} cannot be created in this system")
+
+    def update(self, client: Any, native_id: str, native: dict[str, Any]) -> NativeRecord:
+        raise RecordError(f"{self.name} cannot be updated in this system")
+
+    def write_many(self, client: Any, writes: Sequence[Write]) -> list[WriteResult]:
+        """Write a batch; resources with a bulk endpoint override this. One refusal fails one record."""
+        results: list[WriteResult] = []
+        for write in writes:
+            try:
+                record = (
+                    self.create(client, write.native)
+                    if write.native_id is None
+                    else self.update(client, write.native_id, write.native)
+                )
+                results.append(WriteResult(record=record))
+            except RecordError as error:
+                results.append(WriteResult(error=error))
+        return results
+
+
+class TokenStore(Protocol):
+    """Where a connector keeps OAuth tokens between runs (rotating refresh tokens must survive)."""
+
+    def get(self, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, key: str, value: dict[str, Any]) -> None: ...
+
+
+@dataclass
+class MemoryTokens:
+    """A process-local :class:`TokenStore`, for tests and one-off runs."""
+
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self.values.get(key)
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self.values[key] = value
+
+
+class Connector(ABC):
+    """A kind of system. Subclasses set ``name``, ``label``, ``Options`` and declare resources."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    Options: ClassVar[type[ConnectionOptions]]
+    resources: ClassVar[dict[str, Resource[Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        found: dict[str, Resource[Any]] = {}
+        for klass in reversed(cls.__mro__):
+            found.update({k: v for k, v in vars(klass).items() if isinstance(v, Resource)})
+        cls.resources = found
+
+    def __init__(
+        self,
+        options: ConnectionOptions,
+        *,
+        http: httpx.Client | None = None,
+        tokens: TokenStore | None = None,
+        environ: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.options = options
+        self.retry = retry or RetryPolicy()
+        self.http = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+        self.tokens: TokenStore = tokens or MemoryTokens()
+        self.environ = environ
+
+    def secret(self, ref: SecretRef) -> str:
+        return ref.resolve(self.environ)
+
+    @abstractmethod
+    def account_key(self) -> str:
+        """Identifies the system account whose rate limits this connection shares with others
+        (e.g. ``exact_online:123456`` for a division); flows on one account share one budget."""
+
+    @property
+    @abstractmethod
+    def client(self) -> Any:
+        """The connector's client, built once per connection from the options and ``self.http``."""
+
+    def resource(self, name: str) -> Resource[Any]:
+        try:
+            return self.resources[name]
+        except KeyError:
+            known = ", ".join(sorted(self.resources))
+            raise ConfigError(f"connector {self.name} has no resource {name!r}", hint=f"choose one of: {known}") from None
+
+    def close(self) -> None:
+        self.http.close()

@@ -1,0 +1,383 @@
+"""HTTP client for the Exact Online REST API: OAuth refresh, pacing, paging, error translation.
+
+Facts it relies on (``reference/vendor-apis.md`` §2): the API root is
+``{base_url}/api/v1/{division}/{service}/{Entity}``; tokens come from ``/api/oauth2/token``
+(form-encoded refresh-token grant, ``expires_in`` a *string*, the refresh token rotates on every
+use); lists answer ``{"d": {"results": [...], "__next": <absolute URL>}}`` (sometimes ``{"d": [...]}``);
+``$select`` is mandatory; rate-limit headers give the minutely and daily windows with resets in
+epoch **milliseconds** and may be absent on a 429; errors carry ``error.message.value`` and
+sometimes a ``Reason`` header, validation failures often as a 500.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tradewind.connectors.base import TokenStore
+from tradewind.connectors.http import default_translate, retry_after_seconds, send
+from tradewind.connectors.pacing import WindowBudget
+from tradewind.connectors.retry import RetryPolicy
+from tradewind.errors import ConfigError, RateLimited, RejectedByTarget, TradewindError, TransientError
+
+Row = dict[str, Any]
+
+TOKEN_MARGIN = 30.0
+"""Seconds before expiry at which a bearer token is no longer used."""
+
+MAX_FILTER = 1500
+"""Longest ``$filter`` sent in one URL: IIS refuses query strings beyond 2,048 characters by
+default, and the rest of the URL (path, ``$select``) needs its share."""
+
+
+# -- OData literals and values (pure) -----------------------------------------------------------
+
+def quote(value: str) -> str:
+    """An OData string literal: single quotes, an embedded ``'`` doubled."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def is_guid(value: str) -> bool:
+    return bool(_GUID.match(value.strip()))
+
+
+def guid(value: str) -> str:
+    """An OData Guid literal; anything else is refused before it reaches a URL."""
+    if not is_guid(value):
+        raise ValueError(f"{value!r} is not a Guid")
+    return f"guid'{value.strip().lower()}'"
+
+
+def datetime_literal(value: datetime) -> str:
+    """An OData DateTime literal in UTC, e.g. ``datetime'2024-05-01T10:00:00.000'``."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime: tradewind filters with aware UTC times only")
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="milliseconds")
+    return f"datetime'{text}'"
+
+
+def eq_any(field: str, values: list[str]) -> str:
+    """``field eq 'A' or field eq 'B'`` (``field`` may be an expression such as ``trim(Code)``)."""
+    return " or ".join(f"{field} eq {quote(v)}" for v in values)
+
+
+def chunks_by_length(values: list[str], clause: Callable[[str], str], limit: int = MAX_FILTER) -> Iterator[list[str]]:
+    """Split ``values`` so that the ``or`` of their clauses stays under ``limit`` characters."""
+    chunk: list[str] = []
+    length = 0
+    for value in values:
+        size = len(clause(value)) + 4
+        if chunk and length + size > limit:
+            yield chunk
+            chunk, length = [], 0
+        chunk.append(value)
+        length += size
+    if chunk:
+        yield chunk
+
+
+_MS_DATE = re.compile(r"^/Date\((-?\d+)([+-]\d{4})?\)/$")
+
+
+def parse_date(value: Any) -> datetime | None:
+    """``/Date(1714557600000)/`` (or an ISO string) → aware UTC datetime; None stays None.
+
+    The optional ``+hhmm`` suffix of the WCF format is an annotation of the writer's zone; the
+    milliseconds are UTC either way, so it is ignored.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    text = str(value).strip()
+    match = _MS_DATE.match(text)
+    if match:
+        return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_date(value: date) -> str:
+    """A date as Exact accepts it in a write: ``YYYY-MM-DD``."""
+    return value.isoformat()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # repr(float) is the shortest text that reads back as the same float; for amounts with
+        # at most 15 significant digits that is the decimal's own text.
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def dumps(payload: Any) -> bytes:
+    return json.dumps(payload, default=_json_default, separators=(",", ":")).encode()
+
+
+def results(body: Any) -> tuple[list[Row], str | None]:
+    """Rows and the ``__next`` URL of an OData answer, whichever envelope it uses."""
+    data = body.get("d", body) if isinstance(body, dict) else body
+    if isinstance(data, list):
+        return data, None
+    if isinstance(data, dict) and "results" in data:
+        return list(data["results"]), data.get("__next")
+    return ([data] if data else []), None
+
+
+def nested(value: Any) -> list[Row]:
+    """An expanded navigation property: ``{"results": [...]}``, a plain list, or deferred (→ [])."""
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict) and isinstance(value.get("results"), list):
+        return list(value["results"])
+    return []
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+def vendor_message(response: httpx.Response) -> str | None:
+    """Exact's own text: ``error.message.value`` of the envelope, else the ``Reason`` header."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        message = error.get("message") if isinstance(error, dict) else None
+        value = message.get("value") if isinstance(message, dict) else message
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    reason = response.headers.get("Reason")
+    return reason.strip() if reason and reason.strip() else None
+
+
+class Unauthorized(ConfigError):
+    """The bearer token was refused (401). Refreshed once; a second refusal stops the flow."""
+
+
+def translate(response: httpx.Response) -> TradewindError | None:
+    """Exact's answer → the error it means (see the errors section of the module docstring).
+
+    401/403 are :class:`ConfigError`: a revoked grant or a wrong division (``Forbidden -
+    WrongDivision``) concerns every record, and Exact blocks a key after ten such errors an hour,
+    so retrying them record by record would only lock the account.
+    """
+    status = response.status_code
+    if status < 400:
+        return None
+    message = vendor_message(response)
+    where = f"{response.request.method} {response.request.url.path}"
+    if status == 401:
+        return Unauthorized(f"Exact Online refused the token: {message or 'Unauthorized'}",
+                            hint="authorise the app again and update the refresh token")
+    if status == 403:
+        return ConfigError(f"Exact Online forbids {where}: {message or 'Forbidden'}",
+                           hint="check the division number and the app's rights in Exact Online")
+    if status == 429:
+        return RateLimited(message or "Exact Online rate limit reached", retry_after=retry_after_seconds(response))
+    if status in (400, 404, 409, 412, 422) or (status == 500 and message):
+        return RejectedByTarget(message or f"Exact Online answered {status}", status=status)
+    return default_translate(response, message and f"{where}: {message}") or TransientError(
+        f"{where}: Exact Online answered {status}", status=status)
+
+
+def translate_token(response: httpx.Response) -> TradewindError | None:
+    """The token endpoint: any refusal means the grant is unusable (not retryable)."""
+    if response.status_code in (400, 401, 403):
+        return ConfigError(f"Exact Online refused the refresh token ({response.status_code})",
+                           hint="authorise the app again and set a new refresh token")
+    return default_translate(response) if response.status_code >= 400 else None
+
+
+# -- rate limits -------------------------------------------------------------------------------
+
+_WINDOWS = (("minute", "X-RateLimit-Minutely-"), ("day", "X-RateLimit-"))
+
+
+def _header_int(headers: httpx.Headers, name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def read_limits(budget: WindowBudget, response: httpx.Response, clock: Callable[[], float] = time.time) -> None:
+    """Feed the budget from Exact's headers; on a 429 mark the exhausted window empty until its reset.
+
+    Resets are epoch milliseconds. A 429 without headers marks the minute window, resetting after
+    ``Retry-After`` when given, else at the budget's own estimate of the window's end.
+    """
+    headers = response.headers
+    seen = False
+    for name, prefix in _WINDOWS:
+        remaining = _header_int(headers, f"{prefix}Remaining")
+        reset_ms = _header_int(headers, f"{prefix}Reset")
+        reset = reset_ms / 1000 if reset_ms is not None else None
+        limit = _header_int(headers, f"{prefix}Limit")
+        if remaining is None and reset is None and limit is None:
+            continue
+        seen = True
+        budget.observe(name, limit=limit, remaining=remaining, reset_at=reset)
+        if response.status_code == 429 and remaining == 0:
+            budget.exhausted(name, reset)
+    if response.status_code == 429 and not seen:
+        retry = headers.get("Retry-After")
+        budget.exhausted("minute", clock() + retry_after_seconds(response) if retry is not None else None)
+
+
+def retry_after(response: httpx.Response, clock: Callable[[], float] = time.time) -> float:
+    """Seconds to wait after a 429: until the exhausted window's reset, else ``Retry-After``."""
+    waits = []
+    for _, prefix in _WINDOWS:
+        if _header_int(response.headers, f"{prefix}Remaining") == 0:
+            reset_ms = _header_int(response.headers, f"{prefix}Reset")
+            if reset_ms is not None:
+                waits.append(reset_ms / 1000 - clock())
+    return max(max(waits, default=retry_after_seconds(response)), 0.5)
+
+
+# -- the client --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the refresh-token grant needs. The secrets are resolved values: never log this."""
+
+    client_id: str
+    client_secret: str
+    refresh_token: str
+
+    def __repr__(self) -> str:
+        return f"Credentials(client_id={self.client_id!r}, client_secret=***, refresh_token=***)"
+
+
+class ExactClient:
+    """One division's API over an injected ``httpx.Client``.
+
+    Tokens live in ``tokens`` under ``token_key``: the rotated refresh token is written there
+    before it is used, so a restart (or another client on the same store) goes on with the
+    newest one. Every API call waits for the shared ``budget`` first.
+    """
+
+    def __init__(self, *, http: httpx.Client, base_url: str, division: int, credentials: Credentials,
+                 tokens: TokenStore, token_key: str, budget: WindowBudget, retry: RetryPolicy,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.http = http
+        self.base_url = base_url.rstrip("/")
+        self.division = division
+        self.credentials = credentials
+        self.tokens = tokens
+        self.token_key = token_key
+        self.budget = budget
+        self.retry = retry
+        self.clock = clock
+        self.cache: dict[str, Any] = {}
+
+    # -- auth --------------------------------------------------------------------------------
+
+    def access_token(self) -> str:
+        state = self.tokens.get(self.token_key) or {}
+        token = state.get("access_token")
+        if token and float(state.get("expires_at", 0)) - TOKEN_MARGIN > self.clock():
+            return str(token)
+        return self.refresh()
+
+    def refresh(self) -> str:
+        """Trade the newest refresh token for a bearer token and keep the rotated refresh token."""
+        state = self.tokens.get(self.token_key) or {}
+        refresh_token = state.get("refresh_token") or self.credentials.refresh_token
+        form = {"grant_type": "refresh_token", "refresh_token": refresh_token,
+                "client_id": self.credentials.client_id, "client_secret": self.credentials.client_secret}
+        response = send(self.http, lambda: self.http.build_request("POST", f"{self.base_url}/api/oauth2/token",
+                                                                   data=form),
+                        translate=translate_token, policy=self.retry)
+        body = response.json()
+        try:
+            token = str(body["access_token"])
+            expires_in = float(body.get("expires_in") or 600)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError("Exact Online's token answer has no usable access_token") from exc
+        self.tokens.put(self.token_key, {"access_token": token, "expires_at": self.clock() + expires_in,
+                                         "refresh_token": body.get("refresh_token") or refresh_token})
+        return token
+
+    # -- requests ----------------------------------------------------------------------------
+
+    def url(self, path: str) -> str:
+        """``path`` below the division's API root, or an absolute URL (``__next``) on our host."""
+        if path.startswith(("http://", "https://")):
+            if urlsplit(path).netloc != urlsplit(self.base_url).netloc:
+                raise ConfigError(f"Exact Online sent a next link to another host ({urlsplit(path).netloc})")
+            return path
+        return f"{self.base_url}/api/v1/{self.division}/{path.lstrip('/')}"
+
+    def request(self, method: str, path: str, *, params: Mapping[str, str] | None = None,
+                body: Any = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """One API call, paced and retried; a refused token is refreshed once."""
+        try:
+            return self._send(method, path, params, body, headers)
+        except Unauthorized:
+            self.refresh()
+            return self._send(method, path, params, body, headers)
+
+    def _send(self, method: str, path: str, params: Mapping[str, str] | None, body: Any,
+              headers: Mapping[str, str] | None) -> httpx.Response:
+        url = self.url(path)
+        content = dumps(body) if body is not None else None
+
+        def build() -> httpx.Request:
+            head = {"Authorization": f"Bearer {self.access_token()}", "Accept": "application/json",
+                    **(headers or {})}
+            if content is not None:
+                head["Content-Type"] = "application/json"
+            return self.http.build_request(method, url, params=params, content=content, headers=head)
+
+        return send(self.http, build, translate=self._translate, policy=self.retry,
+                    before=self.budget.acquire, after=lambda response: read_limits(self.budget, response, self.clock))
+
+    def _translate(self, response: httpx.Response) -> TradewindError | None:
+        error = translate(response)
+        if isinstance(error, RateLimited):
+            return RateLimited(str(error), retry_after=retry_after(response, self.clock))
+        return error
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        if not response.content:
+            return None
+        return json.loads(response.content, parse_float=Decimal)
+
+    def pages(self, path: str, params: Mapping[str, str]) -> Iterator[list[Row]]:
+        """Pages of rows, following ``__next`` until the service has no more."""
+        next_path: str | None = path
+        query: Mapping[str, str] | None = params
+        while next_path:
+            rows, next_path = results(self._json(self.request("GET", next_path, params=query)))
+            query = None  # the next link carries the query
+            yield rows
+
+    def rows(self, path: str, params: Mapping[str, str]) -> list[Row]:
+        """Every row of a (small) query, all pages."""
+        return [row for page in self.pages(path, params) for row in page]
+
+    def post(self, path: str, body: Row) -> Row:
+        response = self.request("POST", path, body=body, headers={"Prefer": "return=representation"})
+        rows, _ = results(self._json(response))
+        return rows[0] if rows else {}
+
+    def put(self, path: str, body: Row) -> None:
+        self.request("PUT", path, body=body)

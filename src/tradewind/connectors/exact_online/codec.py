@@ -1,0 +1,335 @@
+"""Exact Online records ⇄ canonical entities. Pure: no I/O, no clock beyond ``now`` arguments.
+
+Field names follow the vendor's models (``exactonline-api-dotnet-client`` ``Models/**``):
+Items, SalesItemPrices, ItemWarehouses, Accounts + Contacts, SalesOrders + SalesOrderLines.
+Native records the connector assembles from several calls are dicts too: a product is
+``{"Code": <model code>, "Items": [<Item>, ...]}``, a customer is an Account with its
+``"Contacts"`` list, a customer price carries ``"AccountCode"`` beside ``Account``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from tradewind.connectors.base import Refs
+from tradewind.connectors.exact_online.client import format_date, nested, parse_date
+from tradewind.errors import RecordError
+from tradewind.model import (
+    Address,
+    Contact,
+    Customer,
+    CustomerKind,
+    Discount,
+    FulfillmentStatus,
+    Money,
+    Order,
+    OrderLine,
+    OrderStage,
+    Price,
+    Product,
+    ShippingLine,
+    StockLevel,
+    Variant,
+)
+from tradewind.rules.orders import ComposedLine, compose_lines
+
+M = TypeVar("M", bound=BaseModel)
+Row = dict[str, Any]
+
+ITEM_FIELDS = ("ID", "Code", "Description", "Barcode", "ExtraDescription", "Notes", "IsSalesItem", "IsStockItem",
+               "IsWebshopItem", "ItemGroupCode", "ItemGroupDescription", "CostPriceStandard", "CostPriceCurrency",
+               "EndDate", "Modified", "Timestamp")
+PRICE_FIELDS = ("ID", "Item", "ItemCode", "Account", "Currency", "Price", "Quantity", "StartDate", "EndDate",
+                "Modified", "Timestamp")
+STOCK_FIELDS = ("ID", "Item", "ItemCode", "Warehouse", "WarehouseCode", "CurrentStock", "ReservedStock",
+                "PlannedStockIn", "Modified")
+ACCOUNT_FIELDS = ("ID", "Code", "Name", "Email", "Phone", "VATNumber", "ChamberOfCommerce", "AddressLine1",
+                  "AddressLine2", "Postcode", "City", "Country", "Language", "Status", "IsSales", "Modified")
+CONTACT_FIELDS = ("ID", "Account", "FirstName", "LastName", "Email", "Phone", "JobTitleDescription")
+ORDER_FIELDS = ("OrderID", "OrderNumber", "YourRef", "Description", "OrderDate", "Currency", "OrderedBy",
+                "OrderedByName", "InvoiceTo", "DeliverTo", "PaymentCondition", "WarehouseID", "Remarks", "Status",
+                "InvoiceStatus", "AmountFC", "AmountFCExclVat", "Modified", "SalesOrderLines")
+ORDER_LINE_FIELDS = ("ID", "Item", "ItemCode", "Description", "Quantity", "UnitPrice", "Discount", "AmountFC",
+                     "VATAmount", "VATCode", "VATPercentage", "LineNumber")
+ORDER_HEADER_WRITABLE = ("YourRef", "Description", "OrderDate", "Currency", "PaymentCondition", "WarehouseID",
+                         "Remarks")
+"""What an update may change: Exact keeps the customer and lines of an existing order."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The connection options the codec needs (built from the connector's options)."""
+
+    shipping_item: str | None = None
+    discount_item: str | None = None
+    payment_condition: str | None = None
+    vat_codes: Mapping[str, str] = field(default_factory=dict)
+    prices_include_vat: bool = False
+    language: str | None = None
+
+
+DEFAULT = Settings()
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+def text(value: Any) -> str | None:
+    """A trimmed string, None when empty (Exact pads codes and sends empty strings)."""
+    if value is None:
+        return None
+    cleaned = str(value).strip()
+    return cleaned or None
+
+
+def build(model: type[M], record: str | None, prefix: str = "", **values: Any) -> M:
+    """Build a model; a refused value becomes a RecordError naming the field."""
+    try:
+        return model(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        path = ".".join(str(p) for p in first["loc"])
+        raise RecordError(first["msg"], field=f"{prefix}{path}", record=record) from exc
+
+
+def rate_key(rate: Decimal) -> str:
+    """``Decimal("21.00")`` → ``"21"``, ``Decimal("5.5")`` → ``"5.5"`` (keys of ``vat_codes``)."""
+    return format(plain(rate), "f")
+
+
+def percent(fraction: Any) -> Decimal | None:
+    """Exact's VATPercentage is a fraction (0.21); tradewind keeps percent (21)."""
+    if fraction is None:
+        return None
+    value = Decimal(str(fraction))
+    return plain(value * 100 if abs(value) <= 1 else value)
+
+
+def plain(value: Decimal) -> Decimal:
+    """Without trailing zeros and never in exponent form (``20.00`` → ``20``, not ``2E+1``)."""
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def _dec(value: Any, default: str = "0") -> Decimal:
+    return Decimal(str(value)) if value is not None else Decimal(default)
+
+
+# -- products (Items grouped by model code) ------------------------------------------------------
+
+def group_of(item: Row, group_field: str | None) -> str | None:
+    """The model code grouping an item with its sizes/colours; None when it stands alone."""
+    return text(item.get(group_field)) if group_field else None
+
+
+def product_in(data: Row, now: datetime | None = None) -> Product:
+    """``{"Code", "Items"}`` → Product: one variant per item, title shared by the group."""
+    key = text(data.get("Code")) or ""
+    items = sorted(data.get("Items") or [], key=lambda item: text(item.get("Code")) or "")
+    if not items:
+        raise RecordError("product has no items", field="Items", record=key)
+    moment = now or datetime.now(UTC)
+    variants = [_variant(item, index, key, moment) for index, item in enumerate(items)]
+    first = items[0]
+    return build(Product, key, key=key, title=_title(items, key), variants=variants,
+                 description=text(first.get("ExtraDescription")) or text(first.get("Notes")),
+                 product_type=text(first.get("ItemGroupDescription")),
+                 attributes={"item_group": text(first.get("ItemGroupCode")),
+                             "webshop": bool(first.get("IsWebshopItem")),
+                             "stock_item": bool(first.get("IsStockItem"))},
+                 active=any(v.active for v in variants))
+
+
+def _title(items: list[Row], key: str) -> str:
+    """The words the items' descriptions share ("Shirt Blue M", "Shirt Blue L" → "Shirt Blue")."""
+    descriptions = [(text(i.get("Description")) or "").split() for i in items]
+    if len(descriptions) == 1:
+        return " ".join(descriptions[0]) or key
+    shared: list[str] = []
+    for words in zip(*descriptions, strict=False):
+        if len(set(words)) != 1:
+            break
+        shared.append(words[0])
+    return " ".join(shared) or " ".join(descriptions[0]) or key
+
+
+def _variant(item: Row, index: int, key: str, now: datetime) -> Variant:
+    end = parse_date(item.get("EndDate"))
+    cost = item.get("CostPriceStandard")
+    currency = text(item.get("CostPriceCurrency"))
+    sales = item.get("IsSalesItem")
+    return build(Variant, key, f"variants[{index}].", sku=text(item.get("Code")) or "",
+                 ean=text(item.get("Barcode")), title=text(item.get("Description")),
+                 cost_price=Money(amount=cost, currency=currency) if cost is not None and currency else None,
+                 active=(sales is None or bool(sales)) and (end is None or end > now))
+
+
+# -- prices, stock -------------------------------------------------------------------------------
+
+def price_in(data: Row, settings: Settings = DEFAULT) -> Price:
+    """A SalesItemPrice; a customer's price has the account's code as list and reference."""
+    account = text(data.get("AccountCode")) if data.get("Account") else None
+    start, end = parse_date(data.get("StartDate")), parse_date(data.get("EndDate"))
+    return build(Price, text(data.get("ID")), sku=text(data.get("ItemCode")) or "",
+                 price_list=account or "default", customer_reference=account,
+                 amount=Money(amount=_dec(data.get("Price")), currency=text(data.get("Currency")) or ""),
+                 includes_vat=settings.prices_include_vat, min_quantity=_dec(data.get("Quantity"), "1") or Decimal(1),
+                 valid_from=start.date() if start else None, valid_until=end.date() if end else None)
+
+
+def stock_in(data: Row) -> StockLevel:
+    """An ItemWarehouse; ``available`` is left to ``rules.stock``."""
+    return build(StockLevel, text(data.get("ID")), sku=text(data.get("ItemCode")) or "",
+                 location=text(data.get("WarehouseCode")) or "default", on_hand=_dec(data.get("CurrentStock")),
+                 reserved=_dec(data.get("ReservedStock")), incoming=_dec(data.get("PlannedStockIn")))
+
+
+# -- customers (Account + Contacts) --------------------------------------------------------------
+
+def customer_in(data: Row) -> Customer:
+    """An Account with its Contacts. Exact has no person flag: an account is a company when it has
+    a VAT number, a Chamber of Commerce number or a contact other than itself."""
+    name = text(data.get("Name")) or ""
+    contacts = [_contact_in(c) for c in nested(data.get("Contacts"))]
+    others = [c for c in contacts if c.full_name and c.full_name != name]
+    company = bool(text(data.get("VATNumber")) or text(data.get("ChamberOfCommerce")) or others)
+    return build(Customer, text(data.get("Code")) or text(data.get("ID")),
+                 type=CustomerKind.COMPANY if company else CustomerKind.PERSON, name=name,
+                 email=text(data.get("Email")), phone=text(data.get("Phone")), vat_number=text(data.get("VATNumber")),
+                 chamber_of_commerce=text(data.get("ChamberOfCommerce")), language=text(data.get("Language")),
+                 reference=text(data.get("Code")), contacts=contacts, billing_address=_address_in(data))
+
+
+def _contact_in(row: Row) -> Contact:
+    return build(Contact, text(row.get("ID")), first_name=text(row.get("FirstName")),
+                 last_name=text(row.get("LastName")), email=text(row.get("Email")), phone=text(row.get("Phone")),
+                 role=text(row.get("JobTitleDescription")))
+
+
+def _address_in(row: Row) -> Address | None:
+    values = {"line1": text(row.get("AddressLine1")), "line2": text(row.get("AddressLine2")),
+              "postcode": text(row.get("Postcode")), "city": text(row.get("City")),
+              "country": text(row.get("Country"))}
+    return Address(**values) if any(values.values()) else None
+
+
+def customer_out(customer: Customer, refs: Refs | None = None, settings: Settings = DEFAULT) -> Row:
+    """Customer → Account (a sales customer, status C) with the contacts to add for a company."""
+    account: Row = {"Name": customer.name, "Email": customer.email, "Phone": customer.phone,
+                    "VATNumber": customer.vat_number, "ChamberOfCommerce": customer.chamber_of_commerce,
+                    "Language": customer.language or settings.language, "IsSales": True, "Status": "C"}
+    if customer.reference:
+        account["Code"] = customer.reference
+    account.update(_address_out(customer.billing_address))
+    people = customer.contacts if customer.type == CustomerKind.COMPANY else []
+    account["Contacts"] = [_contact_out(c) for c in people]
+    return {k: v for k, v in account.items() if v is not None}
+
+
+def _address_out(address: Address | None) -> Row:
+    if address is None:
+        return {}
+    line1 = " ".join(p for p in (address.line1, address.house_number) if p) or None
+    return {"AddressLine1": line1, "AddressLine2": address.line2, "Postcode": address.postcode,
+            "City": address.city, "Country": address.country}
+
+
+def _contact_out(contact: Contact) -> Row:
+    row = {"FirstName": contact.first_name, "LastName": contact.last_name, "Email": contact.email,
+           "Phone": contact.phone, "JobTitleDescription": contact.role}
+    return {k: v for k, v in row.items() if v is not None}
+
+
+# -- orders (SalesOrder + SalesOrderLines) -------------------------------------------------------
+
+def order_out(order: Order, refs: Refs, settings: Settings = DEFAULT) -> Row:
+    """Order → SalesOrder with deep-inserted lines (net prices, discount and shipping lines)."""
+    customer = refs("customer", {"email": order.customer.email, "vat_number": order.customer.vat_number,
+                                 "reference": order.customer.reference}, payload=order.customer)
+    composed = compose_lines(order, shipping_sku=settings.shipping_item, discount_sku=settings.discount_item)
+    header: Row = {"OrderedBy": customer, "InvoiceTo": customer, "DeliverTo": customer, "YourRef": order.number,
+                   "Description": f"Webshop order {order.number}", "OrderDate": format_date(order.created_at.date()),
+                   "Currency": order.currency, "PaymentCondition": settings.payment_condition, "Remarks": order.note,
+                   "SalesOrderLines": [_line_out(line, refs, settings) for line in composed]}
+    return {k: v for k, v in header.items() if v is not None}
+
+
+def _line_out(line: ComposedLine, refs: Refs, settings: Settings) -> Row:
+    try:
+        item = refs("product", {"sku": line.sku})
+    except RecordError as error:
+        if error.field:
+            raise
+        raise RecordError(error.message, field=f"{line.source}.sku", record=error.record) from error
+    row: Row = {"Item": item, "Description": line.description, "Quantity": line.quantity,
+                "UnitPrice": line.unit_price.amount}
+    gross = line.unit_price.amount * line.quantity
+    if line.discount and gross:
+        row["Discount"] = (line.discount.amount / gross).quantize(Decimal("0.00000001"))
+    if line.vat_rate is not None and settings.vat_codes:
+        code = settings.vat_codes.get(rate_key(line.vat_rate))
+        if code is None:
+            raise RecordError(f"no Exact VAT code configured for {rate_key(line.vat_rate)}%",
+                              field=f"{line.source}.vat_rate")
+        row["VATCode"] = code
+    return row
+
+
+def order_update_out(native: Row) -> Row:
+    """The header fields an update of an existing sales order may send."""
+    return {k: native[k] for k in ORDER_HEADER_WRITABLE if k in native}
+
+
+_STAGES = {12: OrderStage.OPEN, 20: OrderStage.PARTIALLY_DELIVERED, 21: OrderStage.DELIVERED,
+           45: OrderStage.CANCELLED}
+_FULFILMENT = {20: FulfillmentStatus.PARTIAL, 21: FulfillmentStatus.FULFILLED}
+
+
+def order_in(data: Row, settings: Settings = DEFAULT) -> Order:
+    """SalesOrder → Order: shipping and discount articles become shipping lines and discounts."""
+    currency = text(data.get("Currency")) or ""
+    number = text(data.get("YourRef")) or str(data.get("OrderNumber") or "")
+    lines, shipping, discounts = [], [], []
+    for index, row in enumerate(sorted(nested(data.get("SalesOrderLines")), key=lambda r: r.get("LineNumber") or 0)):
+        code = text(row.get("ItemCode"))
+        if code is not None and code == settings.shipping_item:
+            shipping.append(ShippingLine(title=text(row.get("Description")) or code, code=code,
+                                         price=_money(row.get("AmountFC"), currency),
+                                         vat_rate=percent(row.get("VATPercentage"))))
+        elif code is not None and code == settings.discount_item:
+            discounts.append(Discount(title=text(row.get("Description")),
+                                      amount=-_money(row.get("AmountFC"), currency)))
+        else:
+            lines.append(_line_in(row, index, currency, number))
+    status = data.get("Status")
+    stage = OrderStage.INVOICED if data.get("InvoiceStatus") == 21 else _STAGES.get(status or 12, OrderStage.OPEN)
+    total, net = data.get("AmountFC"), data.get("AmountFCExclVat")
+    return build(Order, number, number=number, created_at=parse_date(data.get("OrderDate")),
+                 updated_at=parse_date(data.get("Modified")), currency=currency,
+                 customer=Customer(name=text(data.get("OrderedByName")) or "unknown"), lines=lines,
+                 shipping_lines=shipping, discounts=discounts, total=_money(total, currency),
+                 subtotal=_money(net, currency) if net is not None else None,
+                 tax_total=_money(_dec(total) - _dec(net), currency) if net is not None else None,
+                 stage=stage, fulfillment_status=_FULFILMENT.get(status or 12, FulfillmentStatus.UNFULFILLED),
+                 note=text(data.get("Remarks")))
+
+
+def _money(value: Any, currency: str) -> Money:
+    return Money(amount=_dec(value), currency=currency)
+
+
+def _line_in(row: Row, index: int, currency: str, number: str) -> OrderLine:
+    quantity, unit = _dec(row.get("Quantity"), "1"), _dec(row.get("UnitPrice"))
+    fraction = _dec(row.get("Discount"))
+    discount = Money(amount=unit * quantity * fraction, currency=currency).rounded() if fraction else None
+    vat = row.get("VATAmount")
+    return build(OrderLine, number, f"lines[{index}].", sku=text(row.get("ItemCode")) or "",
+                 title=text(row.get("Description")), quantity=quantity,
+                 unit_price=Money(amount=unit, currency=currency),
+                 discount=discount, vat_rate=percent(row.get("VATPercentage")),
+                 tax=_money(vat, currency) if vat is not None else None)
+

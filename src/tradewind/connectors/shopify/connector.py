@@ -1,0 +1,544 @@
+"""Shopify (Admin GraphQL API): products, prices, stock, customers and orders of one shop.
+
+Calls per resource (N records, first sync / incremental):
+
+* products — read: N/25 pages; write: one ``productSet`` per product (create is an upsert by
+  handle, so a create retried after a crash never duplicates); lookups: N/25 searches by handle.
+* prices — one price per variant (price list ``default`` only); lookups N/50 searches by SKU,
+  writes one ``productVariantsBulkUpdate`` per product touched.
+* stock — lookups N/50 searches by SKU per location; writes one ``inventorySetQuantities`` per
+  250 levels.
+* customers — read N/50 pages; lookups N/50 searches by e-mail; one call per write.
+* orders — read N/5 pages (lines come along); read-only.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from tradewind.connectors import connector
+from tradewind.connectors.base import (
+    ConnectionOptions,
+    Connector,
+    NativeRecord,
+    Page,
+    Resource,
+    SecretRef,
+    UpdatedSince,
+    Write,
+    WriteResult,
+)
+from tradewind.connectors.pacing import CostBucket, shared_budget
+from tradewind.connectors.shopify import codec, queries
+from tradewind.connectors.shopify.client import ShopifyClient, any_of, dig, since_query, user_errors
+from tradewind.errors import ConfigError, RecordError, RejectedByTarget
+from tradewind.model import Customer, Order, Price, Product, StockLevel
+
+
+class ShopifyOptions(ConnectionOptions):
+    """How to reach one Shopify shop and how to file what tradewind writes there."""
+
+    shop: str = Field(description="The shop's myshopify.com domain", examples=["demo.myshopify.com"])
+    base_url: str | None = Field(
+        default=None, description="Override of https://{shop} (a sandbox or a proxy); leave empty for Shopify",
+        examples=["http://127.0.0.1:8001"],
+    )
+    api_version: str = Field(default="2025-04", description="Admin API version (YYYY-MM)", examples=["2025-04"])
+    token: SecretRef = Field(
+        description="Admin API access token of the app installed on the shop (sent as X-Shopify-Access-Token)",
+        examples=["${SHOPIFY_TOKEN}"],
+    )
+    locations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Source warehouse/location code → Shopify location name or GID; empty puts every code on "
+                    "the shop's first active location",
+        examples=[{"MAIN": "Amsterdam warehouse", "STORE": "gid://shopify/Location/2"}],
+    )
+    default_currency: str = Field(
+        default="EUR", description="The shop's currency (Shopify's variant prices carry none)", examples=["EUR"],
+    )
+    publish: bool = Field(
+        default=True,
+        description="New products go live (status ACTIVE); false creates them as DRAFT for the merchant to "
+                    "review, and tradewind then never activates a product by itself",
+        examples=[True],
+    )
+    vendor: str | None = Field(
+        default=None, description="Vendor for products whose source names none", examples=["Acme"],
+    )
+
+    @field_validator("shop")
+    @classmethod
+    def _host(cls, value: str) -> str:
+        host = value.strip().lower().removeprefix("https://").removeprefix("http://").strip("/")
+        if not host or "/" in host:
+            raise ValueError(f"{value!r} is not a shop domain such as demo.myshopify.com")
+        return host
+
+
+def _last_version(records: list[NativeRecord]) -> str | None:
+    return records[-1].version if records else None
+
+
+class _ReadOnlyKeys(Resource[Any]):
+    """Shared ``find`` (one-element ``find_many``) so both always agree."""
+
+    def find(self, client: Any, keys: Mapping[str, str]) -> NativeRecord | None:
+        return self.find_many(client, [keys])[0]
+
+
+class _NotReadable(_ReadOnlyKeys):
+    def pages(self, client: Any, since: str | None) -> Iterator[Page]:
+        raise ConfigError(f"Shopify {self.name} cannot be read as a source", hint="read products instead")
+
+
+def _batches(values: Sequence[str], size: int) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), size):
+        yield unique[start:start + size]
+
+
+# -- products -----------------------------------------------------------------------------------
+
+
+class ProductsResource(_ReadOnlyKeys):
+    """Products with variants, keyed by handle (the slugified product key)."""
+
+    def record(self, client: ShopifyClient, node: dict[str, Any]) -> NativeRecord:
+        client.complete(node, "variants", queries.PRODUCT_VARIANTS_REST, "product.variants")
+        node[codec.CURRENCY] = client.currency
+        return NativeRecord(id=node["id"], data=node, version=node.get("updatedAt"))
+
+    def pages(self, client: ShopifyClient, since: str | None) -> Iterator[Page]:
+        for nodes in client.paginate(queries.PRODUCTS, {"query": since_query(since)}, "products",
+                                     queries.PRODUCTS_PAGE):
+            records = [self.record(client, node) for node in nodes]
+            yield Page(records, cursor=_last_version(records))
+
+    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+        handles = [_handle_or_none(k.get("key")) for k in keys]
+        found: dict[str, NativeRecord] = {}
+        for batch in _batches([h for h in handles if h], queries.PRODUCT_KEYS_PER_LOOKUP):
+            for nodes in client.paginate(queries.PRODUCTS, {"query": any_of("handle", batch)}, "products", len(batch)):
+                found.update({n["handle"]: self.record(client, n) for n in nodes if n.get("handle") in batch})
+        return [found.get(h) if h else None for h in handles]
+
+    def create(self, client: ShopifyClient, native: dict[str, Any]) -> NativeRecord:
+        product = _product_input(client, native, creating=True)
+        return self._set(client, {"handle": product["handle"]}, product)
+
+    def update(self, client: ShopifyClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
+        return self._set(client, {"id": native_id}, _product_input(client, native, creating=False))
+
+    def _set(self, client: ShopifyClient, identifier: dict[str, str], product: dict[str, Any]) -> NativeRecord:
+        try:
+            payload = client.mutate(queries.PRODUCT_SET, {"identifier": identifier, "input": product}, "productSet")
+        except RejectedByTarget as error:
+            error.record = product.get("handle")
+            raise
+        return self.record(client, payload["product"])
+
+
+def _handle_or_none(key: str | None) -> str | None:
+    try:
+        return codec.slugify(key) if key else None
+    except RecordError:
+        return None
+
+
+def _product_input(client: ShopifyClient, native: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """The codec's ProductSetInput with the connection's options applied (currency, status, vendor)."""
+    product = dict(native)
+    currency = product.pop(codec.CURRENCY, client.currency)
+    if currency != client.currency:
+        raise RecordError(f"prices are in {currency} but the shop sells in {client.currency}",
+                          field="variants.price", record=product.get("handle"))
+    if not client.publish and product.get("status") == "ACTIVE":
+        if creating:
+            product["status"] = "DRAFT"
+        else:
+            product.pop("status")
+    if creating and not product.get("vendor") and client.vendor:
+        product["vendor"] = client.vendor
+    return product
+
+
+# -- variants by SKU (prices and stock) ---------------------------------------------------------
+
+
+def _oldest_per_sku(nodes: list[dict[str, Any]], wanted: set[str]) -> dict[str, dict[str, Any]]:
+    """One variant per wanted SKU; Shopify allows a SKU on several variants, the oldest wins."""
+    chosen: dict[str, dict[str, Any]] = {}
+    for node in sorted(nodes, key=lambda n: int(str(n["id"]).rsplit("/", 1)[-1] or 0)):
+        sku = (node.get("sku") or "").strip()
+        if sku in wanted and sku not in chosen:
+            chosen[sku] = node
+    return chosen
+
+
+def variants_by_sku(client: ShopifyClient, skus: Sequence[str], document: str = queries.VARIANTS_BY_SKU,
+                    **variables: Any) -> dict[str, dict[str, Any]]:
+    """SKU → variant node, in searches of 50 SKUs (exact matches only: Shopify's search is fuzzy)."""
+    found: dict[str, dict[str, Any]] = {}
+    for batch in _batches([s for s in skus if s], queries.KEYS_PER_LOOKUP):
+        nodes: list[dict[str, Any]] = []
+        for page in client.paginate(document, {**variables, "query": any_of("sku", batch)}, "productVariants",
+                                    len(batch)):
+            nodes.extend(page)
+        found.update(_oldest_per_sku(nodes, set(batch)))
+    index = client.cache.setdefault("product_of_variant", {})
+    index.update({n["id"]: dig(n, "product.id") for n in found.values()})
+    return found
+
+
+def shop_settings(client: ShopifyClient) -> dict[str, Any]:
+    """The shop's currency and ``taxesIncluded``, read once per connection."""
+    if "shop" not in client.cache:
+        shop = client.execute(queries.SHOP)["shop"]
+        if shop.get("currencyCode") != client.currency:
+            raise ConfigError(f"the shop sells in {shop.get('currencyCode')} but default_currency is {client.currency}",
+                              hint=f"set default_currency: {shop.get('currencyCode')}")
+        client.cache["shop"] = shop
+    return dict(client.cache["shop"])
+
+
+# -- prices -------------------------------------------------------------------------------------
+
+
+class PricesResource(_NotReadable):
+    """The price of each variant. Shopify shows one price per variant: only the ``default`` price
+    list is meaningful, and a price's ``includes_vat`` is converted to the shop's ``taxesIncluded``
+    setting with ``rules.tax`` (which needs the price's ``vat_rate`` when they differ)."""
+
+    def record(self, client: ShopifyClient, node: dict[str, Any]) -> NativeRecord:
+        shop = shop_settings(client)
+        data = {**node, codec.CURRENCY: client.currency, codec.TAXES_INCLUDED: shop.get("taxesIncluded")}
+        return NativeRecord(id=node["id"], data=data)
+
+    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+        found = variants_by_sku(client, [k.get("sku", "") for k in keys])
+        return [self.record(client, found[k["sku"]]) if k.get("sku") in found else None for k in keys]
+
+    def create(self, client: ShopifyClient, native: dict[str, Any]) -> NativeRecord:
+        sku = native.get("sku")
+        raise RecordError(f"no variant with SKU {sku} in the shop — sync products first", field="sku", record=sku)
+
+    def update(self, client: ShopifyClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
+        return _single(self.write_many(client, [Write(native=native, native_id=native_id)]))
+
+    def write_many(self, client: ShopifyClient, writes: Sequence[Write]) -> list[WriteResult]:
+        results: list[WriteResult | None] = [None] * len(writes)
+        groups = self._by_product(client, writes, results)
+        for product_id, members in groups.items():
+            self._write_product(client, product_id, members, writes, results)
+        return [r or WriteResult(error=RecordError("not written")) for r in results]
+
+    def _by_product(self, client: ShopifyClient, writes: Sequence[Write],
+                    results: list[WriteResult | None]) -> dict[str, list[tuple[int, str]]]:
+        """Group writes by product: ``product id → [(write index, amount)]``; refusals filled in."""
+        shop = shop_settings(client)
+        index: dict[str, str] = client.cache.setdefault("product_of_variant", {})
+        unknown = [w.native.get("sku", "") for w in writes if w.native_id and w.native_id not in index]
+        if unknown:
+            variants_by_sku(client, unknown)
+        groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for i, write in enumerate(writes):
+            try:
+                if write.native_id is None or write.native_id not in index:
+                    self.create(client, write.native)
+                amount = codec.price_for_shop(write.native, taxes_included=bool(shop.get("taxesIncluded")),
+                                              currency=client.currency)
+                groups[index[str(write.native_id)]].append((i, amount))
+            except RecordError as error:
+                results[i] = WriteResult(error=error)
+        return groups
+
+    def _write_product(self, client: ShopifyClient, product_id: str, members: list[tuple[int, str]],
+                       writes: Sequence[Write], results: list[WriteResult | None]) -> None:
+        variants = [{"id": writes[i].native_id, "price": amount} for i, amount in members]
+        data = client.execute(queries.VARIANTS_BULK_UPDATE, {"productId": product_id, "variants": variants})
+        payload = data.get("productVariantsBulkUpdate") or {}
+        failed = _refusals(payload, "variants", len(members))
+        saved = {v["id"]: v for v in payload.get("productVariants") or []}
+        for position, (i, _amount) in enumerate(members):
+            write, error = writes[i], failed.get(position)
+            if error is None and write.native_id in saved:
+                results[i] = WriteResult(record=self.record(client, saved[str(write.native_id)]))
+            else:
+                results[i] = WriteResult(error=_for(error or RecordError("Shopify did not confirm the price"), write))
+
+
+def _refusals(payload: Mapping[str, Any], list_field: str, size: int) -> dict[int, RecordError]:
+    """``userErrors`` by index into the mutation's list (``["variants", "2", "price"]``); an error
+    without an index refuses every entry."""
+    refused: dict[int, RecordError] = {}
+    for error, raw in zip(user_errors(payload), payload.get("userErrors") or [], strict=True):
+        path = [str(p) for p in raw.get("field") or []]
+        position = next((int(p) for p in path[path.index(list_field) + 1:][:1] if p.isdigit()), None) \
+            if list_field in path else None
+        for target in [position] if position is not None else range(size):
+            refused.setdefault(target, error)
+    return refused
+
+
+def _for(error: RecordError, write: Write) -> RecordError:
+    error.record = error.record or write.key or write.native.get("sku")
+    return error
+
+
+def _single(results: list[WriteResult]) -> NativeRecord:
+    result = results[0]
+    if result.error is not None:
+        raise result.error
+    if result.record is None:
+        raise RecordError("Shopify did not confirm the write")
+    return result.record
+
+
+# -- stock --------------------------------------------------------------------------------------
+
+
+def location_id(client: ShopifyClient, code: str) -> str:
+    """A source location code as a Shopify location GID (locations read once per connection)."""
+    if "locations" not in client.cache:
+        nodes: list[dict[str, Any]] = []
+        for page in client.paginate(queries.LOCATIONS, {}, "locations", queries.PAGE_MAX):
+            nodes.extend(page)
+        client.cache["locations"] = [n for n in nodes if n.get("isActive", True)]
+    active: list[dict[str, Any]] = client.cache["locations"]
+    if not active:
+        raise ConfigError("the shop has no active location to hold stock")
+    if not client.locations:
+        return str(active[0]["id"])
+    wanted = client.locations.get(code)
+    if wanted is None:
+        raise RecordError(f"location {code!r} is not in the connection's locations option", field="location")
+    for location in active:
+        if wanted in (location["id"], location["name"]):
+            return str(location["id"])
+    names = ", ".join(sorted(str(n["name"]) for n in active))
+    raise ConfigError(f"no active Shopify location {wanted!r} (for code {code!r})", hint=f"known locations: {names}")
+
+
+class StockResource(_NotReadable):
+    """``available`` quantities per SKU and location; native id ``<inventoryItemGID>|<locationGID>``."""
+
+    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+        by_location: dict[str, list[str]] = defaultdict(list)
+        for key in keys:
+            by_location[key.get("location") or "default"].append(key.get("sku", ""))
+        found: dict[tuple[str, str], NativeRecord] = {}
+        for code, skus in by_location.items():
+            try:
+                location = location_id(client, code)
+            except RecordError:
+                continue
+            nodes = variants_by_sku(client, skus, queries.STOCK_BY_SKU, locationId=location)
+            found.update({(sku, code): _stock_record(node, code, location) for sku, node in nodes.items()})
+        return [found.get((k.get("sku", ""), k.get("location") or "default")) for k in keys]
+
+    def create(self, client: ShopifyClient, native: dict[str, Any]) -> NativeRecord:
+        sku, code = str(native.get("sku")), str(native.get("location") or "default")
+        location_id(client, code)
+        found = self.find(client, {"sku": sku, "location": code})
+        if found is None:
+            raise RecordError(f"no variant with SKU {sku} in the shop — sync products first", field="sku", record=sku)
+        return self.update(client, found.id, native)
+
+    def update(self, client: ShopifyClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
+        return _single(self.write_many(client, [Write(native=native, native_id=native_id)]))
+
+    def write_many(self, client: ShopifyClient, writes: Sequence[Write]) -> list[WriteResult]:
+        results: list[WriteResult | None] = [None] * len(writes)
+        pending = []
+        for i, write in enumerate(writes):
+            if write.native_id is None:
+                results[i] = self._create_one(client, write)
+            else:
+                pending.append(i)
+        for start in range(0, len(pending), queries.STOCK_PER_MUTATION):
+            self._set(client, writes, pending[start:start + queries.STOCK_PER_MUTATION], results)
+        return [r or WriteResult(error=RecordError("not written")) for r in results]
+
+    def _create_one(self, client: ShopifyClient, write: Write) -> WriteResult:
+        try:
+            return WriteResult(record=self.create(client, write.native))
+        except RecordError as error:
+            return WriteResult(error=_for(error, write))
+
+    def _set(self, client: ShopifyClient, writes: Sequence[Write], members: list[int],
+             results: list[WriteResult | None]) -> None:
+        """One ``inventorySetQuantities``; refused entries fail alone and the rest is sent again."""
+        while members:
+            last = {str(writes[i].native_id): i for i in members}  # one quantity per item/location pair
+            order = list(last.values())
+            quantities = [_quantity(writes[i]) for i in order]
+            data = client.execute(queries.INVENTORY_SET, {"input": {
+                "name": "available", "reason": "correction", "ignoreCompareQuantity": True,
+                "quantities": quantities}})
+            payload = data.get("inventorySetQuantities") or {}
+            refused = _refusals(payload, "quantities", len(order))
+            if not refused:
+                for i in members:
+                    results[i] = WriteResult(record=_written_stock(writes[i]))
+                return
+            bad = {str(writes[order[p]].native_id) for p in refused}
+            for position, error in refused.items():
+                for i in members:
+                    if str(writes[i].native_id) == str(writes[order[position]].native_id):
+                        results[i] = WriteResult(error=_for(RecordError(error.message, field=error.field), writes[i]))
+            members = [i for i in members if str(writes[i].native_id) not in bad]
+
+
+def _quantity(write: Write) -> dict[str, Any]:
+    item, _, location = str(write.native_id).partition("|")
+    return {"inventoryItemId": item, "locationId": location, "quantity": int(write.native["quantity"])}
+
+
+def _stock_record(node: Mapping[str, Any], code: str, location: str) -> NativeRecord:
+    item = str(dig(node, "inventoryItem.id"))
+    quantities = dig(node, "inventoryItem.inventoryLevel.quantities") or []
+    data = {"sku": node.get("sku"), "location": code, "inventoryItemId": item, "locationId": location,
+            "quantities": quantities}
+    return NativeRecord(id=f"{item}|{location}", data=data)
+
+
+def _written_stock(write: Write) -> NativeRecord:
+    item, _, location = str(write.native_id).partition("|")
+    data = {"sku": write.native.get("sku"), "location": write.native.get("location"), "inventoryItemId": item,
+            "locationId": location, "quantities": [{"name": "available", "quantity": write.native["quantity"]}]}
+    return NativeRecord(id=str(write.native_id), data=data)
+
+
+# -- customers ----------------------------------------------------------------------------------
+
+
+class CustomersResource(_ReadOnlyKeys):
+    """Customers keyed by e-mail address."""
+
+    def pages(self, client: ShopifyClient, since: str | None) -> Iterator[Page]:
+        for nodes in client.paginate(queries.CUSTOMERS, {"query": since_query(since)}, "customers",
+                                     queries.CUSTOMERS_PAGE):
+            records = [_customer_record(node) for node in nodes]
+            yield Page(records, cursor=_last_version(records))
+
+    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+        emails = [(k.get("email") or "").strip().lower() for k in keys]
+        found: dict[str, NativeRecord] = {}
+        for batch in _batches([e for e in emails if e], queries.KEYS_PER_LOOKUP):
+            for nodes in client.paginate(queries.CUSTOMERS, {"query": any_of("email", batch)}, "customers",
+                                         len(batch)):
+                for node in nodes:
+                    email = (dig(node, "defaultEmailAddress.emailAddress") or "").lower()
+                    if email in batch and email not in found:
+                        found[email] = _customer_record(node)
+        return [found.get(e) if e else None for e in emails]
+
+    def create(self, client: ShopifyClient, native: dict[str, Any]) -> NativeRecord:
+        payload = _keyed(lambda: client.mutate(queries.CUSTOMER_CREATE, {"input": native}, "customerCreate"),
+                         native.get("email"))
+        return _customer_record(payload["customer"])
+
+    def update(self, client: ShopifyClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
+        variables = {"input": {**native, "id": native_id}}
+        payload = _keyed(lambda: client.mutate(queries.CUSTOMER_UPDATE, variables, "customerUpdate"),
+                         native.get("email"))
+        return _customer_record(payload["customer"])
+
+
+def _keyed(call: Any, key: str | None) -> dict[str, Any]:
+    try:
+        result: dict[str, Any] = call()
+    except RejectedByTarget as error:
+        error.record = error.record or key
+        raise
+    return result
+
+
+def _customer_record(node: dict[str, Any]) -> NativeRecord:
+    return NativeRecord(id=node["id"], data=node, version=node.get("updatedAt"))
+
+
+# -- orders -------------------------------------------------------------------------------------
+
+
+class OrdersResource(_ReadOnlyKeys):
+    """Orders keyed by their name (``#1001``); each page's cursor is its last order's ``updatedAt``."""
+
+    def record(self, client: ShopifyClient, node: dict[str, Any]) -> NativeRecord:
+        client.complete(node, "lineItems", queries.ORDER_LINES_REST, "order.lineItems")
+        return NativeRecord(id=node["id"], data=node, version=node.get("updatedAt"))
+
+    def pages(self, client: ShopifyClient, since: str | None) -> Iterator[Page]:
+        for nodes in client.paginate(queries.ORDERS, {"query": since_query(since)}, "orders", queries.ORDERS_PAGE):
+            records = [self.record(client, node) for node in nodes]
+            yield Page(records, cursor=_last_version(records))
+
+    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+        numbers = [k.get("number") or "" for k in keys]
+        found: dict[str, NativeRecord] = {}
+        for batch in _batches([n for n in numbers if n], queries.ORDERS_PAGE):
+            for nodes in client.paginate(queries.ORDERS, {"query": any_of("name", batch)}, "orders", len(batch)):
+                found.update({n["name"]: self.record(client, n) for n in nodes if n.get("name") in batch})
+        return [found.get(n) if n else None for n in numbers]
+
+
+# -- the connector ------------------------------------------------------------------------------
+
+
+@connector
+class Shopify(Connector):
+    """One Shopify shop through the Admin GraphQL API, paced by its calculated-cost bucket."""
+
+    name = "shopify"
+    label = "Shopify"
+    Options = ShopifyOptions
+    options: ShopifyOptions
+
+    products = ProductsResource(
+        Product, native_key="id", natural_keys=["key"], cursor=UpdatedSince("updatedAt"),
+        can=["read", "create", "update"], decode=codec.product_in, encode=codec.product_out,
+        description="Products with variants; the product key is stored as the handle (slugified)",
+    )
+    prices = PricesResource(
+        Price, native_key="id", natural_keys=["sku"], cursor=None, can=["update", "bulk"],
+        decode=codec.price_in, encode=codec.price_out, batch_size=250,
+        description="One price per variant (price list 'default'), converted to the shop's taxesIncluded",
+    )
+    stock = StockResource(
+        StockLevel, native_key="id", natural_keys=["sku", "location"], cursor=None, can=["update", "bulk"],
+        decode=codec.stock_in, encode=codec.stock_out, batch_size=queries.STOCK_PER_MUTATION,
+        description="Available quantity per SKU and location (inventorySetQuantities, 250 per call)",
+    )
+    customers = CustomersResource(
+        Customer, native_key="id", natural_keys=["email"], cursor=UpdatedSince("updatedAt"),
+        can=["read", "create", "update"], decode=codec.customer_in, encode=codec.customer_out,
+        description="Customers keyed by e-mail; a company on the default address makes a company customer",
+    )
+    orders = OrdersResource(
+        Order, native_key="id", natural_keys=["number"], cursor=UpdatedSince("updatedAt", overlap=timedelta(seconds=2)),
+        can=["read"], decode=codec.order_in,
+        description="Orders keyed by name (#1001), with lines, shipping, discounts, payments and the buyer",
+    )
+
+    def account_key(self) -> str:
+        return f"shopify:{self.options.shop}"
+
+    @cached_property
+    def client(self) -> ShopifyClient:
+        bucket = shared_budget(self.account_key(), CostBucket)
+        if not isinstance(bucket, CostBucket):
+            raise ConfigError(f"budget of {self.account_key()} is not a cost bucket")
+        base = (self.options.base_url or f"https://{self.options.shop}").rstrip("/")
+        return ShopifyClient(
+            self.http, endpoint=f"{base}/admin/api/{self.options.api_version}/graphql.json",
+            token=self.secret(self.options.token), bucket=bucket, policy=self.retry,
+            locations=dict(self.options.locations), currency=self.options.default_currency.upper(),
+            publish=self.options.publish, vendor=self.options.vendor,
+        )

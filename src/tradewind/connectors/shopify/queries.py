@@ -1,0 +1,249 @@
+"""Every GraphQL document the Shopify connector sends, as module constants (Admin API 2025-04).
+
+Kept in one place so ``tests/connectors/shopify/test_schema.py`` can validate each of them against
+Shopify's published schema: a field the real API would refuse fails CI, not a customer's sync.
+
+Page sizes keep each document's requested cost well below Shopify's single-query maximum of 1000
+points and leave room in a 1000-point bucket for other flows (rules:
+https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits — objects 1, connections
+2 + ``first`` × node). Nested connections (a product's variants, an order's lines) bring a first
+slice inline; the rest, rarely needed, comes with a follow-up query (``*_REST``).
+"""
+
+from __future__ import annotations
+
+PAGE_MAX = 250
+"""Shopify's maximum ``first`` for any connection."""
+
+PRODUCTS_PAGE = 25
+"""Products per page (each with up to 10 variants inline: about 600 points requested)."""
+CUSTOMERS_PAGE = 50
+ORDERS_PAGE = 5
+"""Orders per page (each with up to 10 lines inline: about 700 points requested)."""
+KEYS_PER_LOOKUP = 50
+"""Natural keys OR-ed into one search (SKUs, e-mail addresses)."""
+PRODUCT_KEYS_PER_LOOKUP = PRODUCTS_PAGE
+"""Handles per product search: products bring their variants, so fewer fit in one query."""
+STOCK_PER_MUTATION = 250
+"""Quantities per ``inventorySetQuantities`` call."""
+
+# -- fragments (not sent alone) -----------------------------------------------------------------
+
+ADDRESS_FIELDS = """
+fragment AddressFields on MailingAddress {
+  name firstName lastName company address1 address2 zip city province provinceCode countryCodeV2 phone
+}
+"""
+
+VARIANT_FIELDS = """
+fragment VariantFields on ProductVariant {
+  id sku barcode title position price compareAtPrice
+  selectedOptions { name value }
+}
+"""
+
+PRODUCT_FIELDS = """
+fragment ProductFields on Product {
+  id handle title descriptionHtml vendor productType status tags updatedAt
+  options { name position }
+  variants(first: 10) { nodes { ...VariantFields } pageInfo { hasNextPage endCursor } }
+}
+""" + VARIANT_FIELDS
+
+CUSTOMER_FIELDS = """
+fragment CustomerFields on Customer {
+  id firstName lastName displayName phone note taxExempt tags updatedAt
+  defaultEmailAddress { emailAddress }
+  defaultAddress { ...AddressFields }
+  addresses(first: 5) { ...AddressFields }
+}
+""" + ADDRESS_FIELDS
+
+TAX_LINE_FIELDS = """
+fragment TaxLineFields on TaxLine {
+  title ratePercentage priceSet { shopMoney { amount currencyCode } }
+}
+"""
+
+LINE_FIELDS = """
+fragment LineFields on LineItem {
+  sku title name quantity
+  originalUnitPriceSet { shopMoney { amount currencyCode } }
+  totalDiscountSet { shopMoney { amount currencyCode } }
+  taxLines { ...TaxLineFields }
+}
+""" + TAX_LINE_FIELDS
+
+ORDER_FIELDS = """
+fragment OrderFields on Order {
+  id name email phone note tags createdAt updatedAt cancelledAt currencyCode taxesIncluded
+  displayFinancialStatus displayFulfillmentStatus discountCodes paymentGatewayNames
+  subtotalPriceSet { shopMoney { amount currencyCode } }
+  totalTaxSet { shopMoney { amount currencyCode } }
+  totalPriceSet { shopMoney { amount currencyCode } }
+  totalDiscountsSet { shopMoney { amount currencyCode } }
+  customer { id firstName lastName displayName phone defaultEmailAddress { emailAddress } }
+  billingAddress { ...AddressFields }
+  shippingAddress { ...AddressFields }
+  lineItems(first: 10) { nodes { ...LineFields } pageInfo { hasNextPage endCursor } }
+  shippingLines(first: 3) {
+    nodes { title code originalPriceSet { shopMoney { amount currencyCode } } taxLines { ...TaxLineFields } }
+  }
+  transactions(first: 5) { kind status gateway processedAt amountSet { shopMoney { amount currencyCode } } }
+}
+""" + LINE_FIELDS + ADDRESS_FIELDS
+
+# -- products -----------------------------------------------------------------------------------
+
+PRODUCTS = """
+query Products($first: Int!, $after: String, $query: String) {
+  products(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes { ...ProductFields }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+""" + PRODUCT_FIELDS
+"""Products changed since a time (``updated_at:>='…'``), or those with given handles."""
+
+PRODUCT_VARIANTS_REST = """
+query ProductVariantsRest($id: ID!, $after: String) {
+  product(id: $id) {
+    variants(first: 100, after: $after) { nodes { ...VariantFields } pageInfo { hasNextPage endCursor } }
+  }
+}
+""" + VARIANT_FIELDS
+"""The variants of one product beyond the inline ten (many sizes and colours)."""
+
+PRODUCT_SET = """
+mutation ProductSet($identifier: ProductSetIdentifiers, $input: ProductSetInput!) {
+  productSet(identifier: $identifier, input: $input, synchronous: true) {
+    product { ...ProductFields }
+    userErrors { field message code }
+  }
+}
+""" + PRODUCT_FIELDS
+"""Create (an upsert by handle, so a create retried after a crash never duplicates) or update a product."""
+
+# -- prices and stock ---------------------------------------------------------------------------
+
+VARIANTS_BY_SKU = """
+query VariantsBySku($first: Int!, $after: String, $query: String!) {
+  productVariants(first: $first, after: $after, query: $query) {
+    nodes { id sku price compareAtPrice product { id } inventoryItem { id } }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+"""Variants with given SKUs (``sku:"A" OR sku:"B"``): price records and the variant → product index."""
+
+VARIANTS_BULK_UPDATE = """
+mutation VariantsBulkUpdate($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+  productVariantsBulkUpdate(productId: $productId, variants: $variants, allowPartialUpdates: true) {
+    productVariants { id sku price compareAtPrice product { id } inventoryItem { id } }
+    userErrors { field message code }
+  }
+}
+"""
+"""New prices for several variants of one product in one call; valid ones are kept when others fail."""
+
+SHOP = """
+query Shop {
+  shop { currencyCode taxesIncluded }
+}
+"""
+"""The shop's currency and whether its prices include tax, read once before prices are written."""
+
+STOCK_BY_SKU = """
+query StockBySku($first: Int!, $after: String, $query: String!, $locationId: ID!) {
+  productVariants(first: $first, after: $after, query: $query) {
+    nodes {
+      id sku product { id }
+      inventoryItem {
+        id
+        inventoryLevel(locationId: $locationId) {
+          quantities(names: ["available", "on_hand", "committed", "incoming"]) { name quantity }
+        }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+"""Inventory items and quantities of given SKUs at one location."""
+
+LOCATIONS = """
+query Locations($first: Int!, $after: String) {
+  locations(first: $first, after: $after, includeInactive: false) {
+    nodes { id name isActive }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+INVENTORY_SET = """
+mutation InventorySet($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) {
+    inventoryAdjustmentGroup { id }
+    userErrors { field message code }
+  }
+}
+"""
+"""Absolute ``available`` quantities for up to 250 item/location pairs in one call."""
+
+# -- customers ----------------------------------------------------------------------------------
+
+CUSTOMERS = """
+query Customers($first: Int!, $after: String, $query: String) {
+  customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes { ...CustomerFields }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+""" + CUSTOMER_FIELDS
+"""Customers changed since a time, or those with given e-mail addresses."""
+
+CUSTOMER_CREATE = """
+mutation CustomerCreate($input: CustomerInput!) {
+  customerCreate(input: $input) {
+    customer { ...CustomerFields }
+    userErrors { field message }
+  }
+}
+""" + CUSTOMER_FIELDS
+
+CUSTOMER_UPDATE = """
+mutation CustomerUpdate($input: CustomerInput!) {
+  customerUpdate(input: $input) {
+    customer { ...CustomerFields }
+    userErrors { field message }
+  }
+}
+""" + CUSTOMER_FIELDS
+
+# -- orders -------------------------------------------------------------------------------------
+
+ORDERS = """
+query Orders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes { ...OrderFields }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+""" + ORDER_FIELDS
+"""Orders changed since a time, or those with given names (``name:"#1001"``)."""
+
+ORDER_LINES_REST = """
+query OrderLinesRest($id: ID!, $after: String) {
+  order(id: $id) {
+    lineItems(first: 50, after: $after) { nodes { ...LineFields } pageInfo { hasNextPage endCursor } }
+  }
+}
+""" + LINE_FIELDS
+"""The lines of one order beyond the inline ten."""
+
+DOCUMENTS: dict[str, str] = {
+    name: value
+    for name, value in dict(globals()).items()
+    if name.isupper() and isinstance(value, str) and value.lstrip().startswith(("query", "mutation"))
+}
+"""Every executable document by constant name (what the schema test validates)."""

@@ -1,0 +1,84 @@
+"""The binder: the only door to bindings (STYLE rule 3). Ids cross systems here and nowhere else."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection
+
+from tradewind.store import bindings as repo
+from tradewind.store.bindings import Binding
+from tradewind.store.db import Store
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The two ends of a flow's bindings: which connection feeds which, for what entity."""
+
+    source: str
+    entity: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Intent:
+    source_id: str
+    natural_key: str
+    flow: str
+    target_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Result:
+    source_id: str
+    target_id: str
+    natural_key: str
+    hash: str
+    flow: str
+    source_version: str | None = None
+
+
+class Binder:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def lookup(self, pair: Pair, source_ids: Sequence[str]) -> dict[str, Binding]:
+        """Bindings of a page of source records (one query)."""
+        with self.store.begin() as conn:
+            return repo.get_many(conn, pair.source, pair.entity, pair.target, source_ids)
+
+    def lookup_in(self, conn: Connection, pair: Pair, source_ids: Sequence[str]) -> dict[str, Binding]:
+        return repo.get_many(conn, pair.source, pair.entity, pair.target, source_ids)
+
+    def id_by_natural_key(self, connection: str, entity: str, natural_key: str) -> str | None:
+        with self.store.begin() as conn:
+            return repo.by_natural_key(conn, connection, entity, natural_key)
+
+    def pend(self, conn: Connection, pair: Pair, intents: Sequence[Intent]) -> None:
+        """Persist intents to write (in the caller's own short transaction, one statement)."""
+        repo.pend(conn, [dict(source_connection=pair.source, entity=pair.entity, source_id=i.source_id,
+                              target_connection=pair.target, natural_key=i.natural_key, flow=i.flow,
+                              target_id=i.target_id) for i in intents])
+
+    def bind(self, conn: Connection, pair: Pair, results: Sequence[Result]) -> None:
+        repo.bind(conn, [dict(source_connection=pair.source, entity=pair.entity, source_id=r.source_id,
+                              target_connection=pair.target, target_id=r.target_id, natural_key=r.natural_key,
+                              hash=r.hash, source_version=r.source_version, flow=r.flow) for r in results])
+
+    def remember_version(self, conn: Connection, binding: Binding, version: str | None) -> None:
+        if version is not None and binding.source_version != version:
+            repo.remember_version(conn, binding.id, version)
+
+    def forget(self, binding_id: int) -> bool:
+        """Drop a binding so the next run writes the record anew (after a deletion in the target)."""
+        with self.store.begin() as conn:
+            return repo.forget(conn, binding_id)
+
+    def get(self, binding_id: int) -> Binding | None:
+        with self.store.begin() as conn:
+            return repo.get(conn, binding_id)
+
+    def search(self, **filters: str | int | None) -> list[Binding]:
+        with self.store.begin() as conn:
+            return repo.search(conn, **filters)  # type: ignore[arg-type]

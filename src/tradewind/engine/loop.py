@@ -1,0 +1,331 @@
+"""The run loop as named steps (DESIGN "The run loop and its promises", STYLE rule 11).
+
+Per record: ``receive → decode → filter → map → compare_hash``; per batch: ``pend → write →
+bind``; per page: ``close_page`` persists skipped and failed endings and only then moves the
+cursor. Each step takes transfers and the run context and either moves a transfer to its next
+stage or ends it as skipped or failed with a reason. A failing record fails alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from tradewind.connectors.base import NativeRecord, Page, Write
+from tradewind.engine.binder import Intent, Result
+from tradewind.engine.context import RunContext
+from tradewind.engine.plan import plan_batch
+from tradewind.engine.transfers import Outcome, Stage, Transfer
+from tradewind.errors import RecordError, TransientError
+from tradewind.model import content_hash
+from tradewind.store import failures, runs, snapshots
+from tradewind.store.failures import Failure
+from tradewind.store import cursors as cursor_repo
+
+Step = Callable[[Transfer, RunContext], None]
+GAVE_UP = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+# -- per record ----------------------------------------------------------------------------------
+
+def decode(t: Transfer, ctx: RunContext) -> None:
+    try:
+        t.entity = ctx.source_res.decode(t.record.data)
+    except RecordError as error:
+        t.fail(error.message, error.field)
+        return
+    except ValidationError as error:
+        first = error.errors()[0]
+        t.fail(f"{first['msg']}", ".".join(str(part) for part in first["loc"]) or None)
+        return
+    t.keys = ctx.target_res.natural_keys_of(t.entity)
+    t.natural_key = ctx.target_res.natural_key(t.entity)
+    if not t.keys:
+        t.fail(f"no {' or '.join(ctx.target_res.natural_keys)} to identify it in {ctx.flow.target.name}",
+               ctx.target_res.natural_keys[0])
+        return
+    t.stage = Stage.DECODED
+
+
+def expression_context(t: Transfer, ctx: RunContext) -> dict[str, Any]:
+    assert t.entity is not None
+    return {ctx.flow.entity: t.entity.model_dump(mode="python"), "source": t.record.data, "record": t.native or {}}
+
+
+def filter_(t: Transfer, ctx: RunContext) -> None:
+    if ctx.flow.filter is None:
+        return
+    try:
+        keep, reason = ctx.flow.filter.evaluate(expression_context(t, ctx))
+    except RecordError as error:
+        t.fail(error.message, error.field)
+        return
+    if not keep:
+        t.skip(reason)
+
+
+def map_(t: Transfer, ctx: RunContext) -> None:
+    encode = ctx.target_res.encode
+    if encode is None:
+        t.fail(f"{ctx.flow.target_resource} of {ctx.flow.target.name} cannot be written")
+        return
+    assert t.entity is not None
+    try:
+        t.native = encode(t.entity, ctx.refs)
+        if ctx.flow.mapping is not None:
+            t.native = ctx.flow.mapping.apply(t.native, expression_context(t, ctx), is_update=False)
+    except RecordError as error:
+        t.fail(error.message, error.field)
+        return
+    except TransientError as error:
+        t.fail(f"{ctx.flow.target.name} unavailable while resolving references: {error}")
+        return
+    t.hash = content_hash(t.native)
+    t.stage = Stage.MAPPED
+
+
+def compare_hash(t: Transfer, ctx: RunContext) -> None:
+    binding = t.binding
+    if binding is None or binding.pending or ctx.full:
+        return
+    if binding.hash == t.hash:
+        t.skip(f"unchanged since {binding.updated_at:%Y-%m-%dT%H:%MZ}")
+
+
+RECORD_STEPS: list[Step] = [decode, filter_, map_, compare_hash]
+
+
+# -- per batch -----------------------------------------------------------------------------------
+
+def pend(batch: list[Transfer], ctx: RunContext) -> None:
+    """Persist the intent to write, for the whole batch, in one short commit of its own."""
+    intents = [Intent(source_id=t.record.id, natural_key=t.natural_key, flow=ctx.flow.name,
+                      target_id=t.binding.target_id if t.binding and not t.binding.pending else None) for t in batch]
+    with ctx.store.begin() as conn:
+        ctx.binder.pend(conn, ctx.pair, intents)
+    for t in batch:
+        t.stage = Stage.PENDING
+
+
+def decide(batch: list[Transfer], ctx: RunContext) -> list[Transfer]:
+    """Create or update, by the flow's write policy; look records up by natural key where the
+    binding does not say (recovery after a crash, upsert, update-only). Returns what to write."""
+    policy = ctx.flow.write
+    resource = ctx.target_res
+    to_write: list[Transfer] = []
+    unknown: list[Transfer] = []
+    for t in batch:
+        binding = t.binding
+        if binding is not None and not binding.pending and binding.target_id:
+            if policy == "create":
+                t.skip("exists in the target; the flow's write policy is create")
+                continue
+            t.action, t.target_id = "update", binding.target_id
+            to_write.append(t)
+        elif binding is not None and binding.pending or policy != "create" or "create" not in resource.can:
+            unknown.append(t)
+        else:
+            t.action = "create"
+            to_write.append(t)
+    to_write.extend(_look_up(unknown, ctx))
+    return to_write
+
+
+def _look_up(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
+    if not unknown:
+        return []
+    found = ctx.target_res.find_many(ctx.target.client, [t.keys for t in unknown])
+    result: list[Transfer] = []
+    for t, record in zip(unknown, found, strict=True):
+        recovering = t.binding is not None and t.binding.pending
+        if record is not None and recovering and ctx.flow.write == "create":
+            t.written(record.id, Outcome.CREATED)
+            t.reason = f"recovered: found by {t.natural_key} after an interrupted run"
+        elif record is not None:
+            t.action, t.target_id = "update", record.id
+            result.append(t)
+        elif ctx.flow.write == "update" or "create" not in ctx.target_res.can:
+            t.fail(f"not found in {ctx.flow.target.name} by {t.natural_key}; "
+                   f"{ctx.flow.target_resource} there can only be updated")
+        else:
+            t.action = "create"
+            result.append(t)
+    return result
+
+
+def payload_for(t: Transfer, ctx: RunContext) -> dict[str, Any]:
+    """What to send: on update, the mapping's create-only fields are dropped."""
+    assert t.native is not None
+    if t.action == "update" and ctx.flow.mapping is not None:
+        return ctx.flow.mapping.apply(t.native, expression_context(t, ctx), is_update=True)
+    return t.native
+
+
+def write(batch: list[Transfer], ctx: RunContext) -> None:
+    try:
+        chosen = decide(batch, ctx)
+    except TransientError as error:
+        for t in batch:
+            t.fail(f"{ctx.flow.target.name} unavailable while looking records up: {error}")
+        return
+    for hook in ctx.hooks.before_write:
+        hook(chosen, ctx)
+    size = max(1, ctx.target_res.batch_size)
+    for start in range(0, len(chosen), size):
+        _write_chunk(chosen[start:start + size], ctx)
+    for hook in ctx.hooks.after_write:
+        hook(batch, ctx)
+
+
+def _write_chunk(chunk: list[Transfer], ctx: RunContext) -> None:
+    writes = [Write(native=payload_for(t, ctx), native_id=t.target_id if t.action == "update" else None,
+                    key=t.natural_key) for t in chunk]
+    try:
+        results = ctx.target_res.write_many(ctx.target.client, writes)
+    except TransientError as error:
+        for t in chunk:
+            t.fail(f"{ctx.flow.target.name} unavailable: {error}")
+        return
+    for t, result in zip(chunk, results, strict=True):
+        if result.error is not None:
+            t.fail(result.error.message, result.error.field)
+        elif result.record is not None:
+            t.answer = result.record.data
+            t.written(result.record.id, Outcome.CREATED if t.action == "create" else Outcome.UPDATED)
+
+
+def bind(batch: list[Transfer], ctx: RunContext) -> None:
+    """Persist the results of the writes: bindings, transfer endings, snapshots, in one commit."""
+    written = [t for t in batch if t.stage == Stage.WRITTEN]
+    results = [Result(source_id=t.record.id, target_id=t.target_id or "", natural_key=t.natural_key,
+                      hash=t.hash or "", source_version=t.record.version, flow=ctx.flow.name) for t in written]
+    with ctx.store.begin() as conn:
+        ctx.binder.bind(conn, ctx.pair, results)
+        runs.end_transfers(conn, [ending(t) for t in written])
+        for t in written:
+            if ctx.detail:
+                snapshots.add(conn, t.id, "written", payload_for(t, ctx))
+                snapshots.add(conn, t.id, "answer", t.answer or {})
+        failures.clear(conn, ctx.flow.name, [t.record.id for t in written])
+    for hook in ctx.hooks.after_bind:
+        hook(written, ctx)
+
+
+# -- per page ------------------------------------------------------------------------------------
+
+def open_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[Transfer]:
+    """receive: one transfer row per record, with bindings and earlier failures looked up for the
+    whole page. A record already handled in this run (retried from the queue, then read again
+    inside the overlap window) is not received twice."""
+    records = [r for r in page.records if ctx.handled.get(r.id, "\0") != r.version]
+    ids_ = [r.id for r in records]
+    with ctx.store.begin() as conn:
+        found = ctx.binder.lookup_in(conn, ctx.pair, ids_)
+        earlier = failures.get_many(conn, ctx.flow.name, ids_)
+    batch = [_receive(r, found.get(r.id), earlier.get(r.id), replay) for r in records]
+    with ctx.store.begin() as conn:
+        ids = runs.add_transfers(conn, [
+            dict(run_id=ctx.run_id, flow=ctx.flow.name, entity=ctx.flow.entity, source_id=t.record.id,
+                 stage=Stage.RECEIVED, attempt=t.attempt) for t in batch
+        ])
+        for t, transfer_id in zip(batch, ids, strict=True):
+            t.id = transfer_id
+            ctx.handled[t.record.id] = t.record.version
+            if ctx.detail:
+                snapshots.add(conn, transfer_id, "received", t.record.data)
+    ctx.counts["received"] += len(batch)
+    return batch
+
+
+def _receive(record: NativeRecord, binding: Any, failure: Failure | None, replay: bool) -> Transfer:
+    """A new transfer; a record that failed before counts its attempts on, unless it changed since."""
+    t = Transfer(record=record, binding=binding)
+    if failure is None or failure.version != record.version:
+        return t
+    t.attempt = failure.attempts + 1
+    if not replay and failure.next_attempt_at > datetime.now(UTC):
+        t.attempt = failure.attempts
+        waiting = "gave up; replay by hand" if failure.next_attempt_at == GAVE_UP else \
+            f"next try after {failure.next_attempt_at:%Y-%m-%dT%H:%MZ}"
+        t.skip(f"failed before ({failure.last_error}); {waiting}")
+        t.keep_failure = True
+    return t
+
+
+def process_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[Transfer]:
+    batch = open_page(page, ctx, replay=replay)
+    for t in batch:
+        for step in RECORD_STEPS:
+            if t.done:
+                break
+            step(t, ctx)
+    live = [t for t in batch if not t.done]
+    if ctx.dry_run:
+        plan_batch(live, ctx)
+    elif live:
+        chunk = max(ctx.target_res.batch_size, ctx.flow.batch_size or 50)
+        for start in range(0, len(live), chunk):
+            part = live[start:start + chunk]
+            pend(part, ctx)
+            write(part, ctx)
+            bind(part, ctx)
+    close_page(page, batch, ctx)
+    return batch
+
+
+def close_page(page: Page, batch: Sequence[Transfer], ctx: RunContext) -> None:
+    """Persist skipped and failed endings, the retry queue and counters; then move the cursor."""
+    ended = [t for t in batch if t.stage in (Stage.SKIPPED, Stage.FAILED) or (ctx.dry_run and t.outcome)]
+    counts = {name: 0 for name in ("created", "updated", "skipped", "failed")}
+    for t in batch:
+        if t.outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.SKIPPED, Outcome.FAILED) and not ctx.dry_run:
+            counts[t.outcome.value] += 1
+    with ctx.store.begin() as conn:
+        runs.end_transfers(conn, [ending(t) for t in ended])
+        if not ctx.dry_run:
+            _queue_failures(conn, [t for t in batch if t.stage == Stage.FAILED], ctx)
+            failures.clear(conn, ctx.flow.name,
+                           [t.record.id for t in batch if t.stage == Stage.SKIPPED and not t.keep_failure])
+            runs.add_counts(conn, ctx.run_id, {"received": len(batch), **counts})
+            if ctx.cursor.advance(page.cursor):
+                assert ctx.cursor.last is not None
+                cursor_repo.put(conn, ctx.flow.name, ctx.cursor.last)
+    for name, amount in counts.items():
+        ctx.counts[name] += amount
+    for t in batch:
+        if t.stage == Stage.FAILED:
+            ctx.log.warning("transfer_failed", source_id=t.record.id, natural_key=t.natural_key, field=t.field,
+                            reason=t.reason)
+
+
+def ending(t: Transfer) -> dict[str, Any]:
+    return {"tid": t.id, "stage": t.stage, "outcome": t.outcome, "reason": t.reason, "field": t.field,
+            "target_id": t.target_id, "natural_key": t.natural_key or None}
+
+
+def _queue_failures(conn: Any, failed: list[Transfer], ctx: RunContext) -> None:
+    retry = ctx.flow.retry
+    for t in failed:
+        gave_up = t.attempt >= retry.max_attempts
+        wait = retry.backoff * (2 ** (t.attempt - 1))
+        failures.record(
+            conn, flow=ctx.flow.name, source_id=t.record.id, payload=t.record.data, version=t.record.version,
+            attempts=t.attempt, next_attempt_at=GAVE_UP if gave_up else datetime.now(UTC) + wait,
+            error=(t.reason or "") + (f" (gave up after {t.attempt} attempts; replay by hand)" if gave_up else ""),
+            run_id=ctx.run_id,
+        )
+
+
+def retry_pages(ctx: RunContext, *, only: Sequence[str] | None = None) -> list[Page]:
+    """Failed records due for another try (or, on replay, the chosen ones), as pages that never
+    move the cursor."""
+    with ctx.store.begin() as conn:
+        due = failures.due(conn, ctx.flow.name, include_waiting=only is not None)
+    if only is not None:
+        due = [f for f in due if f.source_id in set(only)]
+    records = [NativeRecord(id=f.source_id, data=f.payload, version=f.version) for f in due]
+    size = 100
+    return [Page(records=records[i:i + size]) for i in range(0, len(records), size)]

@@ -1,0 +1,810 @@
+"""Load and check a project file (``tradewind.yaml``): every problem at once, each with file:line:column.
+
+The schema is small and documented by the models below (``settings``, ``connections``, ``flows``);
+:mod:`tradewind.engine.reference` renders it, with every connector's options, for the README.
+
+Checking runs in passes that never stop at the first problem: YAML syntax and duplicate keys,
+then structure (pydantic, with each error's ``loc`` turned into the place of the offending key),
+then meaning (connectors, options, secrets, resources, capabilities, entity kinds, schedules,
+expressions, cursors, match keys). :func:`validate` returns the problems; :func:`load_project`
+returns a :class:`~tradewind.engine.flow.Project` or raises :class:`ProjectInvalid` listing them.
+
+Settings follow one precedence, environment over file over default, and remember their source
+(:func:`config_sources`), so no value comes from an unexpected place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit, urlunsplit
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from tradewind import connectors as registry
+from tradewind.connectors.base import ConnectionOptions, Connector, Resource, SecretRef, SyncToken, UpdatedSince
+from tradewind.engine.flow import Connection, Flow, Project, RetrySpec, Schedule, WritePolicy
+from tradewind.errors import ConfigError
+from tradewind.mapping import DEFAULT_ROOTS, MappingSpec, compile_filter, compile_mapping
+from tradewind.model import ENTITIES
+from tradewind.store.db import DEFAULT_URL, URL_ENV
+
+Loc = tuple[str | int, ...]
+
+# --- the schema --------------------------------------------------------------------------------
+
+
+class SettingsSpec(BaseModel):
+    """Process-wide settings; each may also come from ``TRADEWIND_<NAME>`` in the environment, which wins."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database_url: str = Field(
+        default=DEFAULT_URL, examples=["postgresql://tradewind@db/tradewind"],
+        description="Where runs, transfers and bindings are kept (SQLAlchemy URL): SQLite by default, PostgreSQL "
+                    "for production. A password belongs in the environment, never in the file")
+    detail_retention_days: int = Field(
+        default=14, ge=1, examples=[14],
+        description="Days the payload snapshots of detail-logged connections are kept before they are purged")
+    executor: Literal["local", "celery"] = Field(
+        default="local", examples=["local"],
+        description="Where runs execute: in the serving process, or on Celery workers")
+
+
+SETTINGS_ENV: dict[str, str] = {name: f"TRADEWIND_{name.upper()}" for name in SettingsSpec.model_fields}
+"""The environment variable of each setting (``database_url`` → ``TRADEWIND_DATABASE_URL``)."""
+assert SETTINGS_ENV["database_url"] == URL_ENV
+
+
+class ConnectionSpec(BaseModel):
+    """A connection: ``connector`` and ``detail_log`` are reserved; every other key is an option of the connector."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    connector: str = Field(
+        examples=["exact_online"], description="Registered name of the connector (`tradewind connectors list`)")
+    detail_log: bool = Field(
+        default=False, examples=[False],
+        description="Keep payload snapshots of every transfer through this connection (purged after "
+                    "`settings.detail_retention_days`)")
+
+
+class RetryOptions(BaseModel):
+    """How failed records are tried again on later runs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_attempts: int = Field(
+        default=5, ge=1, examples=[5], description="Tries per record before it stays failed (replayable by hand)")
+    backoff: str = Field(
+        default="5m", examples=["5m"],
+        description="Wait before the second try, doubled for each next one (`30s`, `5m`, `1h`, `1d`)")
+
+
+class FlowSpec(BaseModel):
+    """A flow: one entity from a source resource to a target resource."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    from_: str = Field(alias="from", examples=["erp.products"], description="Source as `connection.resource`")
+    to: str = Field(
+        examples=["shop.products"],
+        description="Target as `connection.resource`; it must hold the same entity kind as the source")
+    every: str | None = Field(
+        default=None, examples=["15m"],
+        description="Run at this interval (`30s`, `5m`, `1h`, `1d`); with neither `every` nor `cron` the flow "
+                    "runs only when started by hand")
+    cron: str | None = Field(
+        default=None, examples=["*/15 * * * *"],
+        description="Run on this 5-field cron schedule, in UTC (instead of `every`)")
+    filter: str | None = Field(
+        default=None, examples=["order.financial_status == 'paid'"],
+        description="Jinja2 expression over the canonical entity, named by its kind (`product`, `order`); "
+                    "records for which it is false are skipped with the reason")
+    write: WritePolicy = Field(
+        default="upsert", examples=["upsert"],
+        description="upsert: update bound or found records, create the others; create: only create; "
+                    "update: only update records found in the target")
+    mapping: MappingSpec | None = Field(
+        default=None,
+        description="Adjustments on top of the connector's translation: `set`, `table`, `default`, `create_only`")
+    match: dict[str, str] = Field(
+        default_factory=dict, examples=[{"customer": "email"}],
+        description="Per referenced entity kind, the natural key used to find it in the target")
+    create_missing: list[str] | None = Field(
+        default=None, examples=[["customer"]],
+        description="Entity kinds this flow may create in the target when a reference is not found "
+                    "(default: customer)")
+    retry: RetryOptions = Field(default_factory=RetryOptions, description="Retries of failed records on later runs")
+    cursor: str | None = Field(
+        default=None, examples=["updatedAt"],
+        description="Source field changes are read by; only the cursor the resource declares (a modification time "
+                    "or sync token) is accepted")
+    batch_size: int | None = Field(
+        default=None, ge=1, examples=[100],
+        description="Records per write call where the target has bulk writes (default: the resource's own)")
+    enabled: bool = Field(default=True, examples=[True], description="A disabled flow is checked but never scheduled")
+
+
+class ProjectSpec(BaseModel):
+    """The whole project file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    settings: SettingsSpec = Field(default_factory=SettingsSpec, description="Process-wide settings (optional)")
+    connections: dict[str, ConnectionSpec] = Field(description="Configured connectors, by a name flows use")
+    flows: dict[str, FlowSpec] = Field(default_factory=dict, description="Flows, by name")
+
+
+WRITE_NEEDS: dict[str, tuple[str, ...]] = {"upsert": ("create", "update"), "create": ("create",),
+                                           "update": ("update",)}
+"""The capabilities a target resource needs for each write policy."""
+
+_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_ENDPOINT = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_-]*)$")
+_STABLE_FIELD = re.compile(r"^(id|ID|Id|.+Id|.+ID|.+_id|[Cc]ode|.+Code|.+_code|[Nn]umber|.+Number|.+_number|"
+                           r"[Cc]reated.*)$")
+
+
+def parse_interval(text: str) -> timedelta:
+    """``30s``, ``5m``, ``15m``, ``1h``, ``1d`` → timedelta; a ValueError saying how to write it otherwise."""
+    match = _INTERVAL.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not an interval")
+    amount = int(match.group(1))
+    if amount <= 0:
+        raise ValueError(f"{text!r} is not a positive interval")
+    return timedelta(**{_UNITS[match.group(2)]: amount})
+
+
+def is_stable_field(name: str) -> bool:
+    """Whether a field looks like one that never changes on update (ids, codes, numbers, creation times)."""
+    return _STABLE_FIELD.match(name) is not None
+
+
+# --- problems ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a project file, where it is and what to do about it."""
+
+    where: str
+    message: str
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}"
+        return f"{text} (hint: {self.hint})" if self.hint else text
+
+
+class ProjectInvalid(ConfigError):
+    """The project file has problems; ``problems`` lists every one, in file order."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = list(problems)
+        count = len(self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the project file",
+                         where=self.problems[0].where if self.problems else None)
+
+    def __str__(self) -> str:
+        return "\n".join([self.message, *(f"  {problem}" for problem in getattr(self, "problems", []))])
+
+
+# --- public API --------------------------------------------------------------------------------
+
+
+def validate(path: str | Path, *, environ: Mapping[str, str] | None = None,
+             check_secrets: bool = True) -> list[Problem]:
+    """Every problem of the project file at ``path`` (empty when it can run)."""
+    return _Loader(path, environ, check_secrets).run()[1]
+
+
+def load_project(path: str | Path, *, environ: Mapping[str, str] | None = None,
+                 check_secrets: bool = True) -> Project:
+    """The checked project at ``path``; :class:`ProjectInvalid` with every problem otherwise.
+
+    ``environ`` (default ``os.environ``) supplies settings and the secrets checked to be set;
+    ``check_secrets=False`` skips the latter, for machines that validate without credentials.
+    """
+    project, problems = _Loader(path, environ, check_secrets).run()
+    if problems or project is None:
+        raise ProjectInvalid(problems)
+    return project
+
+
+def config_sources(project: Project) -> list[tuple[str, Any, str]]:
+    """``(setting, value, source)`` for ``tradewind config show --explain``; passwords in URLs shown as ``***``."""
+    return [(name, _redact(project.settings.get(name)), project.setting_sources.get(name, "default"))
+            for name in SettingsSpec.model_fields]
+
+
+def _redact(value: Any) -> Any:
+    if not isinstance(value, str) or "://" not in value:
+        return value
+    parts = urlsplit(value)
+    if not parts.password:
+        return value
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+# --- YAML --------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's round-trip types as plain Python, so pydantic sees dicts, lists, str, int, float, bool."""
+    if isinstance(value, dict):
+        return {(_plain(k) if not isinstance(k, str) else str(k)): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _duplicates(node: Node | None) -> Iterable[tuple[str, int, int]]:
+    """(key, line, column) of every key written twice in one mapping, anywhere in the document."""
+    if isinstance(node, MappingNode):
+        seen: set[str] = set()
+        for key, value in node.value:
+            if isinstance(key, ScalarNode) and key.value != "<<":
+                if key.value in seen:
+                    yield key.value, key.start_mark.line, key.start_mark.column
+                seen.add(key.value)
+            yield from _duplicates(value)
+    elif isinstance(node, SequenceNode):
+        for item in node.value:
+            yield from _duplicates(item)
+
+
+def _known(name: str, known: Iterable[str], label: str) -> str:
+    """A hint listing what exists, with a guess when the name is a near miss."""
+    names = sorted(known)
+    guess = difflib.get_close_matches(name, names, n=1)
+    listed = f"{label}: {', '.join(names)}" if names else f"no {label}"
+    return f"did you mean {guess[0]!r}? {listed}" if guess else listed
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> dict[str, Any]:
+    """The pydantic fields (by alias) of the model reached by ``loc``, for naming allowed keys."""
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            fields = {f.alias or n: f for n, f in current.model_fields.items()}
+            if part not in fields:
+                return {}
+            current = _unwrap(fields[part].annotation)
+        else:
+            args = get_args(current)
+            current = _unwrap(args[-1]) if args else None
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return {f.alias or n: f for n, f in current.model_fields.items()}
+    return {}
+
+
+def _without_typo_echoes(model: type[BaseModel], errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop "missing 'division'" when "unknown key 'divison'" beside it already says so: one typo, one problem."""
+    guessed: set[Loc] = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden" and error["loc"]:
+            loc = tuple(error["loc"])
+            guess = difflib.get_close_matches(str(loc[-1]), _fields_at(model, loc[:-1]), n=1)
+            guessed.update((*loc[:-1], name) for name in guess)
+    return [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) in guessed)]
+
+
+def _unwrap(annotation: Any) -> Any:
+    if get_origin(annotation) in (Union, type(int | None)):
+        rest = [arg for arg in get_args(annotation) if arg is not type(None)]
+        return rest[0] if len(rest) == 1 else annotation
+    return annotation
+
+
+def _describe(field: Any) -> str | None:
+    if field is None or not field.description:
+        return None
+    example = f"; e.g. {field.examples[0]!r}" if field.examples else ""
+    return f"{field.description}{example}"
+
+
+# --- the loader --------------------------------------------------------------------------------
+
+
+@dataclass
+class _ConnectionState:
+    """What the checks learnt about one connection: its connector (if known) and the built connection."""
+
+    connector: type[Connector] | None
+    connection: Connection | None
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    connection: str
+    resource_name: str
+    resource: Resource[Any]
+    connector: type[Connector]
+
+    def __str__(self) -> str:
+        return f"{self.connection}.{self.resource_name}"
+
+
+class _Loader:
+    """One pass over one file: collects problems, builds the project when there are none."""
+
+    def __init__(self, path: str | Path, environ: Mapping[str, str] | None, check_secrets: bool) -> None:
+        self.path = Path(path)
+        self.file = str(path)
+        self.environ: Mapping[str, str] = os.environ if environ is None else environ
+        self.check_secrets = check_secrets
+        self.root: Any = None
+        self.problems: list[Problem] = []
+
+    # -- places and problems --
+
+    def where(self, loc: Loc, *, value: bool = False) -> str:
+        """``file:line:col`` of the key at ``loc`` (its value with ``value=True``), or of the nearest parent."""
+        node, line, column = self.root, 0, 0
+        for index, part in enumerate(loc):
+            last = index == len(loc) - 1
+            if isinstance(node, CommentedMap) and part in node:
+                line, column = node.lc.value(part) if value and last else node.lc.key(part)
+                node = node[part]
+            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+                line, column = node.lc.item(part)
+                node = node[part]
+            else:
+                break
+        return f"{self.file}:{line + 1}:{column + 1}"
+
+    def problem(self, loc: Loc, message: str, hint: str | None = None, *, value: bool = False) -> None:
+        self.problems.append(Problem(self.where(loc, value=value), message, hint))
+
+    def config_error(self, error: ConfigError, loc: Loc) -> None:
+        self.problems.append(Problem(error.where or self.where(loc, value=True), error.message, error.hint))
+
+    def validated(self, model: type[BaseModel], data: Any, base: Loc, what: str,
+                  describe: Callable[[ErrorDetails], str | None] | None = None) -> BaseModel | None:
+        """``model`` validated from ``data``, reporting every error; fields in error fall back to defaults."""
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            for error in _without_typo_echoes(model, exc.errors(include_url=False, include_input=False)):
+                self.pydantic_problem(model, error, base, what, describe)
+            if not isinstance(data, dict):
+                return None
+            bad = {error["loc"][0] for error in exc.errors() if error["loc"]}
+            try:
+                return model.model_validate({k: v for k, v in data.items() if k not in bad})
+            except ValidationError:
+                return None
+
+    def pydantic_problem(self, model: type[BaseModel], error: ErrorDetails, base: Loc, what: str,
+                         describe: Callable[[ErrorDetails], str | None] | None) -> None:
+        loc: Loc = tuple(error["loc"])
+        key = ".".join(str(part) for part in loc)
+        fields = _fields_at(model, loc[:-1])
+        name = str(loc[-1]) if loc else ""
+        if describe is not None:
+            hint = describe(error)
+        elif error["type"] == "extra_forbidden":
+            hint = _known(name, fields, "keys")
+        else:
+            hint = _describe(fields.get(name))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            self.problem(base + loc, f"{what}: unknown key {name!r}", hint)
+        elif error["type"] == "missing":
+            self.problem(base + loc[:-1], f"{what} needs {key!r}", hint)
+        else:
+            self.problem(base + loc, f"{what}, {key}: {message}" if key else f"{what}: {message}", hint)
+
+    # -- passes --
+
+    def run(self) -> tuple[Project | None, list[Problem]]:
+        if self.parse():
+            project = self.check()
+            if not self.problems:
+                return project, []
+        return None, sorted(self.problems, key=_order)
+
+    def parse(self) -> bool:
+        """Read and parse the file; False when there is nothing to check further."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self.problems.append(Problem(self.file, f"cannot read the project file: {exc}",
+                                         "run `tradewind init` to create one"))
+            return False
+        try:
+            nodes = YAML(typ="rt").compose(io.StringIO(text))
+            loader = YAML(typ="rt")
+            loader.allow_duplicate_keys = True
+            self.root = loader.load(text)
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            where = f"{self.file}:{mark.line + 1}:{mark.column + 1}" if mark else self.file
+            self.problems.append(Problem(where, f"YAML syntax error: {exc.problem or exc.context}",
+                                         "check indentation, colons and quotes around values with `: #{}[]`"))
+            return False
+        for key, line, column in _duplicates(nodes):
+            self.problems.append(Problem(f"{self.file}:{line + 1}:{column + 1}", f"duplicate key {key!r}",
+                                         "each key may appear once in a mapping; the later one would be ignored"))
+        if not isinstance(self.root, CommentedMap):
+            self.problems.append(Problem(f"{self.file}:1:1", "the project file must be a mapping with "
+                                         "`connections` and `flows`", "run `tradewind init` for an example"))
+            return False
+        return True
+
+    def check(self) -> Project | None:
+        for key in self.root:
+            if key not in ProjectSpec.model_fields:
+                self.problem((key,), f"unknown top-level key {key!r}", _known(str(key), ProjectSpec.model_fields,
+                                                                              "keys"))
+        settings, sources = self.settings()
+        connections = {name: self.connection(str(name), raw) for name, raw in self.section("connections").items()}
+        if "connections" not in self.root:
+            self.problem((), "the project file needs `connections`", "see `tradewind init` for an example")
+        flows = {str(name): self.flow(str(name), raw, connections) for name, raw in self.section("flows").items()}
+        if self.problems:
+            return None
+        return Project(path=self.file, settings=settings, setting_sources=sources,
+                       connections={n: s.connection for n, s in connections.items() if s.connection},
+                       flows={n: f for n, f in flows.items() if f})
+
+    def section(self, key: str) -> Mapping[Any, Any]:
+        raw = self.root.get(key)
+        if raw is None:
+            return {}
+        if not isinstance(raw, CommentedMap):
+            self.problem((key,), f"`{key}` must be a mapping of names", value=True)
+            return {}
+        return raw
+
+    # -- settings --
+
+    def settings(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """Settings by precedence environment > file > default, and where each came from."""
+        in_file = _plain(self.section("settings"))
+        merged: dict[str, Any] = {}
+        sources: dict[str, str] = {}
+        for name, value in in_file.items():
+            merged[name], sources[name] = value, self.where(("settings", name))
+        for name, variable in SETTINGS_ENV.items():
+            if variable in self.environ:
+                merged[name], sources[name] = self.environ[variable], f"environment {variable}"
+        self.credentials_in_file(in_file)
+        spec = self.settings_spec(merged, sources)
+        return spec.model_dump(), {name: sources.get(name, "default") for name in SettingsSpec.model_fields}
+
+    def settings_spec(self, merged: dict[str, Any], sources: dict[str, str]) -> SettingsSpec:
+        try:
+            return SettingsSpec.model_validate(merged)
+        except ValidationError as exc:
+            for error in exc.errors(include_url=False, include_input=False):
+                name = str(error["loc"][0])
+                if sources.get(name, "").startswith("environment"):
+                    message = error["msg"].removeprefix("Value error, ")
+                    self.problems.append(Problem(sources[name], f"setting {name}: {message}",
+                                                 _describe(SettingsSpec.model_fields[name])))
+                else:
+                    self.pydantic_problem(SettingsSpec, error, ("settings",), "settings", None)
+            bad = {error["loc"][0] for error in exc.errors()}
+            return SettingsSpec.model_validate({k: v for k, v in merged.items() if k not in bad})
+
+    def credentials_in_file(self, in_file: dict[str, Any]) -> None:
+        url = in_file.get("database_url")
+        if isinstance(url, str) and "://" in url and urlsplit(url).password:
+            self.problem(("settings", "database_url"), "secrets are never written in the project file: "
+                         "database_url holds a password", f"set {URL_ENV} in the environment instead", value=True)
+
+    # -- connections --
+
+    def connection(self, name: str, raw: Any) -> _ConnectionState:
+        loc: Loc = ("connections", name)
+        if not _NAME.match(name):
+            self.problem(loc, f"connection name {name!r} must be letters, digits, '_' or '-' (no dots)",
+                         "flows name it as `connection.resource`")
+        spec = self.validated(ConnectionSpec, _plain(raw), loc, f"connection {name!r}")
+        if not isinstance(spec, ConnectionSpec):
+            return _ConnectionState(None, None)
+        try:
+            connector = registry.get(spec.connector)
+        except ConfigError:
+            self.problem((*loc, "connector"), f"unknown connector {spec.connector!r}",
+                         _known(spec.connector, registry.available(), "known connectors"), value=True)
+            return _ConnectionState(None, None)
+        options = self.options(name, connector, dict(spec.model_extra or {}))
+        if options is None:
+            return _ConnectionState(connector, None)
+        return _ConnectionState(connector, Connection(name, connector, options, detail_log=spec.detail_log))
+
+    def options(self, name: str, connector: type[Connector], raw: dict[str, Any]) -> ConnectionOptions | None:
+        """The connector's options, with secrets refused as plain text and checked to be set."""
+        loc: Loc = ("connections", name)
+        model = connector.Options
+        plain_secrets = [key for key in model.secret_fields() if key in raw and not _is_reference(raw[key])]
+        for key in plain_secrets:
+            variable = f"{name}_{key}".upper().replace("-", "_")
+            self.problem((*loc, key), f"connection {name!r}, option {key!r}: secrets are never written in the "
+                         "project file", f"write {key}: ${{{variable}}} and set {variable} in the environment",
+                         value=True)
+        checked = {key: _PLACEHOLDER if key in plain_secrets else value for key, value in raw.items()}
+
+        def describe(error: ErrorDetails) -> str | None:
+            return self.option_hint(model, raw, str(error["loc"][0]) if error["loc"] else "")
+
+        before = len(self.problems)
+        options = self.validated(model, checked, loc, f"connection {name!r} ({connector.name})", describe)
+        if plain_secrets or len(self.problems) > before or not isinstance(options, ConnectionOptions):
+            return None
+        self.secrets_set(name, options)
+        return options
+
+    def option_hint(self, model: type[ConnectionOptions], raw: Mapping[str, Any], key: str) -> str | None:
+        field = model.model_fields.get(key)
+        if field is None:
+            guess = difflib.get_close_matches(key, model.model_fields, n=1)
+            about = f" ({guess[0]}: {_describe(model.model_fields[guess[0]])})" if guess else ""
+            return _known(key, model.model_fields, "options") + about
+        hint = _describe(field)
+        if key not in model.secret_fields() and _is_reference(raw.get(key)):
+            hint = f"only secret options take ${{ENV}} references; write the value itself. {hint or ''}".strip()
+        return hint
+
+    def secrets_set(self, name: str, options: ConnectionOptions) -> None:
+        if not self.check_secrets:
+            return
+        for key in type(options).secret_fields():
+            ref = getattr(options, key)
+            if isinstance(ref, SecretRef) and not self.environ.get(ref.name):
+                self.problem(("connections", name, key), f"connection {name!r}, option {key!r}: environment "
+                             f"variable {ref.name} is not set", f"export {ref.name}=... before running",
+                             value=True)
+
+    # -- flows --
+
+    def flow(self, name: str, raw: Any, connections: Mapping[Any, _ConnectionState]) -> Flow | None:
+        loc: Loc = ("flows", name)
+        if not _NAME.match(name):
+            self.problem(loc, f"flow name {name!r} must be letters, digits, '_' or '-'")
+        spec = self.validated(FlowSpec, _plain(raw), loc, f"flow {name!r}")
+        if not isinstance(spec, FlowSpec):
+            return None
+        before = len(self.problems)
+        source = self.endpoint(name, "from", spec.from_, connections)
+        target = self.endpoint(name, "to", spec.to, connections)
+        if source and target:
+            self.capabilities(name, spec, source, target)
+        kind = source.resource.entity.kind if source else None
+        schedule = self.schedule(name, spec)
+        retry = self.retry(name, spec.retry)
+        expressions = self.expressions(name, spec, kind)
+        if source and spec.cursor is not None:
+            self.cursor(name, spec.cursor, source)
+        if target:
+            self.references(name, spec, target)
+        if len(self.problems) > before or not (source and target and schedule and retry and expressions):
+            return None
+        return self.build(name, spec, source, target, schedule, retry, expressions, connections)
+
+    def build(self, name: str, spec: FlowSpec, source: _Endpoint, target: _Endpoint, schedule: Schedule,
+              retry: RetrySpec, expressions: tuple[Any, Any],
+              connections: Mapping[Any, _ConnectionState]) -> Flow | None:
+        source_connection = connections[source.connection].connection
+        target_connection = connections[target.connection].connection
+        if source_connection is None or target_connection is None:
+            return None
+        extra: dict[str, Any] = {}
+        if spec.create_missing is not None:
+            extra["create_missing"] = frozenset(spec.create_missing)
+        return Flow(name=name, source=source_connection, source_resource=source.resource_name,
+                    target=target_connection, target_resource=target.resource_name, schedule=schedule,
+                    filter=expressions[0], mapping=expressions[1], write=spec.write, match=dict(spec.match),
+                    retry=retry, batch_size=spec.batch_size, enabled=spec.enabled, cursor=spec.cursor, **extra)
+
+    def endpoint(self, flow: str, key: str, text: str, connections: Mapping[Any, _ConnectionState]) -> _Endpoint | None:
+        loc: Loc = ("flows", flow, key)
+        match = _ENDPOINT.match(text)
+        if match is None:
+            self.problem(loc, f"flow {flow!r}, {key}: {text!r} is not `connection.resource`",
+                         f"e.g. {key}: erp.products; connections: {', '.join(map(str, connections)) or '(none)'}",
+                         value=True)
+            return None
+        connection, resource = match.groups()
+        if connection not in connections:
+            self.problem(loc, f"flow {flow!r}, {key}: unknown connection {connection!r}",
+                         _known(connection, map(str, connections), "connections"), value=True)
+            return None
+        connector = connections[connection].connector
+        if connector is None:
+            return None
+        if resource not in connector.resources:
+            self.problem(loc, f"flow {flow!r}, {key}: connector {connector.name} has no resource {resource!r}",
+                         _known(resource, connector.resources, f"{connector.name} resources"), value=True)
+            return None
+        return _Endpoint(connection, resource, connector.resources[resource], connector)
+
+    def capabilities(self, flow: str, spec: FlowSpec, source: _Endpoint, target: _Endpoint) -> None:
+        """The source can be read, the target written as the policy needs, and both hold one entity kind."""
+        if "read" not in source.resource.can:
+            readable = [n for n, r in source.connector.resources.items() if "read" in r.can]
+            self.problem(("flows", flow, "from"), f"flow {flow!r}: {source} cannot be read ({source.connector.name} "
+                         f"{source.resource_name} can: {_can(source.resource)})",
+                         f"readable {source.connector.name} resources: {', '.join(readable) or '(none)'}", value=True)
+        missing = [need for need in WRITE_NEEDS[spec.write] if need not in target.resource.can]
+        if missing:
+            fits = [policy for policy, needs in WRITE_NEEDS.items() if set(needs) <= target.resource.can]
+            self.problem(("flows", flow, "to"), f"flow {flow!r}: write policy {spec.write!r} needs to "
+                         f"{' and '.join(WRITE_NEEDS[spec.write])}, but {target} cannot {' or '.join(missing)} "
+                         f"(it can: {_can(target.resource)})",
+                         f"use write: {' or '.join(fits)}" if fits else "choose a target resource that can be written",
+                         value=True)
+        source_kind, target_kind = source.resource.entity.kind, target.resource.entity.kind
+        if source_kind != target_kind:
+            fitting = [n for n, r in target.connector.resources.items() if r.entity.kind == source_kind]
+            self.problem(("flows", flow, "to"), f"flow {flow!r} cannot map {source_kind} records ({source}) onto "
+                         f"{target_kind} records ({target}): a flow moves one entity kind",
+                         f"{target.connection} resources holding {source_kind}: {', '.join(fitting)}" if fitting
+                         else f"{target.connector.name} holds no {source_kind} resource", value=True)
+
+    def schedule(self, flow: str, spec: FlowSpec) -> Schedule | None:
+        loc: Loc = ("flows", flow)
+        ok = True
+        if spec.every is not None and spec.cron is not None:
+            self.problem((*loc, "cron"), f"flow {flow!r} has both `every` and `cron`", "keep one of them")
+            ok = False
+        interval = None
+        if spec.every is not None:
+            interval = self.interval((*loc, "every"), spec.every, f"flow {flow!r}, every")
+            ok = ok and interval is not None
+        if spec.cron is not None:
+            try:
+                CronTrigger.from_crontab(spec.cron, timezone=UTC)
+            except ValueError as exc:
+                self.problem((*loc, "cron"), f"flow {flow!r}, cron: {spec.cron!r} is not a cron expression: {exc}",
+                             "five fields, minute hour day-of-month month day-of-week, in UTC; e.g. '*/15 * * * *'",
+                             value=True)
+                ok = False
+        return Schedule(interval=interval, cron=spec.cron) if ok else None
+
+    def interval(self, loc: Loc, text: str, what: str) -> timedelta | None:
+        try:
+            return parse_interval(text)
+        except ValueError as exc:
+            self.problem(loc, f"{what}: {exc}", "a whole number and a unit: 30s, 5m, 15m, 1h, 1d", value=True)
+            return None
+
+    def retry(self, flow: str, options: RetryOptions) -> RetrySpec | None:
+        backoff = self.interval(("flows", flow, "retry", "backoff"), options.backoff, f"flow {flow!r}, retry.backoff")
+        return RetrySpec(max_attempts=options.max_attempts, backoff=backoff) if backoff else None
+
+    def expressions(self, flow: str, spec: FlowSpec, kind: str | None) -> tuple[Any, Any] | None:
+        """The compiled filter and mapping; expressions may read the entity by its kind name and ``source``."""
+        roots = frozenset({kind, "source"}) if kind else DEFAULT_ROOTS
+        compiled_filter = compiled_mapping = None
+        ok = True
+        loc: Loc = ("flows", flow)
+        if spec.filter is not None:
+            try:
+                compiled_filter = compile_filter(spec.filter, flow=flow, where=self.where((*loc, "filter"),
+                                                                                          value=True), roots=roots)
+            except ConfigError as error:
+                self.config_error(error, (*loc, "filter"))
+                ok = False
+        if spec.mapping is not None:
+            try:
+                compiled_mapping = compile_mapping(spec.mapping, flow=flow, roots=roots,
+                                                   locate=lambda key: self.where((*loc, "mapping", *_mapping_loc(key)),
+                                                                                 value=True))
+            except ConfigError as error:
+                self.config_error(error, (*loc, "mapping"))
+                ok = False
+        return (compiled_filter, compiled_mapping) if ok else None
+
+    def cursor(self, flow: str, field: str, source: _Endpoint) -> None:
+        """Refuse a cursor override that would miss changes: only the resource's own cursor field is safe."""
+        loc: Loc = ("flows", flow, "cursor")
+        declared = source.resource.cursor
+        if declared is None:
+            self.problem(loc, f"flow {flow!r}, cursor: {source} has no cursor; it is read in full on every run",
+                         "remove `cursor:`", value=True)
+            return
+        kind = "sync token" if isinstance(declared, SyncToken) else "modification time"
+        assert isinstance(declared, UpdatedSince | SyncToken)
+        hint = f"{source} reads changes by its {kind} {declared.field!r}; remove `cursor:` or write cursor: " \
+               f"{declared.field}"
+        if is_stable_field(field) or field != declared.field:
+            reason = (f"{field} does not change when a record is updated, so changes would be missed"
+                      if is_stable_field(field) else
+                      f"{source} does not declare {field} as its cursor, so changes would be missed")
+            self.problem(loc, f"flow {flow!r}, cursor: a cursor must be a modification time or sync token; {reason}",
+                         hint, value=True)
+
+    def references(self, flow: str, spec: FlowSpec, target: _Endpoint) -> None:
+        """``match`` keys the target can look up, ``create_missing`` kinds the target can create."""
+        loc: Loc = ("flows", flow)
+        for kind, key in spec.match.items():
+            resources = self.kind_resources((*loc, "match", kind), kind, target, f"flow {flow!r}, match")
+            keys = sorted({k for resource in resources for k in resource.natural_keys})
+            if resources and key not in keys:
+                self.problem((*loc, "match", kind), f"flow {flow!r}, match: {target.connector.name} cannot find a "
+                             f"{kind} by {key!r}", _known(key, keys, f"{kind} natural keys"), value=True)
+        for index, kind in enumerate(spec.create_missing or []):
+            resources = self.kind_resources((*loc, "create_missing", index), kind, target,
+                                            f"flow {flow!r}, create_missing")
+            if resources and not any("create" in resource.can for resource in resources):
+                self.problem((*loc, "create_missing", index), f"flow {flow!r}, create_missing: "
+                             f"{target.connector.name} cannot create a {kind}", f"remove {kind!r} from create_missing")
+
+    def kind_resources(self, loc: Loc, kind: str, target: _Endpoint, what: str) -> list[Resource[Any]]:
+        if kind not in ENTITIES:
+            self.problem(loc, f"{what}: unknown entity kind {kind!r}", _known(kind, ENTITIES, "entity kinds"))
+            return []
+        found = [r for r in target.connector.resources.values() if r.entity.kind == kind]
+        if not found:
+            self.problem(loc, f"{what}: connection {target.connection!r} ({target.connector.name}) has no {kind} "
+                         "resource", f"{target.connector.name} resources: {', '.join(target.connector.resources)}")
+        return found
+
+
+_PLACEHOLDER = "${TRADEWIND_PLAIN_TEXT_SECRET}"
+"""Stands in for a refused plain-text secret while the other options are checked, so it is reported once."""
+
+
+def _is_reference(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        SecretRef(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _can(resource: Resource[Any]) -> str:
+    return ", ".join(sorted(resource.can)) or "nothing"
+
+
+def _mapping_loc(key: str) -> Loc:
+    """``set.Address.City`` → (set, Address.City); ``table.X.from`` → (table, X, from): paths keep their dots."""
+    section, _, rest = key.partition(".")
+    if section == "table" and rest.endswith(".from"):
+        return section, rest.removesuffix(".from"), "from"
+    return (section, rest) if rest else (section,)
+
+
+def _order(problem: Problem) -> tuple[int, int, str]:
+    """Problems sorted by place in the file; environment problems last."""
+    parts = problem.where.rsplit(":", 2)
+    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+        return int(parts[1]), int(parts[2]), problem.message
+    return 1 << 30, 0, problem.message
+
+
+__all__ = [
+    "SETTINGS_ENV", "WRITE_NEEDS", "ConnectionSpec", "FlowSpec", "Problem", "ProjectInvalid", "ProjectSpec",
+    "RetryOptions", "SettingsSpec", "config_sources", "is_stable_field", "load_project", "parse_interval", "validate",
+]

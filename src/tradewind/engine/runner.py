@@ -1,0 +1,119 @@
+"""One run of a flow from start to finish: lease, connections, retry queue, pages, endings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from tradewind.connectors.base import PRIORITY_BY_ENTITY, Connector, Priority
+from tradewind.connectors.pacing import priority
+from tradewind.engine.binder import Binder
+from tradewind.engine.context import Hooks, RunContext
+from tradewind.engine.cursors import Cursor
+from tradewind.engine.flow import Flow
+from tradewind.engine.locks import FlowLease
+from tradewind.engine.loop import process_page, retry_pages
+from tradewind.engine.refs import TargetRefs
+from tradewind.engine.transfers import Transfer
+from tradewind.errors import TradewindError
+from tradewind.store import cursors as cursor_repo
+from tradewind.store import runs
+from tradewind.store.db import Store
+from tradewind.store.tokens import StoreTokens
+
+log = structlog.get_logger("tradewind.run")
+
+Progress = Callable[[dict[str, int]], None]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    flow: str
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    cursor_from: str | None = None
+    cursor_to: str | None = None
+    error: str | None = None
+    plan: list[Transfer] = field(default_factory=list)
+    dry_run: bool = False
+
+
+@dataclass
+class Runner:
+    """Runs flows against one store. ``opener`` opens a connection (tests inject transports)."""
+
+    store: Store
+    hooks: Hooks = field(default_factory=Hooks)
+    opener: Callable[..., Connector] | None = None
+
+    def open(self, flow: Flow, which: str) -> Connector:
+        connection = flow.source if which == "source" else flow.target
+        if self.opener is not None:
+            return self.opener(connection)
+        return connection.open(tokens=StoreTokens(self.store))
+
+    def run(self, flow: Flow, *, trigger: str = "manual", dry_run: bool = False, full: bool = False,
+            only: list[str] | None = None, progress: Progress | None = None) -> RunResult:
+        """Run ``flow`` once. ``full`` reads from the beginning and ignores content hashes;
+        ``only`` replays just these failed source records."""
+        run_id = uuid.uuid4().hex
+        with FlowLease(self.store, flow.name, run_id) as lease:
+            return self._run_leased(flow, run_id, lease, trigger=trigger, dry_run=dry_run, full=full, only=only,
+                                    progress=progress)
+
+    def _run_leased(self, flow: Flow, run_id: str, lease: FlowLease, *, trigger: str, dry_run: bool, full: bool,
+                    only: list[str] | None, progress: Progress | None) -> RunResult:
+        with self.store.begin() as conn:
+            stored = None if full else cursor_repo.get(conn, flow.name)
+            runs.interrupt_stale(conn, flow.name, except_run=run_id)
+            runs.start(conn, run_id=run_id, flow=flow.name, trigger=trigger, dry_run=dry_run, owner=lease.owner,
+                       cursor_from=stored)
+        source, target = self.open(flow, "source"), self.open(flow, "target")
+        ctx = RunContext(flow=flow, run_id=run_id, store=self.store, binder=Binder(self.store), source=source,
+                         target=target, cursor=Cursor(kind=flow.source_res.cursor, stored=stored), dry_run=dry_run,
+                         full=full, hooks=self.hooks, log=log.bind(run_id=run_id[:8], flow=flow.name))
+        ctx.refs = TargetRefs(ctx)
+        ctx.log.info("run_started", trigger=trigger, dry_run=dry_run, cursor=ctx.cursor.start)
+        status, error = "succeeded", None
+        try:
+            with priority(PRIORITY_BY_ENTITY.get(flow.entity, Priority.LOW)):
+                self._pages(ctx, lease, only, progress)
+            status = "partial" if ctx.counts["failed"] else "succeeded"
+        except TradewindError as exc:
+            status, error = "failed", str(exc)
+            ctx.log.error("run_failed", error=error)
+        finally:
+            source.close()
+            target.close()
+        with self.store.begin() as conn:
+            runs.finish(conn, run_id, status=status, cursor_to=ctx.cursor.last or ctx.cursor.stored, error=error)
+        ctx.log.info("run_finished", status=status, **dict(ctx.counts))
+        return RunResult(run_id=run_id, flow=flow.name, status=status, counts=dict(ctx.counts), error=error,
+                         cursor_from=ctx.cursor.stored, cursor_to=ctx.cursor.last or ctx.cursor.stored,
+                         plan=ctx.plan, dry_run=dry_run)
+
+    def _pages(self, ctx: RunContext, lease: FlowLease, only: list[str] | None, progress: Progress | None) -> None:
+        for page in retry_pages(ctx, only=only):
+            lease.check()
+            process_page(page, ctx, replay=True)
+            _tell(progress, ctx)
+        if only is not None:
+            return
+        for page in ctx.source_res.pages(ctx.source.client, ctx.cursor.start):
+            lease.check()
+            process_page(page, ctx)
+            _tell(progress, ctx)
+
+
+def _tell(progress: Progress | None, ctx: RunContext) -> None:
+    if progress is not None:
+        progress(dict(ctx.counts))
+
+
+def describe(result: RunResult) -> dict[str, Any]:
+    return {"run": result.run_id[:8], "flow": result.flow, "status": result.status, **result.counts}

@@ -1,0 +1,68 @@
+"""A transfer in flight: one record's journey through a run, and its possible endings."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from tradewind.connectors.base import NativeRecord
+from tradewind.mapping import FieldChange
+from tradewind.model import Entity
+from tradewind.store.bindings import Binding
+
+
+class Stage(StrEnum):
+    RECEIVED = "received"
+    DECODED = "decoded"
+    MAPPED = "mapped"
+    PENDING = "pending"
+    WRITTEN = "written"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    PLANNED = "planned"
+
+
+@dataclass
+class Transfer:
+    """Working state of one record; the ``transfers`` row mirrors its ending."""
+
+    record: NativeRecord
+    id: int = 0
+    attempt: int = 1
+    stage: Stage = Stage.RECEIVED
+    entity: Entity | None = None
+    natural_key: str = ""
+    keys: dict[str, str] = dataclasses.field(default_factory=dict)
+    binding: Binding | None = None
+    native: dict[str, Any] | None = None
+    hash: str | None = None
+    target_id: str | None = None
+    action: str | None = None  # "create" | "update"
+    outcome: Outcome | None = None
+    reason: str | None = None
+    field: str | None = None
+    answer: dict[str, Any] | None = None
+    changes: list[FieldChange] = dataclasses.field(default_factory=list)
+    keep_failure: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.stage in (Stage.WRITTEN, Stage.SKIPPED, Stage.FAILED)
+
+    def skip(self, reason: str) -> None:
+        self.stage, self.outcome, self.reason = Stage.SKIPPED, Outcome.SKIPPED, reason
+
+    def fail(self, reason: str, field: str | None = None) -> None:
+        self.stage, self.outcome, self.reason, self.field = Stage.FAILED, Outcome.FAILED, reason, field
+
+    def written(self, target_id: str, outcome: Outcome) -> None:
+        self.stage, self.outcome, self.target_id = Stage.WRITTEN, outcome, target_id

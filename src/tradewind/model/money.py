@@ -1,0 +1,99 @@
+"""Money: a Decimal amount with its ISO 4217 currency. Never a float.
+
+Arithmetic across currencies raises, because a silent EUR + USD is a booking error nobody
+finds until the accountant does.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Annotated, Any, Self
+
+import pycountry
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+
+CENT = Decimal("0.01")
+
+
+def _to_decimal(value: Any) -> Decimal:
+    if isinstance(value, float):
+        # A float has already lost the cents; go through its shortest repr, never its binary value.
+        return Decimal(repr(value))
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int | str):
+        return Decimal(str(value).strip())
+    raise TypeError(f"cannot read {value!r} as a decimal amount")
+
+
+Amount = Annotated[Decimal, BeforeValidator(_to_decimal)]
+"""A Decimal field that accepts strings and ints (and floats only through their repr)."""
+
+
+def valid_currency(code: str) -> str:
+    """Upper-case ISO 4217 code, or ValueError."""
+    normalized = code.strip().upper()
+    if len(normalized) != 3 or pycountry.currencies.get(alpha_3=normalized) is None:
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code")
+    return normalized
+
+
+class Money(BaseModel):
+    """An amount of one currency."""
+
+    model_config = ConfigDict(frozen=True)
+
+    amount: Amount
+    currency: str
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return valid_currency(value)
+
+    @classmethod
+    def of(cls, amount: Any, currency: str) -> Money:
+        return cls(amount=amount, currency=currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(amount=Decimal("0"), currency=currency)
+
+    def _same(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise ValueError(f"cannot combine {self.currency} with {other.currency}")
+
+    def __add__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(amount=self.amount + other.amount, currency=self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same(other)
+        return Money(amount=self.amount - other.amount, currency=self.currency)
+
+    def __mul__(self, factor: Decimal | int) -> Money:
+        if isinstance(factor, float):
+            raise TypeError("multiply Money by a Decimal or int, not a float")
+        return Money(amount=self.amount * factor, currency=self.currency)
+
+    def __neg__(self) -> Money:
+        return Money(amount=-self.amount, currency=self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def rounded(self, quantum: Decimal = CENT) -> Self:
+        """Commercial rounding (half up) to cents, the rule invoices use."""
+        return self.model_copy(update={"amount": self.amount.quantize(quantum, rounding=ROUND_HALF_UP)})
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.amount}"
+
+
+def total(amounts: list[Money], currency: str) -> Money:
+    """Sum a list of Money of one currency (an empty list sums to zero)."""
+    result = Money.zero(currency)
+    for amount in amounts:
+        result = result + amount
+    return result

@@ -1,0 +1,146 @@
+"""Orders: lines, discounts, shipping, payments, VAT per line, status and stage."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tradewind.model.address import Address
+from tradewind.model.customer import Customer
+from tradewind.model.entity import Entity, UtcDateTime
+from tradewind.model.identifiers import SKU
+from tradewind.model.money import Amount, Money
+
+
+class FinancialStatus(StrEnum):
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    PARTIALLY_PAID = "partially_paid"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    VOIDED = "voided"
+
+
+class FulfillmentStatus(StrEnum):
+    UNFULFILLED = "unfulfilled"
+    PARTIAL = "partial"
+    FULFILLED = "fulfilled"
+
+
+class OrderStage(StrEnum):
+    """Where the order is in its life, whatever system it lives in."""
+
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    PARTIALLY_DELIVERED = "partially_delivered"
+    DELIVERED = "delivered"
+    INVOICED = "invoiced"
+    CANCELLED = "cancelled"
+
+
+class TaxLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rate: Amount = Field(description="Percent, e.g. 21")
+    amount: Money
+    title: str | None = None
+
+
+class OrderLine(BaseModel):
+    """One ordered article. ``unit_price`` before discount; VAT as the shop computed it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: SKU
+    title: str | None = None
+    quantity: Amount
+    unit_price: Money
+    discount: Money | None = Field(default=None, description="Discount on the whole line")
+    vat_rate: Amount | None = None
+    tax: Money | None = None
+
+    @property
+    def net_total(self) -> Money:
+        gross = self.unit_price * self.quantity
+        return gross - self.discount if self.discount else gross
+
+
+class Discount(BaseModel):
+    """An order-level discount (a code or an automatic discount)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str | None = None
+    title: str | None = None
+    amount: Money
+
+
+class ShippingLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str
+    code: str | None = None
+    price: Money
+    vat_rate: Amount | None = None
+    tax: Money | None = None
+
+
+class PaymentInfo(BaseModel):
+    """A payment made on the order in the shop (gateway, amount)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: str = Field(description="Gateway or payment method name, e.g. 'ideal', 'paypal'")
+    amount: Money
+    reference: str | None = None
+    paid_at: UtcDateTime | None = None
+
+
+class Order(Entity):
+    """A sales order as placed in a shop or portal. ``number`` is the shop's order number."""
+
+    kind: ClassVar[str] = "order"
+
+    number: str = Field(description="The order number customers see (e.g. #1001); the ERP keeps it in its reference")
+    created_at: UtcDateTime
+    updated_at: UtcDateTime | None = None
+    currency: str
+    customer: Customer
+    lines: list[OrderLine] = Field(min_length=1)
+    discounts: list[Discount] = Field(default_factory=list)
+    shipping_lines: list[ShippingLine] = Field(default_factory=list)
+    payments: list[PaymentInfo] = Field(default_factory=list)
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    prices_include_vat: bool = False
+    subtotal: Money | None = None
+    tax_total: Money | None = None
+    total: Money
+    financial_status: FinancialStatus = FinancialStatus.PENDING
+    fulfillment_status: FulfillmentStatus = FulfillmentStatus.UNFULFILLED
+    stage: OrderStage = OrderStage.OPEN
+    note: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> Order:
+        amounts = [self.total] + [line.unit_price for line in self.lines]
+        odd = sorted({m.currency for m in amounts if m.currency != self.currency})
+        if odd:
+            raise ValueError(f"order {self.number} is in {self.currency} but has amounts in {', '.join(odd)}")
+        return self
+
+    @property
+    def discount_total(self) -> Money:
+        total = Money.zero(self.currency)
+        for discount in self.discounts:
+            total = total + discount.amount
+        return total
+
+    @property
+    def quantity_total(self) -> Decimal:
+        return sum((line.quantity for line in self.lines), Decimal("0"))

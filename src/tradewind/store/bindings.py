@@ -1,0 +1,129 @@
+"""Bindings: record X in system A is record Y in system B, with the hash last written.
+
+Only :mod:`tradewind.engine.binder` calls these functions (STYLE rule 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, or_, select, update
+
+from tradewind.store.db import now, upsert
+from tradewind.store.tables import bindings
+
+PENDING = "pending"
+BOUND = "bound"
+
+
+@dataclass(frozen=True)
+class Binding:
+    id: int
+    source_connection: str
+    entity: str
+    source_id: str
+    target_connection: str
+    target_id: str | None
+    natural_key: str | None
+    source_version: str | None
+    hash: str | None
+    state: str
+    flow: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def pending(self) -> bool:
+        return self.state == PENDING
+
+
+def _row(row: object) -> Binding:
+    return Binding(**row._mapping)  # type: ignore[attr-defined]
+
+
+def get_many(conn: Connection, source_connection: str, entity: str, target_connection: str,
+             source_ids: Sequence[str]) -> dict[str, Binding]:
+    """Bindings of a page of source records, by source id, in one query."""
+    if not source_ids:
+        return {}
+    rows = conn.execute(
+        select(bindings).where(
+            bindings.c.source_connection == source_connection,
+            bindings.c.entity == entity,
+            bindings.c.target_connection == target_connection,
+            bindings.c.source_id.in_(list(source_ids)),
+        )
+    )
+    return {row.source_id: _row(row) for row in rows}
+
+
+def by_natural_key(conn: Connection, connection: str, entity: str, natural_key: str) -> str | None:
+    """The id ``connection`` gives a record known by ``natural_key``, from any bound binding
+    where that connection was the source or the target."""
+    as_target = conn.execute(
+        select(bindings.c.target_id).where(
+            bindings.c.target_connection == connection, bindings.c.entity == entity,
+            bindings.c.natural_key == natural_key, bindings.c.state == BOUND,
+        ).limit(1)
+    ).scalar()
+    if as_target:
+        return str(as_target)
+    as_source = conn.execute(
+        select(bindings.c.source_id).where(
+            bindings.c.source_connection == connection, bindings.c.entity == entity,
+            bindings.c.natural_key == natural_key,
+        ).limit(1)
+    ).scalar()
+    return str(as_source) if as_source else None
+
+
+KEYS = ["source_connection", "entity", "source_id", "target_connection"]
+
+
+def pend(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Record intents to write (one executemany), keeping known target ids (an update stays an
+    update). Each row has the four key columns, ``natural_key``, ``flow`` and ``target_id``."""
+    stamp = now()
+    upsert(conn, bindings, [{**row, "state": PENDING, "created_at": stamp, "updated_at": stamp} for row in rows],
+           keys=KEYS, update=["natural_key", "state", "flow", "updated_at", "target_id"])
+
+
+def bind(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Record written results (one executemany): key columns plus ``target_id``, ``natural_key``,
+    ``hash``, ``source_version`` and ``flow``."""
+    stamp = now()
+    upsert(conn, bindings, [{**row, "state": BOUND, "created_at": stamp, "updated_at": stamp} for row in rows],
+           keys=KEYS, update=["target_id", "natural_key", "hash", "source_version", "state", "flow", "updated_at"])
+
+
+def remember_version(conn: Connection, binding_id: int, source_version: str | None) -> None:
+    """An unchanged record read again: note its version so the overlap window skips it cheaply."""
+    conn.execute(update(bindings).where(bindings.c.id == binding_id).values(source_version=source_version))
+
+
+def forget(conn: Connection, binding_id: int) -> bool:
+    return bool(conn.execute(delete(bindings).where(bindings.c.id == binding_id)).rowcount)
+
+
+def search(conn: Connection, *, connection: str | None = None, entity: str | None = None, text: str | None = None,
+           state: str | None = None, limit: int = 100) -> list[Binding]:
+    query = select(bindings).order_by(bindings.c.updated_at.desc()).limit(limit)
+    if connection:
+        query = query.where(or_(bindings.c.source_connection == connection, bindings.c.target_connection == connection))
+    if entity:
+        query = query.where(bindings.c.entity == entity)
+    if state:
+        query = query.where(bindings.c.state == state)
+    if text:
+        like = f"%{text}%"
+        query = query.where(or_(bindings.c.source_id.like(like), bindings.c.target_id.like(like),
+                                bindings.c.natural_key.like(like)))
+    return [_row(row) for row in conn.execute(query)]
+
+
+def get(conn: Connection, binding_id: int) -> Binding | None:
+    row = conn.execute(select(bindings).where(bindings.c.id == binding_id)).first()
+    return _row(row) if row else None

@@ -1,0 +1,106 @@
+"""Opening the store: SQLite by default (WAL), PostgreSQL by URL, schema by Alembic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, insert
+from sqlalchemy.dialects import postgresql, sqlite
+
+DEFAULT_URL = "sqlite:///tradewind.db"
+URL_ENV = "TRADEWIND_DATABASE_URL"
+
+
+def database_url(url: str | None = None) -> str:
+    """The URL to use: the argument, else ``TRADEWIND_DATABASE_URL``, else ``sqlite:///tradewind.db``."""
+    chosen = url or os.environ.get(URL_ENV) or DEFAULT_URL
+    if chosen.startswith("postgresql://") or chosen.startswith("postgres://"):
+        chosen = "postgresql+psycopg://" + chosen.split("://", 1)[1]
+    return chosen
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Store:
+    """The database of one tradewind installation. Short transactions only: ``pend`` and
+    ``bind`` commit on their own so a crash between them loses nothing."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = database_url(url)
+        if self.url.startswith("sqlite"):
+            self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30})
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as connection:
+            yield connection
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration."""
+        upgrade(self.url, engine=self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "alembic"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str, *, engine: Engine | None = None) -> None:
+    config = alembic_config(url)
+    if engine is None:
+        command.upgrade(config, "head")
+        return
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def upsert(connection: Connection, table: Any, values: dict[str, Any] | list[dict[str, Any]], keys: list[str],
+           update: list[str]) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE, on SQLite and PostgreSQL alike; a list of rows is
+    sent as one executemany."""
+    rows = values if isinstance(values, list) else [values]
+    if not rows:
+        return
+    dialect = connection.dialect.name
+    module: Any = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
+    if module is None:
+        raise RuntimeError(f"unsupported database {dialect}")
+    statement = module.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={name: statement.excluded[name] for name in update}
+    )
+    connection.execute(statement, rows)
+
+
+__all__ = ["DEFAULT_URL", "URL_ENV", "Store", "database_url", "insert", "now", "upgrade", "upsert"]

@@ -1,0 +1,141 @@
+"""Runs and transfers: the basic log, kept indefinitely (counts, times, keys, stages, errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from tradewind.store.db import now
+from tradewind.store.tables import runs, transfers
+
+COUNTERS = ("received", "created", "updated", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    flow: str
+    trigger: str
+    status: str
+    dry_run: bool
+    started_at: datetime
+    finished_at: datetime | None
+    heartbeat_at: datetime | None
+    owner: str | None
+    received: int
+    created: int
+    updated: int
+    skipped: int
+    failed: int
+    cursor_from: str | None
+    cursor_to: str | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Transfer:
+    id: int
+    run_id: str
+    flow: str
+    entity: str
+    source_id: str
+    natural_key: str | None
+    stage: str
+    outcome: str | None
+    reason: str | None
+    field: str | None
+    target_id: str | None
+    attempt: int
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def start(conn: Connection, *, run_id: str, flow: str, trigger: str, dry_run: bool, owner: str,
+          cursor_from: str | None) -> None:
+    stamp = now()
+    conn.execute(insert(runs).values(
+        id=run_id, flow=flow, trigger=trigger, status="running", dry_run=dry_run, started_at=stamp,
+        heartbeat_at=stamp, owner=owner, cursor_from=cursor_from, **{name: 0 for name in COUNTERS},
+    ))
+
+
+def add_counts(conn: Connection, run_id: str, counts: dict[str, int]) -> None:
+    values: dict[str, Any] = {name: runs.c[name] + amount for name, amount in counts.items() if amount}
+    values["heartbeat_at"] = now()
+    conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+
+
+def finish(conn: Connection, run_id: str, *, status: str, cursor_to: str | None, error: str | None = None) -> None:
+    conn.execute(update(runs).where(runs.c.id == run_id).values(
+        status=status, finished_at=now(), cursor_to=cursor_to, error=error))
+
+
+def interrupt_stale(conn: Connection, flow: str, *, except_run: str) -> int:
+    """Runs of ``flow`` left 'running' by a process that died: mark them interrupted."""
+    return int(conn.execute(
+        update(runs).where(runs.c.flow == flow, runs.c.status == "running", runs.c.id != except_run)
+        .values(status="interrupted", finished_at=now(), error="the process running it stopped; lease expired")
+    ).rowcount)
+
+
+def get(conn: Connection, run_id: str) -> Run | None:
+    row = conn.execute(select(runs).where(runs.c.id.startswith(run_id))).first()
+    return Run(**row._mapping) if row else None
+
+
+def recent(conn: Connection, *, flow: str | None = None, limit: int = 20) -> list[Run]:
+    query = select(runs).order_by(runs.c.started_at.desc()).limit(limit)
+    if flow:
+        query = query.where(runs.c.flow == flow)
+    return [Run(**row._mapping) for row in conn.execute(query)]
+
+
+def add_transfers(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert transfer rows (one page) in one statement and return their ids in order."""
+    if not rows:
+        return []
+    stamp = now()
+    result = conn.execute(insert(transfers).returning(transfers.c.id, sort_by_parameter_order=True),
+                          [{**row, "created_at": stamp} for row in rows])
+    return [int(row.id) for row in result]
+
+
+ENDING = ("stage", "outcome", "reason", "field", "target_id", "natural_key")
+
+
+def end_transfers(conn: Connection, endings: Sequence[dict[str, Any]]) -> None:
+    """Store how transfers ended (one executemany); each dict has ``tid`` and every ENDING key."""
+    if not endings:
+        return
+    stamp = now()
+    statement = update(transfers).where(transfers.c.id == bindparam("tid")).values(
+        finished_at=stamp, **{name: bindparam(f"v_{name}") for name in ENDING})
+    conn.execute(statement, [{"tid": e["tid"], **{f"v_{n}": e.get(n) for n in ENDING}} for e in endings])
+
+
+def list_transfers(conn: Connection, run_id: str, *, outcome: str | None = None, limit: int = 1000) -> list[Transfer]:
+    query = select(transfers).where(transfers.c.run_id == run_id).order_by(transfers.c.id).limit(limit)
+    if outcome:
+        query = query.where(transfers.c.outcome == outcome)
+    return [Transfer(**row._mapping) for row in conn.execute(query)]
+
+
+def get_transfer(conn: Connection, transfer_id: int) -> Transfer | None:
+    row = conn.execute(select(transfers).where(transfers.c.id == transfer_id)).first()
+    return Transfer(**row._mapping) if row else None
+
+
+def history(conn: Connection, flow: str, source_id: str) -> list[Transfer]:
+    """Every transfer of one record in one flow, oldest first."""
+    rows = conn.execute(select(transfers).where(transfers.c.flow == flow, transfers.c.source_id == source_id)
+                        .order_by(transfers.c.id))
+    return [Transfer(**row._mapping) for row in rows]
+
+
+def count_transfers(conn: Connection, run_id: str) -> int:
+    return int(conn.execute(select(func.count()).select_from(transfers).where(transfers.c.run_id == run_id)).scalar()
+               or 0)

@@ -1,0 +1,167 @@
+"""The tables: runs, transfers, payload snapshots, bindings, cursors, flow locks, the retry queue
+and the token store. SQLAlchemy Core; Alembic migrations in ``alembic/`` create them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC in Python, whatever the database keeps (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; tradewind keeps aware UTC times only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("flow", String(200), nullable=False, index=True),
+    Column("trigger", String(20), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("dry_run", Boolean, nullable=False, default=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Column("heartbeat_at", UtcDateTime),
+    Column("owner", String(200)),
+    Column("received", Integer, nullable=False, default=0),
+    Column("created", Integer, nullable=False, default=0),
+    Column("updated", Integer, nullable=False, default=0),
+    Column("skipped", Integer, nullable=False, default=0),
+    Column("failed", Integer, nullable=False, default=0),
+    Column("cursor_from", String(100)),
+    Column("cursor_to", String(100)),
+    Column("error", Text),
+)
+
+transfers = Table(
+    "transfers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", String(36), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("flow", String(200), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("source_id", String(200), nullable=False),
+    Column("natural_key", String(400)),
+    Column("stage", String(20), nullable=False),
+    Column("outcome", String(20)),
+    Column("reason", Text),
+    Column("field", String(200)),
+    Column("target_id", String(200)),
+    Column("attempt", Integer, nullable=False, default=1),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("finished_at", UtcDateTime),
+    Index("ix_transfers_flow_source", "flow", "source_id"),
+)
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("transfer_id", Integer, ForeignKey("transfers.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("stage", String(20), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
+)
+
+bindings = Table(
+    "bindings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("source_connection", String(100), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("source_id", String(200), nullable=False),
+    Column("target_connection", String(100), nullable=False),
+    Column("target_id", String(200)),
+    Column("natural_key", String(400)),
+    Column("source_version", String(100)),
+    Column("hash", String(64)),
+    Column("state", String(10), nullable=False),
+    Column("flow", String(200)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("source_connection", "entity", "source_id", "target_connection", name="uq_bindings_record"),
+    Index("ix_bindings_target_key", "target_connection", "entity", "natural_key"),
+    Index("ix_bindings_source_key", "source_connection", "entity", "natural_key"),
+)
+
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("flow", String(200), primary_key=True),
+    Column("value", String(100)),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+flow_locks = Table(
+    "flow_locks",
+    metadata,
+    Column("flow", String(200), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("run_id", String(36)),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+failures = Table(
+    "failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("flow", String(200), nullable=False),
+    Column("source_id", String(200), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("version", String(100)),
+    Column("attempts", Integer, nullable=False, default=1),
+    Column("next_attempt_at", UtcDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("last_run_id", String(36)),
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("flow", "source_id", name="uq_failures_record"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
