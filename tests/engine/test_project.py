@@ -264,6 +264,22 @@ def test_not_a_mapping(tmp_path: Path) -> None:
     assert "must be a mapping" in only(problems_of(tmp_path, "- a\n- b\n")).message
 
 
+def test_extension_keys_hold_anchors_for_flows(tmp_path: Path) -> None:
+    text = "x-every: &often\n  every: 5m\n  batch_size: 10\n" + GOOD.replace(
+        "    every: 15m\n", "    <<: *often\n    every: 10m\n")
+
+    project = load_project(write(tmp_path, text), environ=ENV)
+
+    assert project.flows["products"].schedule.interval == timedelta(minutes=10)
+    assert project.flows["products"].batch_size == 10
+
+
+def test_a_flow_that_is_not_a_mapping(tmp_path: Path) -> None:
+    problem = only(problems_of(tmp_path, GOOD + "  empty:\n"))
+
+    assert problem.message == "flow 'empty': must be a mapping of keys"
+
+
 def test_missing_file(tmp_path: Path) -> None:
     assert "cannot read the project file" in only(validate(tmp_path / "nope.yaml", environ=ENV)).message
 
@@ -565,9 +581,7 @@ def test_cursor_the_resource_does_not_declare_is_refused(tmp_path: Path) -> None
 
 
 def test_cursor_on_a_resource_without_cursor(tmp_path: Path) -> None:
-    text = edited("from: shop.orders", "from: erp.orders").replace("to: erp.orders", "to: erp.orders")
-    text = GOOD + "  stock:\n    from: erp.products\n    to: shop.stock\n    write: update\n    cursor: Modified\n"
-    text = text.replace("    from: erp.products\n    to: shop.stock", "    from: shop.stock\n    to: erp.products")
+    text = GOOD + "  stock:\n    from: shop.stock\n    to: erp.products\n    write: update\n    cursor: Modified\n"
 
     messages = [p.message for p in problems_of(tmp_path, text)]
 
@@ -658,11 +672,24 @@ TEMPLATE_ENV = {"EXACT_CLIENT_SECRET": "secret", "EXACT_REFRESH_TOKEN": "refresh
 
 
 def test_template_validates_with_its_environment() -> None:
-    missing = [name for name in ("exact_online", "shopify") if name not in registry.available()]
-    if missing:
-        pytest.skip(f"connectors not registered yet: {', '.join(missing)}")
+    assert {"exact_online", "shopify"} <= set(registry.available())
 
     assert validate(TEMPLATE, environ=TEMPLATE_ENV) == []
+
+
+def test_template_loads_the_promised_flows() -> None:
+    assert {"exact_online", "shopify"} <= set(registry.available())
+
+    project = load_project(TEMPLATE, environ=TEMPLATE_ENV)
+
+    flows = {name: (f"{f.source.name}.{f.source_resource}", f"{f.target.name}.{f.target_resource}", f.write)
+             for name, f in project.flows.items()}
+    assert flows == {
+        "products": ("erp.products", "shop.products", "upsert"),
+        "prices": ("erp.prices", "shop.prices", "update"),
+        "stock": ("erp.stock", "shop.stock", "update"),
+        "orders": ("shop.orders", "erp.orders", "create"),
+    }
 
 
 def test_template_explains_each_key() -> None:
@@ -682,7 +709,7 @@ def test_reference_documents_every_connector_option_and_resource() -> None:
         assert f"`{name}`" in text
         for option, field in connector.Options.model_fields.items():
             assert f"`{option}`" in text
-            assert (field.description or "") in text
+            assert (field.description or "").replace("|", "\\|").replace("<", "&lt;") in text
         for resource in connector.resources:
             assert f"`{resource}`" in text
     assert "secrets are never written in the project file" not in text  # a reference, not an error list

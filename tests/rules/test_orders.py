@@ -23,8 +23,10 @@ def order(**values: Any) -> Order:
 def test_gross_prices_with_two_rates_discount_and_shipping() -> None:
     # A shop with prices incl. VAT: 2 × shirt 19.99 (21%), 1 × book 25.00 (9%), 10.00 discount, 4.95 shipping.
     shop = order(prices_include_vat=True, total=eur("59.93"),
-                 lines=[OrderLine(sku="TSH-1", title="Shirt", quantity=2, unit_price=eur("19.99"), vat_rate=21),
-                        OrderLine(sku="BKS-1", title="Book", quantity=1, unit_price=eur("25.00"), vat_rate=9)],
+                 lines=[OrderLine(sku="TSH-1", title="Shirt", quantity=Decimal(2),
+                                  unit_price=eur("19.99"), vat_rate=Decimal(21)),
+                        OrderLine(sku="BKS-1", title="Book", quantity=Decimal(1),
+                                  unit_price=eur("25.00"), vat_rate=Decimal(9))],
                  discounts=[Discount(code="WELCOME", amount=eur("10.00"))],
                  shipping_lines=[ShippingLine(title="PostNL", price=eur("4.95"))])
     lines = compose_lines(shop, shipping_sku="SHIP", discount_sku="DISC")
@@ -44,7 +46,7 @@ def test_gross_prices_with_two_rates_discount_and_shipping() -> None:
 def test_rounding_leaves_cents_for_compensation() -> None:
     # 3 × 0.99 incl. 21%: per line net 2.45 + VAT 0.51 = 2.96, the shop charged 2.97.
     shop = order(prices_include_vat=True, total=eur("2.97"),
-                 lines=[OrderLine(sku="SCK-1", quantity=3, unit_price=eur("0.99"), vat_rate=21)])
+                 lines=[OrderLine(sku="SCK-1", quantity=Decimal(3), unit_price=eur("0.99"), vat_rate=Decimal(21))])
     lines = compose_lines(shop, shipping_sku=None, discount_sku=None)
     assert eur("0.8182") == lines[0].unit_price
     assert eur("2.45") == lines[0].amount
@@ -53,8 +55,8 @@ def test_rounding_leaves_cents_for_compensation() -> None:
 
 def test_net_prices_stay_and_line_discount_is_kept() -> None:
     shop = order(total=eur("24.20"),
-                 lines=[OrderLine(sku="MUG-1", quantity=2, unit_price=eur("12.50"), discount=eur("5.00"),
-                                  vat_rate=21)])
+                 lines=[OrderLine(sku="MUG-1", quantity=Decimal(2), unit_price=eur("12.50"), discount=eur("5.00"),
+                                  vat_rate=Decimal(21))])
     lines = compose_lines(shop, shipping_sku="SHIP", discount_sku="DISC")
     assert eur("12.50") == lines[0].unit_price
     assert eur("20.00") == lines[0].amount
@@ -63,7 +65,7 @@ def test_net_prices_stay_and_line_discount_is_kept() -> None:
 
 def test_rate_from_tax_when_the_shop_gives_no_rate() -> None:
     shop = order(prices_include_vat=True, total=eur("10.90"),
-                 lines=[OrderLine(sku="BKS-1", quantity=1, unit_price=eur("10.90"), tax=eur("0.90"))])
+                 lines=[OrderLine(sku="BKS-1", quantity=Decimal(1), unit_price=eur("10.90"), tax=eur("0.90"))])
     lines = compose_lines(shop, shipping_sku=None, discount_sku=None)
     assert Decimal("9") == lines[0].vat_rate
     assert eur("10.00") == lines[0].unit_price.rounded()
@@ -71,34 +73,35 @@ def test_rate_from_tax_when_the_shop_gives_no_rate() -> None:
 
 def test_gross_kept_when_not_net() -> None:
     shop = order(prices_include_vat=True, total=eur("12.10"),
-                 lines=[OrderLine(sku="A", quantity=1, unit_price=eur("12.10"), vat_rate=21)])
+                 lines=[OrderLine(sku="A", quantity=Decimal(1), unit_price=eur("12.10"), vat_rate=Decimal(21))])
     lines = compose_lines(shop, shipping_sku=None, discount_sku=None, net=False)
     assert eur("12.10") == lines[0].unit_price and lines[0].includes_vat
     assert eur("0.00") == check_totals(shop, lines)
 
 
 def test_missing_articles_and_rates_name_the_field() -> None:
-    with_shipping = order(total=eur("1"), lines=[OrderLine(sku="A", quantity=1, unit_price=eur("1"))],
+    with_shipping = order(total=eur("1"), lines=[OrderLine(sku="A", quantity=Decimal(1), unit_price=eur("1"))],
                           shipping_lines=[ShippingLine(title="DHL", price=eur("5"))])
     with pytest.raises(RecordError) as caught:
         compose_lines(with_shipping, shipping_sku=None, discount_sku=None)
     assert "shipping_lines[0]" == caught.value.field
 
-    with_discount = order(total=eur("1"), lines=[OrderLine(sku="A", quantity=1, unit_price=eur("1"))],
+    with_discount = order(total=eur("1"), lines=[OrderLine(sku="A", quantity=Decimal(1), unit_price=eur("1"))],
                           discounts=[Discount(amount=eur("1"))])
     with pytest.raises(RecordError) as caught:
         compose_lines(with_discount, shipping_sku="S", discount_sku=None)
     assert "discounts[0]" == caught.value.field
 
     gross_no_rate = order(prices_include_vat=True, total=eur("1"),
-                          lines=[OrderLine(sku="A", quantity=1, unit_price=eur("1")),
-                                 OrderLine(sku="B", quantity=1, unit_price=eur("1"))])
+                          lines=[OrderLine(sku="A", quantity=Decimal(1), unit_price=eur("1")),
+                                 OrderLine(sku="B", quantity=Decimal(1), unit_price=eur("1"))])
     with pytest.raises(RecordError) as caught:
         compose_lines(gross_no_rate, shipping_sku=None, discount_sku=None)
     assert "lines[0].vat_rate" == caught.value.field
 
 
 def test_free_shipping_books_no_line() -> None:
-    shop = order(total=eur("1.21"), lines=[OrderLine(sku="A", quantity=1, unit_price=eur("1"), vat_rate=21)],
+    shop = order(total=eur("1.21"), lines=[OrderLine(sku="A", quantity=Decimal(1),
+                                                     unit_price=eur("1"), vat_rate=Decimal(21))],
                  shipping_lines=[ShippingLine(title="Free", price=eur("0"))])
     assert ["A"] == [line.sku for line in compose_lines(shop, shipping_sku=None, discount_sku=None)]

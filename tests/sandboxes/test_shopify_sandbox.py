@@ -1,7 +1,5 @@
 """The Shopify sandbox over real HTTP on loopback, every document checked against Shopify's real schema."""
 
-
-
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from tradewind.errors import ConfigError, RecordError
+from tradewind.log import register_secret
 from tradewind.model import Entity
 from tradewind.connectors.retry import RetryPolicy
 
@@ -314,7 +315,10 @@ class Connector(ABC):
         self.environ = environ
 
     def secret(self, ref: SecretRef) -> str:
-        return ref.resolve(self.environ)
+        """Resolve a secret reference; the value is registered so no log ever shows it."""
+        value = ref.resolve(self.environ)
+        register_secret(value)
+        return value
 
     @abstractmethod
     def account_key(self) -> str:

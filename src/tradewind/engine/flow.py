@@ -16,8 +16,9 @@ from tradewind.connectors.retry import RetryPolicy
 from tradewind.mapping import CompiledFilter, CompiledMapping
 
 WritePolicy = Literal["upsert", "create", "update"]
-"""upsert: find unbound records by natural key, update them or create; create: create records
-never bound (recovery still looks up first); update: only update records found in the target."""
+"""Records with no bound target id are always looked up by natural key first (so nothing is
+created twice). Then — upsert: update what was found, create the rest; create: create what was
+not found, never update (orders booked in an ERP); update: update what was found, fail the rest."""
 
 
 @dataclass(frozen=True)

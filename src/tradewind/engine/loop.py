@@ -111,25 +111,21 @@ def pend(batch: list[Transfer], ctx: RunContext) -> None:
 
 
 def decide(batch: list[Transfer], ctx: RunContext) -> list[Transfer]:
-    """Create or update, by the flow's write policy; look records up by natural key where the
-    binding does not say (recovery after a crash, upsert, update-only). Returns what to write."""
-    policy = ctx.flow.write
-    resource = ctx.target_res
+    """Create or update, by the flow's write policy. A record without a bound target id is first
+    looked up by natural key (batched): that is crash recovery after an interrupted run, matching
+    of records that already exist, and the promise that nothing is created twice. Returns what to write."""
     to_write: list[Transfer] = []
     unknown: list[Transfer] = []
     for t in batch:
         binding = t.binding
         if binding is not None and not binding.pending and binding.target_id:
-            if policy == "create":
+            if ctx.flow.write == "create":
                 t.skip("exists in the target; the flow's write policy is create")
                 continue
             t.action, t.target_id = "update", binding.target_id
             to_write.append(t)
-        elif binding is not None and binding.pending or policy != "create" or "create" not in resource.can:
-            unknown.append(t)
         else:
-            t.action = "create"
-            to_write.append(t)
+            unknown.append(t)
     to_write.extend(_look_up(unknown, ctx))
     return to_write
 
@@ -141,9 +137,10 @@ def _look_up(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
     result: list[Transfer] = []
     for t, record in zip(unknown, found, strict=True):
         recovering = t.binding is not None and t.binding.pending
-        if record is not None and recovering and ctx.flow.write == "create":
-            t.written(record.id, Outcome.CREATED)
-            t.reason = f"recovered: found by {t.natural_key} after an interrupted run"
+        if record is not None and ctx.flow.write == "create":
+            t.written(record.id, Outcome.CREATED if recovering else Outcome.MATCHED)
+            t.reason = (f"recovered: found by {t.natural_key} after an interrupted run" if recovering
+                        else f"already in {ctx.flow.target.name} (found by {t.natural_key}); bound, not written")
         elif record is not None:
             t.action, t.target_id = "update", record.id
             result.append(t)
@@ -281,8 +278,8 @@ def close_page(page: Page, batch: Sequence[Transfer], ctx: RunContext) -> None:
     ended = [t for t in batch if t.stage in (Stage.SKIPPED, Stage.FAILED) or (ctx.dry_run and t.outcome)]
     counts = {name: 0 for name in ("created", "updated", "skipped", "failed")}
     for t in batch:
-        if t.outcome in (Outcome.CREATED, Outcome.UPDATED, Outcome.SKIPPED, Outcome.FAILED) and not ctx.dry_run:
-            counts[t.outcome.value] += 1
+        if t.outcome is not None and t.outcome != Outcome.PLANNED and not ctx.dry_run:
+            counts["skipped" if t.outcome == Outcome.MATCHED else t.outcome.value] += 1
     with ctx.store.begin() as conn:
         runs.end_transfers(conn, [ending(t) for t in ended])
         if not ctx.dry_run:

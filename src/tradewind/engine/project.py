@@ -149,6 +149,9 @@ class ProjectSpec(BaseModel):
     flows: dict[str, FlowSpec] = Field(default_factory=dict, description="Flows, by name")
 
 
+EXTENSION_PREFIX = "x-"
+"""Top-level keys starting with ``x-`` are ignored: a place for YAML anchors shared by flows (``<<: *defaults``)."""
+
 WRITE_NEEDS: dict[str, tuple[str, ...]] = {"upsert": ("create", "update"), "create": ("create",),
                                            "update": ("update",)}
 """The capabilities a target resource needs for each write policy."""
@@ -413,7 +416,8 @@ class _Loader:
             hint = _known(name, fields, "keys")
         else:
             hint = _describe(fields.get(name))
-        message = error["msg"].removeprefix("Value error, ")
+        message = "must be a mapping of keys" if error["type"] in ("model_type", "dict_type") else \
+            error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             self.problem(base + loc, f"{what}: unknown key {name!r}", hint)
         elif error["type"] == "missing":
@@ -460,7 +464,7 @@ class _Loader:
 
     def check(self) -> Project | None:
         for key in self.root:
-            if key not in ProjectSpec.model_fields:
+            if key not in ProjectSpec.model_fields and not str(key).startswith(EXTENSION_PREFIX):
                 self.problem((key,), f"unknown top-level key {key!r}", _known(str(key), ProjectSpec.model_fields,
                                                                               "keys"))
         settings, sources = self.settings()
@@ -558,9 +562,9 @@ class _Loader:
 
         before = len(self.problems)
         options = self.validated(model, checked, loc, f"connection {name!r} ({connector.name})", describe)
+        self.secrets_set(name, model, raw)
         if plain_secrets or len(self.problems) > before or not isinstance(options, ConnectionOptions):
             return None
-        self.secrets_set(name, options)
         return options
 
     def option_hint(self, model: type[ConnectionOptions], raw: Mapping[str, Any], key: str) -> str | None:
@@ -574,15 +578,15 @@ class _Loader:
             hint = f"only secret options take ${{ENV}} references; write the value itself. {hint or ''}".strip()
         return hint
 
-    def secrets_set(self, name: str, options: ConnectionOptions) -> None:
+    def secrets_set(self, name: str, model: type[ConnectionOptions], raw: Mapping[str, Any]) -> None:
+        """Every secret written as a reference names a variable that is set (unless told not to check)."""
         if not self.check_secrets:
             return
-        for key in type(options).secret_fields():
-            ref = getattr(options, key)
-            if isinstance(ref, SecretRef) and not self.environ.get(ref.name):
+        for key in model.secret_fields():
+            if _is_reference(raw.get(key)) and not self.environ.get(SecretRef(raw[key]).name):
+                variable = SecretRef(raw[key]).name
                 self.problem(("connections", name, key), f"connection {name!r}, option {key!r}: environment "
-                             f"variable {ref.name} is not set", f"export {ref.name}=... before running",
-                             value=True)
+                             f"variable {variable} is not set", f"export {variable}=... before running", value=True)
 
     # -- flows --
 
@@ -805,6 +809,7 @@ def _order(problem: Problem) -> tuple[int, int, str]:
 
 
 __all__ = [
-    "SETTINGS_ENV", "WRITE_NEEDS", "ConnectionSpec", "FlowSpec", "Problem", "ProjectInvalid", "ProjectSpec",
-    "RetryOptions", "SettingsSpec", "config_sources", "is_stable_field", "load_project", "parse_interval", "validate",
+    "EXTENSION_PREFIX", "SETTINGS_ENV", "WRITE_NEEDS", "ConnectionSpec", "FlowSpec", "Problem", "ProjectInvalid",
+    "ProjectSpec", "RetryOptions", "SettingsSpec", "config_sources", "is_stable_field", "load_project",
+    "parse_interval", "validate",
 ]

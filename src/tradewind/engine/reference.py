@@ -26,7 +26,8 @@ _INTRO = """\
 A project is one YAML file, `tradewind.yaml`, with three top-level keys: `settings` (optional),
 `connections` and `flows`. `tradewind validate` reports every problem with file, line, column and a
 hint. Secrets are never written in the file: secret options take `${ENV_NAME}` references, resolved
-when a connection opens. This page is generated from the code (`tradewind.engine.reference`)."""
+when a connection opens. Top-level keys starting with `x-` are ignored, a place for YAML anchors that flows
+merge in (`<<: *defaults`). This page is generated from the code (`tradewind.engine.reference`)."""
 
 
 def project_reference_markdown() -> str:
@@ -151,7 +152,7 @@ def _row(cells: list[str]) -> str:
 
 
 def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ").strip()
+    return (text or "").replace("|", "\\|").replace("<", "&lt;").replace("\n", " ").strip()
 
 
 def _code(value: Any) -> str:

@@ -29,6 +29,7 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     PLANNED = "planned"
+    MATCHED = "matched"  # found already in the target and bound, nothing written
 
 
 @dataclass

@@ -28,6 +28,7 @@ from tradewind.connectors.http import default_translate, retry_after_seconds, se
 from tradewind.connectors.pacing import WindowBudget
 from tradewind.connectors.retry import RetryPolicy
 from tradewind.errors import ConfigError, RateLimited, RejectedByTarget, TradewindError, TransientError
+from tradewind.log import register_secret
 
 Row = dict[str, Any]
 
@@ -311,8 +312,11 @@ class ExactClient:
             expires_in = float(body.get("expires_in") or 600)
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError("Exact Online's token answer has no usable access_token") from exc
+        rotated = str(body.get("refresh_token") or refresh_token)
+        register_secret(token)
+        register_secret(rotated)
         self.tokens.put(self.token_key, {"access_token": token, "expires_at": self.clock() + expires_in,
-                                         "refresh_token": body.get("refresh_token") or refresh_token})
+                                         "refresh_token": rotated})
         return token
 
     # -- requests ----------------------------------------------------------------------------

@@ -160,7 +160,7 @@ def graphql_error(body: Mapping[str, Any]) -> TradewindError | None:
         return TransientError(f"Shopify: {message}", status=200)
     if codes & _CONFIG_CODES:
         return ConfigError(f"Shopify: {message}", hint="check the app's access scopes and the shop's plan")
-    if codes & _SCHEMA_CODES or "doesn't exist on type" in message:
+    if codes & _SCHEMA_CODES or "doesn't exist on type" in message or "Cannot query field" in message:
         return ConfigError(f"Shopify rejected the query: {message}", hint="check api_version")
     return RecordError(f"Shopify: {message}")
 
@@ -286,6 +286,8 @@ class ShopifyClient:
     currency: str = "EUR"
     publish: bool = True
     vendor: str | None = None
+    taxes_included: bool | None = None
+    """The shop's ``taxesIncluded`` when configured; None reads it from the shop."""
     costs: dict[tuple[str, int | None], float] = field(default_factory=dict)
     """Shopify's requested cost per (document, page size), learnt from its answers."""
     cache: dict[str, Any] = field(default_factory=dict)

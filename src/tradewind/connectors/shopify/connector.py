@@ -72,6 +72,12 @@ class ShopifyOptions(ConnectionOptions):
     vendor: str | None = Field(
         default=None, description="Vendor for products whose source names none", examples=["Acme"],
     )
+    taxes_included: bool | None = Field(
+        default=None,
+        description="Whether the shop's prices include tax (Settings → Taxes and duties); empty reads the shop's "
+                    "taxesIncluded setting once per connection",
+        examples=[True],
+    )
 
     @field_validator("shop")
     @classmethod
@@ -198,7 +204,9 @@ def variants_by_sku(client: ShopifyClient, skus: Sequence[str], document: str = 
 
 
 def shop_settings(client: ShopifyClient) -> dict[str, Any]:
-    """The shop's currency and ``taxesIncluded``, read once per connection."""
+    """The shop's currency and ``taxesIncluded``, read once per connection unless configured."""
+    if client.taxes_included is not None:
+        return {"currencyCode": client.currency, "taxesIncluded": client.taxes_included}
     if "shop" not in client.cache:
         shop = client.execute(queries.SHOP)["shop"]
         if shop.get("currencyCode") != client.currency:
@@ -540,5 +548,5 @@ class Shopify(Connector):
             self.http, endpoint=f"{base}/admin/api/{self.options.api_version}/graphql.json",
             token=self.secret(self.options.token), bucket=bucket, policy=self.retry,
             locations=dict(self.options.locations), currency=self.options.default_currency.upper(),
-            publish=self.options.publish, vendor=self.options.vendor,
+            publish=self.options.publish, vendor=self.options.vendor, taxes_included=self.options.taxes_included,
         )

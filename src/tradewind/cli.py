@@ -1,0 +1,367 @@
+"""The command line: ``tradewind init | validate | run | runs | transfers | serve | demo | db upgrade | …``.
+
+A thin surface over :mod:`tradewind.engine.services`; every command reads the project file
+named by ``--project`` (or ``TRADEWIND_PROJECT``, default ``tradewind.yaml``) and the store at
+``--database`` (or ``TRADEWIND_DATABASE_URL``, default ``sqlite:///tradewind.db``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tradewind import log
+from tradewind.connectors import available
+from tradewind.connectors import get as get_connector
+from tradewind.engine.locks import FlowBusy
+from tradewind.engine.project import config_sources, load_project, validate
+from tradewind.engine.runner import RunResult
+from tradewind.engine.services import Services
+from tradewind.errors import ConfigError, TradewindError
+from tradewind.store.db import Store
+
+app = typer.Typer(help="tradewind keeps webshops and ERP/accounting systems in sync.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+mapping_app = typer.Typer(help="Mappings: preview them, list the functions expressions may use.", no_args_is_help=True)
+connectors_app = typer.Typer(help="Connectors this installation knows.", no_args_is_help=True)
+bindings_app = typer.Typer(help="Bindings: which record in one system is which in another.", invoke_without_command=True)
+config_app = typer.Typer(help="Settings and where each comes from.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(mapping_app, name="mapping")
+app.add_typer(connectors_app, name="connectors")
+app.add_typer(bindings_app, name="bindings")
+app.add_typer(config_app, name="config")
+
+console = Console()
+err = Console(stderr=True)
+
+ProjectOpt = Annotated[Path, typer.Option("--project", "-p", envvar="TRADEWIND_PROJECT", help="Project file")]
+DatabaseOpt = Annotated[str | None, typer.Option("--database", envvar="TRADEWIND_DATABASE_URL",
+                                                  help="Database URL (default sqlite:///tradewind.db)")]
+DEFAULT_PROJECT = Path("tradewind.yaml")
+TEMPLATE = Path(__file__).parent / "engine" / "templates" / "tradewind.yaml"
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def _services(project_path: Path, database: str | None) -> Services:
+    try:
+        project = load_project(project_path)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    store = Store(database)
+    store.upgrade()
+    return Services.open(project, store)
+
+
+@app.callback()
+def main_callback(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug events")] = False) -> None:
+    log.configure("DEBUG" if verbose else None)
+
+
+@app.command()
+def init(path: Annotated[Path, typer.Argument(help="Where to write the example project")] = DEFAULT_PROJECT) -> None:
+    """Write a commented example project file (Exact Online ⇄ Shopify) to start from."""
+    if path.exists():
+        raise _fail(f"{path} exists; not overwriting it")
+    shutil.copyfile(TEMPLATE, path)
+    console.print(f"wrote {path}; set the secrets it names, then run [bold]tradewind validate[/bold]")
+
+
+@app.command("validate")
+def validate_cmd(project: ProjectOpt = DEFAULT_PROJECT) -> None:
+    """Check the project file and report every problem with file:line and a hint."""
+    problems = validate(project)
+    for problem in problems:
+        console.print(str(problem), markup=False, highlight=False)
+    if problems:
+        raise _fail(f"{len(problems)} problem(s) in {project}")
+    console.print(f"{project}: OK")
+
+
+@app.command()
+def run(
+    flow: Annotated[str, typer.Argument(help="Flow name from the project file")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and map, write nothing, print the plan")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Read from the beginning and compare every record")] = False,
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """Run one flow now."""
+    services = _services(project, database)
+    try:
+        result = _with_progress(services, flow, dry_run=dry_run, full=full)
+    except FlowBusy as busy:
+        raise _fail(str(busy), code=3) from None
+    except TradewindError as error:
+        raise _fail(str(error)) from None
+    if dry_run:
+        _print_plan(result)
+    _print_result(result)
+    if result.status == "failed":
+        raise typer.Exit(1)
+
+
+def _with_progress(services: Services, flow: str, *, dry_run: bool, full: bool) -> RunResult:
+    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[counts]}"),
+               TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"{flow}", total=None, counts="")
+
+        def tell(counts: dict[str, int]) -> None:
+            shown = " ".join(f"{k}={v}" for k, v in counts.items() if v)
+            progress.update(task, counts=shown)
+
+        return services.run_flow(flow, dry_run=dry_run, full=full, progress=tell)
+
+
+def _print_result(result: RunResult) -> None:
+    counts = " ".join(f"{name}={result.counts.get(name, 0)}"
+                      for name in ("received", "created", "updated", "skipped", "failed"))
+    colour = {"succeeded": "green", "partial": "yellow"}.get(result.status, "red")
+    console.print(f"run {result.run_id[:8]} [{colour}]{result.status}[/{colour}] {counts}")
+    if result.error:
+        console.print(f"  {result.error}", markup=False)
+    if result.counts.get("failed"):
+        console.print(f"  see: tradewind transfers {result.run_id[:8]} --outcome failed")
+
+
+def _print_plan(result: RunResult) -> None:
+    table = Table("action", "record", "natural key", "reason / changes", title="plan (nothing written)")
+    for t in result.plan:
+        action = t.reason if t.outcome == "planned" else (t.outcome or "")
+        detail = "; ".join(f"{c.path}: {c.before!r} → {c.after!r}" for c in t.changes[:8]) or (
+            t.reason if t.outcome != "planned" else "")
+        table.add_row(str(action), t.record.id, t.natural_key, detail)
+    console.print(table)
+
+
+@app.command()
+def runs(
+    flow: Annotated[str | None, typer.Option("--flow", help="Only this flow")] = None,
+    limit: Annotated[int, typer.Option(help="How many")] = 20,
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """Recent runs, newest first."""
+    services = _services(project, database)
+    table = Table("run", "flow", "trigger", "status", "started (UTC)", "recv", "new", "upd", "skip", "fail")
+    for r in services.runs(flow=flow, limit=limit):
+        table.add_row(r.id[:8], r.flow, r.trigger + (" (dry)" if r.dry_run else ""), r.status,
+                      f"{r.started_at:%Y-%m-%d %H:%M:%S}", *(str(v) for v in (r.received, r.created, r.updated,
+                                                                             r.skipped, r.failed)))
+    console.print(table)
+
+
+@app.command()
+def transfers(
+    run_id: Annotated[str, typer.Argument(help="Run id (the first 8 characters are enough)")],
+    outcome: Annotated[str | None, typer.Option(help="created, updated, skipped, failed or planned")] = None,
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """What happened to each record in a run."""
+    services = _services(project, database)
+    try:
+        rows = services.transfers(run_id, outcome=outcome)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    table = Table("id", "source id", "natural key", "outcome", "target id", "reason")
+    for t in rows:
+        reason = f"{t.field}: {t.reason}" if t.field else (t.reason or "")
+        table.add_row(str(t.id), t.source_id, t.natural_key or "", t.outcome or t.stage, t.target_id or "", reason)
+    console.print(table)
+
+
+@app.command()
+def failures(
+    flow: Annotated[str | None, typer.Argument(help="Only this flow")] = None,
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """Records waiting to be tried again, with the last error."""
+    services = _services(project, database)
+    table = Table("flow", "source id", "attempts", "next try (UTC)", "last error")
+    for f in services.failures(flow):
+        table.add_row(f.flow, f.source_id, str(f.attempts), f"{f.next_attempt_at:%Y-%m-%d %H:%M}", f.last_error or "")
+    console.print(table)
+
+
+@app.command()
+def replay(
+    flow: Annotated[str, typer.Argument(help="Flow name")],
+    source_ids: Annotated[list[str] | None, typer.Argument(help="Failed records to replay (default: all)")] = None,
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """Try failed records again now, ignoring their backoff."""
+    services = _services(project, database)
+    try:
+        _print_result(services.replay(flow, source_ids or None))
+    except TradewindError as error:
+        raise _fail(str(error)) from None
+
+
+@bindings_app.callback()
+def bindings_list(
+    ctx: typer.Context,
+    entity: Annotated[str | None, typer.Option(help="product, order, customer, …")] = None,
+    search: Annotated[str | None, typer.Option(help="Part of a source id, target id or natural key")] = None,
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """List bindings (``tradewind bindings forget ID`` drops one)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    services = _services(project, database)
+    table = Table("id", "entity", "source", "source id", "target", "target id", "natural key", "state", "updated")
+    for b in services.bindings(entity=entity, text=search):
+        table.add_row(str(b.id), b.entity, b.source_connection, b.source_id, b.target_connection, b.target_id or "",
+                      b.natural_key or "", b.state, f"{b.updated_at:%Y-%m-%d %H:%M}")
+    console.print(table)
+
+
+@bindings_app.command("forget")
+def bindings_forget(
+    binding_id: Annotated[int, typer.Argument(help="Binding id from `tradewind bindings`")],
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """Forget a binding: the next run writes that record to the target anew (after a deletion there)."""
+    services = _services(project, database)
+    if not services.forget_binding(binding_id):
+        raise _fail(f"no binding {binding_id}")
+    console.print(f"binding {binding_id} forgotten; the next run re-creates or re-matches the record")
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOpt = None) -> None:
+    """Create or migrate the database schema to the newest version."""
+    store = Store(database)
+    store.upgrade()
+    console.print(f"database at {store.engine.url.render_as_string(hide_password=True)} is up to date")
+
+
+@mapping_app.command("functions")
+def mapping_functions() -> None:
+    """Every function and filter mapping expressions may use, with its documentation."""
+    from tradewind.mapping import describe
+
+    table = Table("name", "kind", "signature", "what it does")
+    for doc in describe():
+        table.add_row(doc.name, doc.kind, doc.signature, doc.doc)
+    console.print(table)
+
+
+@mapping_app.command("preview")
+def mapping_preview(
+    flow: Annotated[str, typer.Argument(help="Flow name")],
+    record: Annotated[Path, typer.Option("--record", help="A source record as JSON (native, as the source sends it)")],
+    update: Annotated[bool, typer.Option("--update", help="Show it as an update (create-only fields dropped)")] = False,
+    project: ProjectOpt = DEFAULT_PROJECT,
+) -> None:
+    """Show what a flow's mapping makes of one record, without calling any system."""
+    from tradewind.engine.preview import preview_record
+
+    try:
+        loaded = load_project(project, check_secrets=False)
+        result = preview_record(loaded, flow, json.loads(record.read_text()), is_update=update)
+    except (ConfigError, TradewindError) as error:
+        raise _fail(str(error)) from None
+    except json.JSONDecodeError as error:
+        raise _fail(f"{record}:{error.lineno}:{error.colno}: not JSON ({error.msg})") from None
+    console.print_json(json.dumps(result.result, default=str))
+    for change in result.changed:
+        console.print(f"  {change.path}: {change.before!r} → {change.after!r}", markup=False)
+
+
+@connectors_app.command("list")
+def connectors_list() -> None:
+    """Connectors this installation knows."""
+    for name in available():
+        console.print(f"{name}\t{get_connector(name).label}")
+
+
+@connectors_app.command("show")
+def connectors_show(name: Annotated[str, typer.Argument(help="Connector name")]) -> None:
+    """A connector's options and resources."""
+    try:
+        connector = get_connector(name)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    options = Table("option", "type", "default", "secret", "description", title=f"{name} — {connector.label}")
+    secrets = set(connector.Options.secret_fields())
+    for field_name, f in connector.Options.model_fields.items():
+        default = "required" if f.is_required() else repr(f.default)
+        options.add_row(field_name, str(f.annotation).replace("typing.", ""), default,
+                        "yes" if field_name in secrets else "", f.description or "")
+    console.print(options)
+    resources = Table("resource", "entity", "natural keys", "cursor", "can")
+    for resource in connector.resources.values():
+        cursor = f"{type(resource.cursor).__name__}({resource.cursor.field})" if resource.cursor else "-"
+        resources.add_row(resource.name, resource.entity.kind, ", ".join(resource.natural_keys), cursor,
+                          ", ".join(sorted(resource.can)))
+    console.print(resources)
+
+
+@config_app.command("show")
+def config_show(
+    explain: Annotated[bool, typer.Option("--explain", help="Say where each value comes from")] = False,
+    project: ProjectOpt = DEFAULT_PROJECT,
+) -> None:
+    """Settings in force (environment over project file over default)."""
+    try:
+        loaded = load_project(project, check_secrets=False)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    for key, value, source in config_sources(loaded):
+        console.print(f"{key} = {value!r}" + (f"    # from {source}" if explain else ""), markup=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface for the API")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port for the API")] = 8000,
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """Run the scheduler and the status API in one process until stopped."""
+    from tradewind.server import serve as run_server
+
+    services = _services(project, database)
+    run_server(services, host=host, port=port, console=console)
+
+
+@app.command()
+def demo(
+    products: Annotated[int, typer.Option(help="Products in the demo catalogue")] = 300,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: run until Ctrl-C)")]
+    = None,
+    directory: Annotated[Path, typer.Option(help="Where the demo keeps its project file and database")]
+    = Path("demo-project"),
+    port: Annotated[int, typer.Option(help="Port of the status API")] = 8000,
+) -> None:
+    """Start sandboxes of Exact Online and Shopify, seeded, with orders arriving, and sync them."""
+    from tradewind.demo import run_demo
+
+    run_demo(products=products, duration=duration, directory=directory, port=port, console=console)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("stopped")
+        sys.exit(130)

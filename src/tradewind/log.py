@@ -1,0 +1,82 @@
+"""Structured logging (structlog) with secret redaction.
+
+Events, not sentences: ``run_started flow=orders run_id=…``. Context (run, flow) is bound once.
+Secrets never reach a log: values resolved from secret references are registered here and
+replaced by ``***`` wherever they appear, and keys that name credentials are masked whatever
+their value.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import threading
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+_SECRET_KEY = re.compile(r"(token|secret|password|authorization|api_key|refresh)", re.IGNORECASE)
+_secrets: set[str] = set()
+_lock = threading.Lock()
+
+
+def register_secret(value: str) -> None:
+    """Mask ``value`` in every later log event (called when a secret reference is resolved)."""
+    if value and len(value) >= 4:
+        with _lock:
+            _secrets.add(value)
+
+
+def _mask(text: str) -> str:
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+def redact(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """structlog processor: mask credential-named keys and any registered secret value."""
+    for key, value in list(event.items()):
+        if _SECRET_KEY.search(key) and key != "event":
+            event[key] = "***"
+        elif isinstance(value, str) and _secrets:
+            event[key] = _mask(value)
+        elif _secrets and not isinstance(value, int | float | bool | type(None)):
+            event[key] = _mask(repr(value))
+    return event
+
+
+class _RedactingFilter(logging.Filter):
+    """The same masking for stdlib logging (httpx, uvicorn, apscheduler)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if _secrets:
+            record.msg = _mask(str(record.msg))
+            if record.args:
+                record.args = tuple(_mask(str(a)) for a in record.args) if isinstance(record.args, tuple) else record.args
+        return True
+
+
+def configure(level: str | None = None, *, json: bool | None = None) -> None:
+    """Set up structlog and stdlib logging once for a process (CLI, server, worker)."""
+    level_name = (level or os.environ.get("TRADEWIND_LOG_LEVEL", "INFO")).upper()
+    as_json = json if json is not None else os.environ.get("TRADEWIND_LOG_FORMAT") == "json"
+    renderer: Any = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            redact,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level_name)),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RedactingFilter())
+    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
