@@ -11,7 +11,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -33,7 +33,8 @@ app = typer.Typer(help="tradewind keeps webshops and ERP/accounting systems in s
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 mapping_app = typer.Typer(help="Mappings: preview them, list the functions expressions may use.", no_args_is_help=True)
 connectors_app = typer.Typer(help="Connectors this installation knows.", no_args_is_help=True)
-bindings_app = typer.Typer(help="Bindings: which record in one system is which in another.", invoke_without_command=True)
+bindings_app = typer.Typer(help="Bindings: which record in one system is which in another.",
+                           invoke_without_command=True)
 config_app = typer.Typer(help="Settings and where each comes from.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(mapping_app, name="mapping")

@@ -55,8 +55,8 @@ class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if _secrets:
             record.msg = _mask(str(record.msg))
-            if record.args:
-                record.args = tuple(_mask(str(a)) for a in record.args) if isinstance(record.args, tuple) else record.args
+            if record.args and isinstance(record.args, tuple):
+                record.args = tuple(_mask(str(a)) for a in record.args)
         return True
 
 

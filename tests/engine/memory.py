@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import Field
 
 from tradewind.connectors.base import (
-    Connector,
     ConnectionOptions,
+    Connector,
     NativeRecord,
     Page,
     Refs,

@@ -6,13 +6,13 @@ from datetime import timedelta
 
 import pytest
 
+from tests.engine.memory import T0, System, flow, opener
 from tradewind.engine.context import Hooks
 from tradewind.engine.locks import FlowBusy, FlowLease
 from tradewind.engine.runner import Runner
 from tradewind.mapping import compile_filter, compile_mapping, parse_mapping
 from tradewind.store import cursors, failures
 from tradewind.store.db import Store
-from tests.engine.memory import T0, System, flow, opener
 
 
 def catalogue(n: int, *, modified=T0) -> System:  # type: ignore[no-untyped-def]
@@ -154,9 +154,8 @@ def test_many_records_sharing_one_timestamp_keep_the_cursor_small(store: Store) 
 
 def test_one_run_per_flow_at_a_time(store: Store) -> None:
     erp, shop = catalogue(1), System()
-    with FlowLease(store, "products", "someone-else"):
-        with pytest.raises(FlowBusy) as busy:
-            runner(store, erp, shop).run(flow())
+    with FlowLease(store, "products", "someone-else"), pytest.raises(FlowBusy) as busy:
+        runner(store, erp, shop).run(flow())
     assert "already running" in str(busy.value)
     assert "succeeded" == runner(store, erp, shop).run(flow()).status
 

@@ -24,10 +24,10 @@ import httpx
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
+from tradewind.connectors.retry import RetryPolicy
 from tradewind.errors import ConfigError, RecordError
 from tradewind.log import register_secret
 from tradewind.model import Entity
-from tradewind.connectors.retry import RetryPolicy
 
 E = TypeVar("E", bound=Entity)
 
@@ -335,7 +335,8 @@ class Connector(ABC):
             return self.resources[name]
         except KeyError:
             known = ", ".join(sorted(self.resources))
-            raise ConfigError(f"connector {self.name} has no resource {name!r}", hint=f"choose one of: {known}") from None
+            raise ConfigError(f"connector {self.name} has no resource {name!r}",
+                              hint=f"choose one of: {known}") from None
 
     def close(self) -> None:
         self.http.close()

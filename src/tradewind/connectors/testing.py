@@ -21,7 +21,7 @@ import httpx
 import pytest
 import structlog
 
-from tradewind.connectors.base import Connector, ConnectionOptions, NativeRecord, Resource, SecretRef
+from tradewind.connectors.base import ConnectionOptions, Connector, NativeRecord, Resource, SecretRef
 from tradewind.connectors.pacing import forget_budgets
 from tradewind.connectors.retry import RetryPolicy
 from tradewind.errors import RecordError, TransientError
@@ -155,7 +155,7 @@ class ConnectorContract:
                 continue
             everything, cursor = self.read_all(connection, resource)
             assert cursor is not None, f"{resource.name} gave no cursor to resume from"
-            changed = self.change(served.server.config.app.state.sandbox, resource.name)
+            changed = self.change(served.sandbox, resource.name)
             later, _ = self.read_all(connection, resource, cursor)
             assert changed in {r.id for r in later}, f"{resource.name} missed a change after its cursor"
             assert len(later) < len(everything) or len(everything) <= 1

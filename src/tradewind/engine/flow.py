@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-from tradewind.connectors.base import Connector, ConnectionOptions, Resource, TokenStore
+from tradewind.connectors.base import ConnectionOptions, Connector, Resource, TokenStore
 from tradewind.connectors.retry import RetryPolicy
 from tradewind.mapping import CompiledFilter, CompiledMapping
 

@@ -21,9 +21,9 @@ from tradewind.engine.plan import plan_batch
 from tradewind.engine.transfers import Outcome, Stage, Transfer
 from tradewind.errors import RecordError, TransientError
 from tradewind.model import content_hash
+from tradewind.store import cursors as cursor_repo
 from tradewind.store import failures, runs, snapshots
 from tradewind.store.failures import Failure
-from tradewind.store import cursors as cursor_repo
 
 Step = Callable[[Transfer, RunContext], None]
 GAVE_UP = datetime(9999, 1, 1, tzinfo=UTC)
@@ -276,7 +276,7 @@ def process_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[T
 def close_page(page: Page, batch: Sequence[Transfer], ctx: RunContext) -> None:
     """Persist skipped and failed endings, the retry queue and counters; then move the cursor."""
     ended = [t for t in batch if t.stage in (Stage.SKIPPED, Stage.FAILED) or (ctx.dry_run and t.outcome)]
-    counts = {name: 0 for name in ("created", "updated", "skipped", "failed")}
+    counts = dict.fromkeys(("created", "updated", "skipped", "failed"), 0)
     for t in batch:
         if t.outcome is not None and t.outcome != Outcome.PLANNED and not ctx.dry_run:
             counts["skipped" if t.outcome == Outcome.MATCHED else t.outcome.value] += 1

@@ -10,8 +10,8 @@ from tradewind.engine.binder import Binder
 from tradewind.engine.flow import Project
 from tradewind.engine.runner import Progress, Runner, RunResult
 from tradewind.errors import ConfigError
-from tradewind.store import failures, runs, snapshots
 from tradewind.store import cursors as cursor_repo
+from tradewind.store import failures, runs, snapshots
 from tradewind.store.bindings import Binding
 from tradewind.store.db import Store
 from tradewind.store.failures import Failure

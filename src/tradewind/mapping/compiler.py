@@ -364,7 +364,8 @@ def compile_filter(expr: str, *, flow: str, where: str | None, roots: Iterable[s
 
 def _fields_read(tree: nodes.Expr) -> tuple[tuple[str, nodes.Expr], ...]:
     """The outermost field chains (``order.financial_status``, ``order.lines[0].sku``), in order, once each."""
-    chains = [node for node in tree.find_all(nodes.Expr) if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name)]
+    chains = [node for node in tree.find_all(nodes.Expr)
+              if isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Name)]
     inner = {id(node.node) for node in chains if not isinstance(node, nodes.Name)}
     called = {id(node.node) for node in tree.find_all(nodes.Call)}
     seen: dict[str, nodes.Expr] = {}

@@ -24,7 +24,8 @@ from tradewind.mapping._paths import STAR, parse_path
 
 
 def table_key(value: Any) -> str:
-    """The text a table is keyed by: YAML keys and looked-up values meet here (``True`` → ``true``, ``None`` → ``''``)."""
+    """The text a table is keyed by: YAML keys and looked-up values meet here
+    (``True`` → ``true``, ``None`` → ``''``)."""
     if value is None:
         return ""
     if isinstance(value, bool):

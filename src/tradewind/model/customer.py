@@ -29,7 +29,9 @@ class Customer(Entity):
     vat_number: VatNumber | None = None
     chamber_of_commerce: str | None = None
     language: str | None = None
-    reference: str | None = Field(default=None, description="The customer's number as the business uses it (debtor code)")
+    reference: str | None = Field(
+        default=None, description="The customer's number as the business uses it (debtor code)"
+    )
     references: dict[str, str] = Field(
         default_factory=dict, description="Other business references by name, e.g. {'loyalty': 'L-123'}"
     )

@@ -6,7 +6,7 @@ finds until the accountant does.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Annotated, Any, Self
 
 import pycountry
@@ -16,14 +16,23 @@ CENT = Decimal("0.01")
 
 
 def _to_decimal(value: Any) -> Decimal:
+    # ValueError (never TypeError or decimal.InvalidOperation), so pydantic reports the field path
+    # and the run loop fails this one record instead of the run.
     if isinstance(value, float):
         # A float has already lost the cents; go through its shortest repr, never its binary value.
-        return Decimal(repr(value))
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int | str):
-        return Decimal(str(value).strip())
-    raise TypeError(f"cannot read {value!r} as a decimal amount")
+        number = Decimal(repr(value))
+    elif isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int | str) and not isinstance(value, bool):
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"cannot read {value!r} as a decimal amount") from None
+    else:
+        raise ValueError(f"cannot read {value!r} as a decimal amount")
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite amount")
+    return number
 
 
 Amount = Annotated[Decimal, BeforeValidator(_to_decimal)]

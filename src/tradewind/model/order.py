@@ -126,10 +126,20 @@ class Order(Entity):
     note: str | None = None
     tags: list[str] = Field(default_factory=list)
 
+    def _amounts(self) -> list[Money]:
+        """Every amount the order carries: totals, lines, discounts, shipping and payments."""
+        amounts = [self.total, self.subtotal, self.tax_total]
+        for line in self.lines:
+            amounts += [line.unit_price, line.discount, line.tax]
+        amounts += [discount.amount for discount in self.discounts]
+        for shipping in self.shipping_lines:
+            amounts += [shipping.price, shipping.tax]
+        amounts += [payment.amount for payment in self.payments]
+        return [money for money in amounts if money is not None]
+
     @model_validator(mode="after")
     def _one_currency(self) -> Order:
-        amounts = [self.total] + [line.unit_price for line in self.lines]
-        odd = sorted({m.currency for m in amounts if m.currency != self.currency})
+        odd = sorted({m.currency for m in self._amounts() if m.currency != self.currency})
         if odd:
             raise ValueError(f"order {self.number} is in {self.currency} but has amounts in {', '.join(odd)}")
         return self

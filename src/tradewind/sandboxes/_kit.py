@@ -92,7 +92,8 @@ class Kit:
         return None
 
     def fault_response(self, fault: Fault) -> Response:
-        body = fault.body if fault.body is not None else self.error_body(fault.status, _REASONS.get(fault.status, "Injected fault"))
+        reason = _REASONS.get(fault.status, "Injected fault")
+        body = fault.body if fault.body is not None else self.error_body(fault.status, reason)
         headers = {"Retry-After": _fmt(fault.retry_after)} if fault.retry_after is not None else {}
         return JSONResponse(body, status_code=fault.status, headers=headers)
 

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -15,11 +16,17 @@ class Served:
     """A running uvicorn server on 127.0.0.1; use as a context manager or call ``stop``."""
 
     def __init__(self, app: ASGIApp, port: int = 0, host: str = "127.0.0.1") -> None:
+        self.app = app
         self.host = host
         self.port = port or _free_port(host)
         config = uvicorn.Config(app, host=host, port=self.port, log_level="warning", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name=f"sandbox:{self.port}", daemon=True)
+
+    @property
+    def sandbox(self) -> Any:
+        """The served sandbox's in-memory state (``app.state.sandbox``), for seeding and checks."""
+        return self.app.state.sandbox  # type: ignore[attr-defined]
 
     @property
     def url(self) -> str:

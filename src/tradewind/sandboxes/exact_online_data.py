@@ -97,6 +97,16 @@ def catalogue(products: int = 300, *, seed: int = 42, max_variants: int = 4, war
     return doc
 
 
+def service_items() -> list[Doc]:
+    """The non-stock items a division books shipping costs and order discounts on (SHIP, DISC);
+    add them to a catalogue whose orders carry shipping or discounts."""
+    rng = random.Random(0)
+    return [{"ID": _guid(rng), "Code": code, "Description": label, "IsSalesItem": True, "IsStockItem": False,
+             "IsWebshopItem": 0, "Unit": "pc", "SalesVatCode": "2", "StandardSalesPrice": 0.0,
+             "Created": _iso(_EPOCH), "Modified": _iso(_EPOCH)}
+            for code, label in (("SHIP", "Shipping costs"), ("DISC", "Order discount"))]
+
+
 def _model_items(rng: random.Random, number: int, max_variants: int, sequence: int) -> list[Doc]:
     prefix, noun, group, vat, (low, high), sizes = rng.choice(_LINES)
     model = f"{prefix}-{number:04d}"

@@ -80,7 +80,8 @@ def random_order(
 def _prices(catalogue: Catalogue, rng: random.Random) -> dict[str, Decimal]:
     store = getattr(catalogue, "store", None)
     if store is not None:
-        return {v["sku"]: Decimal(str(v["price"])) for v in store.variants.values() if v.get("sku")}
+        return {v["sku"]: Decimal(str(v["price"])) for v in store.variants.values()
+                if v.get("sku") and v.get("price") is not None}
     if isinstance(catalogue, Mapping):
         return {str(sku): Decimal(str(price)) for sku, price in catalogue.items()}
     return {str(sku): Decimal(rng.randrange(495, 12995, 100)) / 100 for sku in catalogue}  # type: ignore[union-attr]

@@ -59,7 +59,7 @@ def start(conn: Connection, *, run_id: str, flow: str, trigger: str, dry_run: bo
     stamp = now()
     conn.execute(insert(runs).values(
         id=run_id, flow=flow, trigger=trigger, status="running", dry_run=dry_run, started_at=stamp,
-        heartbeat_at=stamp, owner=owner, cursor_from=cursor_from, **{name: 0 for name in COUNTERS},
+        heartbeat_at=stamp, owner=owner, cursor_from=cursor_from, **dict.fromkeys(COUNTERS, 0),
     ))
 
 
