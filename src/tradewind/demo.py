@@ -47,6 +47,7 @@ connections:
     shop: demo.myshopify.com
     base_url: {shop_url}
     token: ${{DEMO_SHOPIFY_TOKEN}}
+    taxes_included: false   # Exact prices are net; the shop shows them net too
 flows:
   products:
     from: erp.products

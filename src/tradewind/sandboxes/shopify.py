@@ -900,6 +900,7 @@ class _Views:
             "email": shop["email"],
             "myshopifyDomain": shop["myshopify_domain"],
             "currencyCode": shop["currency"],
+            "taxesIncluded": bool(shop.get("taxes_included", True)),
         }
 
     def product(self, p: Record) -> View:

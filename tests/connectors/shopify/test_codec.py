@@ -105,9 +105,11 @@ def test_stock_quantity_is_available_or_on_hand_minus_reserved() -> None:
     assert 3 == codec.stock_out(StockLevel(sku="A", on_hand=9, available=3), None)["quantity"]  # type: ignore[arg-type]
     with pytest.raises(RecordError):
         codec.stock_out(StockLevel(sku="A", available=Decimal("1.5")), None)  # type: ignore[arg-type]
-    level = codec.stock_in({"sku": "A", "location": "UTR", "quantities": [
-        {"name": "available", "quantity": 4}, {"name": "on_hand", "quantity": 6}, {"name": "committed", "quantity": 2}]})
-    assert (Decimal(4), Decimal(6), Decimal(2), "UTR") == (level.available, level.on_hand, level.reserved, level.location)
+    quantities = [{"name": "available", "quantity": 4}, {"name": "on_hand", "quantity": 6},
+                  {"name": "committed", "quantity": 2}]
+    level = codec.stock_in({"sku": "A", "location": "UTR", "quantities": quantities})
+    assert (Decimal(4), Decimal(6), Decimal(2), "UTR") == (
+        level.available, level.on_hand, level.reserved, level.location)
 
 
 # -- customers ----------------------------------------------------------------------------------
@@ -150,8 +152,8 @@ def order_node(**extra: Any) -> dict[str, Any]:
                                  "totalDiscountSet": money("5.00"), "taxLines": tax}]},
         "shippingLines": {"nodes": [{"title": "Standard", "code": "STD", "originalPriceSet": money("4.95"),
                                      "taxLines": []}]},
-        "transactions": [{"kind": "SALE", "status": "SUCCESS", "gateway": "ideal", "processedAt": "2025-01-02T10:01:00Z",
-                          "amountSet": money("49.95")},
+        "transactions": [{"kind": "SALE", "status": "SUCCESS", "gateway": "ideal",
+                          "processedAt": "2025-01-02T10:01:00Z", "amountSet": money("49.95")},
                          {"kind": "AUTHORIZATION", "status": "SUCCESS", "gateway": "x", "amountSet": money("1")}],
     }
     node.update(extra)
@@ -184,7 +186,8 @@ def test_order_line_without_sku_names_the_line() -> None:
 
 
 def test_unpaid_order_names_its_gateway_without_money() -> None:
-    order = codec.order_in(order_node(transactions=[], displayFinancialStatus="PENDING", cancelledAt="2025-01-03T00:00:00Z"))
+    node = order_node(transactions=[], displayFinancialStatus="PENDING", cancelledAt="2025-01-03T00:00:00Z")
+    order = codec.order_in(node)
     assert [("ideal", Decimal(0))] == [(p.method, p.amount.amount) for p in order.payments]
     assert "cancelled" == order.stage and "pending" == order.financial_status
 

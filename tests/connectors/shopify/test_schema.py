@@ -17,12 +17,12 @@ import pytest
 
 from tradewind.connectors.base import Write
 from tradewind.connectors.shopify import Shopify, queries
-from tradewind.connectors.testing import FAST_RETRY, SelfRefs
+from tradewind.connectors.testing import FAST_RETRY
 from tradewind.model import Customer, Money, Price, Product, StockLevel, Variant
 from tradewind.sandboxes._serve import Served
 from tradewind.sandboxes.shopify import create_app
 
-from .test_shopify import ENVIRON, SEED, TOKEN, options
+from .test_shopify import ENVIRON, SEED, TOKEN, encode, options
 
 
 def _repo_root() -> Path:
@@ -72,7 +72,7 @@ def sent() -> Iterator[tuple[Shopify, list[str]]]:
 def test_every_document_sent_in_a_sync_is_valid(schema: graphql.GraphQLSchema,
                                                 sent: tuple[Shopify, list[str]]) -> None:
     connection, documents = sent
-    client, refs = connection.client, SelfRefs(connection)
+    client = connection.client
     for name in ("products", "customers", "orders"):
         resource = connection.resource(name)
         for page in resource.pages(client, None):
@@ -80,19 +80,19 @@ def test_every_document_sent_in_a_sync_is_valid(schema: graphql.GraphQLSchema,
     products = connection.resource("products")
     product = Product(key="Schema Hat", title="Hat", variants=[Variant(sku="HAT-S", options={"Size": "S"},
                                                                        price=Money.of("9.50", "EUR"))])
-    created = products.create(client, products.encode(product, refs))
-    products.update(client, created.id, products.encode(product.model_copy(update={"title": "Hat 2"}), refs))
+    created = products.create(client, encode(products, product))
+    products.update(client, created.id, encode(products, product.model_copy(update={"title": "Hat 2"})))
     customers = connection.resource("customers")
-    customer = customers.create(client, customers.encode(Customer(name="Ada Byron", email="ada@example.com"), refs))
-    customers.update(client, customer.id, customers.encode(Customer(name="Ada King", email="ada@example.com"), refs))
+    customer = customers.create(client, encode(customers, Customer(name="Ada Byron", email="ada@example.com")))
+    customers.update(client, customer.id, encode(customers, Customer(name="Ada King", email="ada@example.com")))
     prices = connection.resource("prices")
     price = prices.find(client, {"sku": "HAT-S"})
     assert price is not None
-    prices.write_many(client, [Write(native=prices.encode(Price(sku="HAT-S", amount=Money.of("11", "EUR"),
-                                                                includes_vat=True), refs), native_id=price.id)])
+    prices.write_many(client, [Write(native=encode(prices, Price(sku="HAT-S", amount=Money.of("11", "EUR"),
+                                                                includes_vat=True)), native_id=price.id)])
     stock = connection.resource("stock")
     level = StockLevel(sku="HAT-S", location="UTR", available=Decimal(4))
-    stock.write_many(client, [Write(native=stock.encode(level, refs))])
+    stock.write_many(client, [Write(native=encode(stock, level))])
 
     distinct = set(documents)
     assert len(distinct) >= 10

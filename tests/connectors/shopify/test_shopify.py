@@ -5,20 +5,21 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import httpx
 import pytest
+from graphql import GraphQLObjectType
 
-from tradewind.connectors.base import Priority, Write
+from tradewind.connectors.base import Priority, Refs, Resource, Write
 from tradewind.connectors.pacing import CostBucket, forget_budgets, priority
 from tradewind.connectors.shopify import Shopify, ShopifyOptions
-from tradewind.connectors.testing import FAST_RETRY, ConnectorContract, SelfRefs
+from tradewind.connectors.testing import FAST_RETRY, ConnectorContract
 from tradewind.errors import ConfigError, RecordError
-from tradewind.model import Customer, Entity, Money, Price, Product, StockLevel, Variant
+from tradewind.model import Address, Customer, Entity, Money, Price, Product, StockLevel, Variant
 from tradewind.rules.orders import check_totals, compose_lines
 from tradewind.sandboxes._serve import Served
-from tradewind.sandboxes.shopify import create_app
+from tradewind.sandboxes.shopify import ShopifySandbox, create_app
 from tradewind.sandboxes.shopify_data import random_order
 
 TOKEN = "shpat_test_0123456789"
@@ -69,7 +70,7 @@ def _orders(customers: list[dict[str, Any]], count: int) -> list[dict[str, Any]]
     vat = [{"title": "BTW 21%", "rate": 0.21, "price": "4.34"}]
     many["line_items"] = [{"sku": f"SHIRT-{i}-S", "quantity": 1, "price": "25.00", "tax_lines": vat} for i in range(12)]
     many.update({"id": 799, "created_at": PAST.format(59), "updated_at": PAST.format(59)})
-    return orders + [many]
+    return [*orders, many]
 
 
 CUSTOMERS = [_customer(i) for i in range(55)]
@@ -87,6 +88,15 @@ def options(base_url: str, **extra: Any) -> ShopifyOptions:
     values: dict[str, Any] = {"shop": "test.myshopify.com", "base_url": base_url, "token": "${SHOPIFY_TOKEN}",
                               "taxes_included": True, "locations": LOCATIONS, **extra}
     return ShopifyOptions(**values)
+
+
+def sandbox_of(served: Served) -> ShopifySandbox:
+    return cast(ShopifySandbox, served.server.config.app.state.sandbox)  # type: ignore[union-attr]
+
+
+def encode(resource: Resource[Any], entity: Entity) -> dict[str, Any]:
+    assert resource.encode is not None
+    return resource.encode(entity, cast(Refs, None))
 
 
 def calls(served: Served) -> int:
@@ -128,8 +138,8 @@ class TestShopify(ConnectorContract):
             ),
             "customers": Customer(
                 name="Jan de Boer", email="jan.deboer@example.com", phone="+31612345678",
-                billing_address={"name": "Jan de Boer", "line1": "Coolsingel 31", "postcode": "3011 AD",
-                                 "city": "Rotterdam", "country": "NL"},
+                billing_address=Address(name="Jan de Boer", line1="Coolsingel 31", postcode="3011 AD",
+                                        city="Rotterdam", country="NL"),
             ),
         }
 
@@ -154,13 +164,13 @@ class TestShopify(ConnectorContract):
         skus = ["SHIRT-2-S", "SHIRT-2-M", "SHIRT-2-L", "SHIRT-5-S", "SHIRT-5-M", "SHIRT-5-L", "SHIRT-8-S"]
         found = prices.find_many(connection.client, [{"sku": s} for s in skus])
         assert all(found)
-        writes = [Write(native=prices.encode(Price(sku=s, amount=Money.of("19.95", "EUR"), includes_vat=True), None),
+        writes = [Write(native=encode(prices, Price(sku=s, amount=Money.of("19.95", "EUR"), includes_vat=True)),
                         native_id=f.id, key=s) for s, f in zip(skus, found, strict=True) if f]
         reset_calls(served)
         results = prices.write_many(connection.client, writes)
         assert [None] * len(skus) == [r.error for r in results]
         assert 3 == calls(served)
-        variants = served.server.config.app.state.sandbox.products_by_sku()
+        variants = sandbox_of(served).products_by_sku()
         assert {Decimal("19.95")} == {Decimal(str(_variant(variants, s)["price"])) for s in skus}
 
     def test_price_without_variant_or_in_wrong_list_fails_alone(self, connection: Shopify) -> None:
@@ -169,38 +179,39 @@ class TestShopify(ConnectorContract):
         assert found is not None and prices.find(connection.client, {"sku": "NO-SUCH-SKU"}) is None
         good = Price(sku="SHIRT-1-S", amount=Money.of("10.00", "EUR"), includes_vat=False, vat_rate=Decimal("21"))
         results = prices.write_many(connection.client, [
-            Write(native=prices.encode(good, None), native_id=found.id, key="SHIRT-1-S"),
-            Write(native=prices.encode(Price(sku="NO-SUCH-SKU", amount=Money.of("1", "EUR")), None), key="x"),
+            Write(native=encode(prices, good), native_id=found.id, key="SHIRT-1-S"),
+            Write(native=encode(prices, Price(sku="NO-SUCH-SKU", amount=Money.of("1", "EUR"))), key="x"),
         ])
         assert results[0].record is not None and "12.10" == results[0].record.data["price"]  # net 10 + 21% VAT
         assert results[1].error is not None and "sync products first" in results[1].error.message
         with pytest.raises(RecordError, match="price list 'default'"):
-            prices.encode(Price(sku="SHIRT-1-S", price_list="b2b", amount=Money.of("1", "EUR")), None)
+            encode(prices, Price(sku="SHIRT-1-S", price_list="b2b", amount=Money.of("1", "EUR")))
 
     def test_stock_is_written_in_one_call(self, connection: Shopify, served: Served) -> None:
         stock = connection.resource("stock")
-        levels = [StockLevel(sku=f"SHIRT-{i}-S", location="UTR" if i % 2 else "AMS", on_hand=10 + i, reserved=1)
+        levels = [StockLevel(sku=f"SHIRT-{i}-S", location="UTR" if i % 2 else "AMS", on_hand=Decimal(10 + i),
+                             reserved=Decimal(1))
                   for i in range(12)]
         found = stock.find_many(connection.client, [stock.natural_keys_of(level) for level in levels])
         assert all(found)
-        writes = [Write(native=stock.encode(level, None), native_id=f.id if f else None, key=level.sku)
+        writes = [Write(native=encode(stock, level), native_id=f.id if f else None, key=level.sku)
                   for level, f in zip(levels, found, strict=True)]
         reset_calls(served)
         results = stock.write_many(connection.client, writes)
         assert [None] * 12 == [r.error for r in results]
         assert 1 == calls(served)
-        state = served.server.config.app.state.sandbox
+        state = sandbox_of(served)
         assert 9 + 3 == state.inventory("SHIRT-3-S", "Warehouse Utrecht")
         assert 9 + 4 == state.inventory("SHIRT-4-S", "Store Amsterdam")
-        decoded = stock.decode(stock.find(connection.client, {"sku": "SHIRT-3-S", "location": "UTR"}).data)
-        assert Decimal(12) == decoded.available
+        again = stock.find(connection.client, {"sku": "SHIRT-3-S", "location": "UTR"})
+        assert again is not None and Decimal(12) == stock.decode(again.data).available
 
     def test_stock_for_unknown_sku_or_location_fails_alone(self, connection: Shopify) -> None:
         stock = connection.resource("stock")
-        levels = [StockLevel(sku="SHIRT-1-S", location="UTR", available=3),
-                  StockLevel(sku="NOPE", location="UTR", available=3),
-                  StockLevel(sku="SHIRT-1-S", location="XXX", available=3)]
-        results = stock.write_many(connection.client, [Write(native=stock.encode(x, None), key=x.sku) for x in levels])
+        levels = [StockLevel(sku="SHIRT-1-S", location="UTR", available=Decimal(3)),
+                  StockLevel(sku="NOPE", location="UTR", available=Decimal(3)),
+                  StockLevel(sku="SHIRT-1-S", location="XXX", available=Decimal(3))]
+        results = stock.write_many(connection.client, [Write(native=encode(stock, x), key=x.sku) for x in levels])
         assert results[0].record is not None
         assert results[1].error is not None and "sync products first" in results[1].error.message
         assert results[2].error is not None and "location" == results[2].error.field
@@ -220,9 +231,10 @@ class TestShopify(ConnectorContract):
         assert all(customers) and 2 == calls(served)
 
     def test_throttled_answers_are_waited_out(self, served_tiny: Served) -> None:
-        state = served_tiny.server.config.app.state.sandbox
+        state = sandbox_of(served_tiny)
         connection = Shopify(options(served_tiny.url), environ=ENVIRON, retry=FAST_RETRY)
         with priority(Priority.HIGH):
+            assert state.bucket is not None
             state.bucket.take(state.bucket.available)  # another app drained the shop's bucket
             records = [r for page in connection.resource("products").pages(connection.client, None)
                        for r in page.records]
@@ -234,13 +246,15 @@ class TestShopify(ConnectorContract):
         app = create_app(token=TOKEN, seed=SEED, bucket_size=700, restore_rate=5000, throttle_status=429)
         with Served(app) as served:
             connection = Shopify(options(served.url), environ=ENVIRON, retry=FAST_RETRY)
-            app.state.sandbox.bucket.take(app.state.sandbox.bucket.available)
+            bucket = app.state.sandbox.bucket
+            bucket.take(bucket.available)
             with priority(Priority.HIGH):
-                assert 55 == sum(len(p.records) for p in connection.resource("customers").pages(connection.client, None))
+                pages = connection.resource("customers").pages(connection.client, None)
+                assert 55 == sum(len(page.records) for page in pages)
             connection.close()
 
     def test_order_line_without_sku_fails_that_order_only(self, connection: Shopify, served: Served) -> None:
-        state = served.server.config.app.state.sandbox
+        state = sandbox_of(served)
         state.add_order({"id": 990, "email": "x@example.com", "created_at": PAST.format(30),
                          "updated_at": PAST.format(30), "line_items": [
                              {"sku": "SHIRT-1-S", "quantity": 1, "price": "25.00"},
@@ -292,15 +306,16 @@ class TestShopify(ConnectorContract):
         connection = Shopify(options(served.url, publish=False, vendor="House brand"), environ=ENVIRON)
         products = connection.resource("products")
         sample = Product(key="Draft Hat", title="Hat", variants=[Variant(sku="HAT-1", price=Money.of("9", "EUR"))])
-        created = products.create(connection.client, products.encode(sample, SelfRefs(connection)))
+        created = products.create(connection.client, encode(products, sample))
         assert "DRAFT" == created.data["status"] and "House brand" == created.data["vendor"]
         assert "draft-hat" == created.data["handle"]
-        updated = products.update(connection.client, created.id, products.encode(sample, SelfRefs(connection)))
+        updated = products.update(connection.client, created.id, encode(products, sample))
         assert "DRAFT" == updated.data["status"]  # never activated by tradewind
         connection.close()
 
     def test_shop_settings_are_read_once(self, served: Served) -> None:
-        if "taxesIncluded" not in served.server.config.app.state.sandbox.schema.type_map["Shop"].fields:
+        shop_type = sandbox_of(served).schema.get_type("Shop")
+        if not isinstance(shop_type, GraphQLObjectType) or "taxesIncluded" not in shop_type.fields:
             pytest.skip("the sandbox's Shop type lacks taxesIncluded (Shopify's 2025-04 schema has it)")
         connection = Shopify(options(served.url, taxes_included=None), environ=ENVIRON)
         prices = connection.resource("prices")

@@ -44,7 +44,7 @@ Row = dict[str, Any]
 
 ITEM_FIELDS = ("ID", "Code", "Description", "Barcode", "ExtraDescription", "Notes", "IsSalesItem", "IsStockItem",
                "IsWebshopItem", "ItemGroupCode", "ItemGroupDescription", "CostPriceStandard", "CostPriceCurrency",
-               "EndDate", "Modified", "Timestamp")
+               "EndDate", "StandardSalesPrice", "Modified", "Timestamp")
 PRICE_FIELDS = ("ID", "Item", "ItemCode", "Account", "Currency", "Price", "Quantity", "StartDate", "EndDate",
                 "Modified", "Timestamp")
 STOCK_FIELDS = ("ID", "Item", "ItemCode", "Warehouse", "WarehouseCode", "CurrentStock", "ReservedStock",
@@ -72,6 +72,8 @@ class Settings:
     vat_codes: Mapping[str, str] = field(default_factory=dict)
     prices_include_vat: bool = False
     language: str | None = None
+    option_fields: Mapping[str, str] = field(default_factory=dict)
+    currency: str = "EUR"
 
 
 DEFAULT = Settings()
@@ -126,14 +128,15 @@ def group_of(item: Row, group_field: str | None) -> str | None:
     return text(item.get(group_field)) if group_field else None
 
 
-def product_in(data: Row, now: datetime | None = None) -> Product:
-    """``{"Code", "Items"}`` → Product: one variant per item, title shared by the group."""
+def product_in(data: Row, now: datetime | None = None, settings: Settings = DEFAULT) -> Product:
+    """``{"Code", "Items"}`` → Product: one variant per item, title shared by the group; variant
+    options (size, colour) from the Item fields named in ``settings.option_fields``."""
     key = text(data.get("Code")) or ""
     items = sorted(data.get("Items") or [], key=lambda item: text(item.get("Code")) or "")
     if not items:
         raise RecordError("product has no items", field="Items", record=key)
     moment = now or datetime.now(UTC)
-    variants = [_variant(item, index, key, moment) for index, item in enumerate(items)]
+    variants = [_variant(item, index, key, moment, settings) for index, item in enumerate(items)]
     first = items[0]
     return build(Product, key, key=key, title=_title(items, key), variants=variants,
                  description=text(first.get("ExtraDescription")) or text(first.get("Notes")),
@@ -157,13 +160,17 @@ def _title(items: list[Row], key: str) -> str:
     return " ".join(shared) or " ".join(descriptions[0]) or key
 
 
-def _variant(item: Row, index: int, key: str, now: datetime) -> Variant:
+def _variant(item: Row, index: int, key: str, now: datetime, settings: Settings = DEFAULT) -> Variant:
     end = parse_date(item.get("EndDate"))
     cost = item.get("CostPriceStandard")
     currency = text(item.get("CostPriceCurrency"))
     sales = item.get("IsSalesItem")
+    price = item.get("StandardSalesPrice")
+    options = {name: value for name, field_name in settings.option_fields.items()
+               if (value := text(item.get(field_name)))}
     return build(Variant, key, f"variants[{index}].", sku=text(item.get("Code")) or "",
-                 ean=text(item.get("Barcode")), title=text(item.get("Description")),
+                 ean=text(item.get("Barcode")), title=text(item.get("Description")), options=options,
+                 price=Money(amount=price, currency=settings.currency) if price is not None else None,
                  cost_price=Money(amount=cost, currency=currency) if cost is not None and currency else None,
                  active=(sales is None or bool(sales)) and (end is None or end > now))
 

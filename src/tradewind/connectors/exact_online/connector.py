@@ -80,13 +80,20 @@ class ExactOnlineOptions(ConnectionOptions):
     vat_codes: dict[str, str] = Field(default_factory=dict, description="Exact VAT code per rate in percent for "
                                       "order lines; empty to let Exact use each item's own code",
                                       examples=[{"21": "2", "9": "1", "0": "0"}])
+    option_fields: dict[str, str] = Field(
+        default_factory=lambda: {"colour": "FreeTextField_02", "size": "FreeTextField_03"},
+        description="Variant options of a grouped product and the Item fields holding them (option name → field)",
+        examples=[{"colour": "FreeTextField_02", "size": "FreeTextField_03"}])
+    currency: str = Field("EUR", description="Currency of the items' standard sales prices (the division's)",
+                          examples=["EUR"])
     language: str | None = Field(None, description="Language code for new accounts when the customer has none",
                                  examples=["NL"])
 
     def settings(self) -> codec.Settings:
         return codec.Settings(shipping_item=self.shipping_item, discount_item=self.discount_item,
                               payment_condition=self.payment_condition, vat_codes=dict(self.vat_codes),
-                              prices_include_vat=self.prices_include_vat, language=self.language)
+                              prices_include_vat=self.prices_include_vat, language=self.language,
+                              option_fields=dict(self.option_fields), currency=self.currency)
 
 
 def _options(client: ExactClient) -> ExactOnlineOptions:
@@ -204,9 +211,10 @@ ITEMS_BULK = "bulk/Logistics/Items"
 
 
 def _item_fields(client: ExactClient, *, sync: bool) -> list[str]:
-    group = _options(client).group_field
+    options = _options(client)
     fields = [f for f in codec.ITEM_FIELDS if sync or f != "Timestamp"]
-    return [*fields, group] if group and group not in fields else fields
+    extra = [options.group_field, *options.option_fields.values()]
+    return fields + [f for f in dict.fromkeys(extra) if f and f not in fields]
 
 
 class ProductResource(ExactResource[Product]):
@@ -489,7 +497,8 @@ class ExactOnline(Connector):
 
 
 _NEEDS_SETTINGS: dict[Callable[..., Any], str] = {codec.order_out: "encode", codec.customer_out: "encode",
-                                                  codec.order_in: "decode", codec.price_in: "decode"}
+                                                  codec.order_in: "decode", codec.price_in: "decode",
+                                                  codec.product_in: "decode"}
 
 
 def _bind(resource: Resource[Any], settings: codec.Settings) -> Resource[Any]:

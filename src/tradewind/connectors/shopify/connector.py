@@ -92,14 +92,14 @@ def _last_version(records: list[NativeRecord]) -> str | None:
     return records[-1].version if records else None
 
 
-class _ReadOnlyKeys(Resource[Any]):
+class _FindByBatch(Resource[Any]):
     """Shared ``find`` (one-element ``find_many``) so both always agree."""
 
     def find(self, client: Any, keys: Mapping[str, str]) -> NativeRecord | None:
         return self.find_many(client, [keys])[0]
 
 
-class _NotReadable(_ReadOnlyKeys):
+class _NotReadable(_FindByBatch):
     def pages(self, client: Any, since: str | None) -> Iterator[Page]:
         raise ConfigError(f"Shopify {self.name} cannot be read as a source", hint="read products instead")
 
@@ -113,7 +113,7 @@ def _batches(values: Sequence[str], size: int) -> Iterator[list[str]]:
 # -- products -----------------------------------------------------------------------------------
 
 
-class ProductsResource(_ReadOnlyKeys):
+class ProductsResource(_FindByBatch):
     """Products with variants, keyed by handle (the slugified product key)."""
 
     def record(self, client: ShopifyClient, node: dict[str, Any]) -> NativeRecord:
@@ -427,7 +427,7 @@ def _written_stock(write: Write) -> NativeRecord:
 # -- customers ----------------------------------------------------------------------------------
 
 
-class CustomersResource(_ReadOnlyKeys):
+class CustomersResource(_FindByBatch):
     """Customers keyed by e-mail address."""
 
     def pages(self, client: ShopifyClient, since: str | None) -> Iterator[Page]:
@@ -476,7 +476,7 @@ def _customer_record(node: dict[str, Any]) -> NativeRecord:
 # -- orders -------------------------------------------------------------------------------------
 
 
-class OrdersResource(_ReadOnlyKeys):
+class OrdersResource(_FindByBatch):
     """Orders keyed by their name (``#1001``); each page's cursor is its last order's ``updatedAt``."""
 
     def record(self, client: ShopifyClient, node: dict[str, Any]) -> NativeRecord:

@@ -1,0 +1,103 @@
+"""The slice's world for end-to-end tests: both sandboxes on loopback, a project file, a store."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tradewind.engine.project import load_project
+from tradewind.engine.services import Services
+from tradewind.sandboxes import exact_online, shopify
+from tradewind.sandboxes._serve import Served
+from tradewind.sandboxes.exact_online_data import catalogue, service_items
+from tradewind.sandboxes.shopify_data import random_order
+from tradewind.store.db import Store
+
+ENVIRON = {"E2E_EXACT_SECRET": "demo-secret", "E2E_EXACT_REFRESH": "demo-refresh", "E2E_SHOP_TOKEN": "shpat_demo"}
+
+PROJECT = """\
+connections:
+  erp:
+    connector: exact_online
+    base_url: {exact}
+    division: 123456
+    client_id: demo-client
+    client_secret: ${{E2E_EXACT_SECRET}}
+    refresh_token: ${{E2E_EXACT_REFRESH}}
+    shipping_item: SHIP
+    discount_item: DISC
+  shop:
+    connector: shopify
+    shop: demo.myshopify.com
+    base_url: {shop}
+    token: ${{E2E_SHOP_TOKEN}}
+    taxes_included: false   # Exact sells net; the shop shows net prices
+flows:
+  products: {{from: erp.products, to: shop.products, filter: "product.active"}}
+  prices: {{from: erp.prices, to: shop.prices, write: update, filter: "price.customer_reference is none"}}
+  stock: {{from: erp.stock, to: shop.stock, write: update}}
+  orders:
+    from: shop.orders
+    to: erp.orders
+    filter: "order.financial_status == 'paid'"
+    write: create
+    match: {{customer: email}}
+    create_missing: [customer]
+    retry: {{max_attempts: 3, backoff: 1s}}
+"""
+
+
+@dataclass
+class World:
+    exact: Served
+    shop: Served
+    project_path: Path
+    services: Services
+
+    def run(self, flow: str, **kwargs: Any) -> Any:
+        return self.services.run_flow(flow, **kwargs)
+
+    def calls(self, served: Served) -> dict[str, int]:
+        return dict(httpx.get(f"{served.url}/_sandbox/calls").json()["by_route"])
+
+    def reset_calls(self) -> None:
+        for served in (self.exact, self.shop):
+            httpx.post(f"{served.url}/_sandbox/reset-calls").raise_for_status()
+
+    def fault(self, served: Served, **fault: Any) -> None:
+        httpx.post(f"{served.url}/_sandbox/faults", json=fault).raise_for_status()
+
+    def add_orders(self, n: int, *, seed: int = 1, paid: bool = True) -> list[dict[str, Any]]:
+        state = self.shop.sandbox
+        rng = random.Random(seed)
+        customers = list(state.store.customers.values())
+        added = []
+        for _ in range(n):
+            order = random_order(state, rng=rng, customers=customers)
+            order["financial_status"] = "paid" if paid else "pending"
+            added.append(state.add_order(order))
+        return added
+
+    def exact_orders(self) -> list[dict[str, Any]]:
+        return list(self.exact.sandbox.sales_orders())
+
+
+def start_world(tmp_path: Path, store: Store, *, products: int = 12, exact_extra: dict[str, Any] | None = None,
+                monkeypatch: Any = None) -> World:
+    seed = catalogue(products=products, customers=5, seed=11)
+    seed["items"].extend(service_items())
+    for key, rows in (exact_extra or {}).items():
+        seed[key].extend(rows)
+    exact = Served(exact_online.create_app(seed=seed, minutely_limit=None, daily_limit=None)).start()
+    shop = Served(shopify.create_app(bucket_size=None)).start()
+    path = tmp_path / "tradewind.yaml"
+    path.write_text(PROJECT.format(exact=exact.url, shop=shop.url))
+    if monkeypatch is not None:
+        for name, value in ENVIRON.items():
+            monkeypatch.setenv(name, value)
+    services = Services.open(load_project(path, environ=ENVIRON), store)
+    return World(exact=exact, shop=shop, project_path=path, services=services)
