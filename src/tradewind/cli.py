@@ -8,6 +8,7 @@ named by ``--project`` (or ``TRADEWIND_PROJECT``, default ``tradewind.yaml``) an
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -62,7 +63,7 @@ def _services(project_path: Path, database: str | None) -> Services:
         project = load_project(project_path)
     except ConfigError as error:
         raise _fail(str(error)) from None
-    store = Store(database)
+    store = Store(database or project.settings.get("database_url"))
     store.upgrade()
     return Services.open(project, store)
 
@@ -357,6 +358,7 @@ def demo(
     """Start sandboxes of Exact Online and Shopify, seeded, with orders arriving, and sync them."""
     from tradewind.demo import run_demo
 
+    log.configure(os.environ.get("TRADEWIND_LOG_LEVEL", "ERROR"))  # the demo prints its own summary lines
     run_demo(products=products, duration=duration, directory=directory, port=port, console=console)
 
 

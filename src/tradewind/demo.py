@@ -75,6 +75,7 @@ flows:
     write: create
     match: {{customer: email}}
     create_missing: [customer]
+    retry: {{max_attempts: 5, backoff: 30s}}
     mapping:
       table:
         PaymentCondition:
@@ -132,7 +133,10 @@ def run_demo(*, products: int, duration: float | None, directory: Path, port: in
     try:
         api.start()
         console.print(f"status API: {api.url}/  (runs, flows, transfers as JSON under /api/)")
-        scheduler.start()
+        console.print("first sync, in dependency order: products, prices, stock, orders")
+        for name in ("products", "prices", "stock", "orders"):
+            on_result(services.run_flow(name, trigger="demo"))
+        scheduler.start(run_now=False)
         trickle.start()
         _wait(duration)
     finally:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tradewind.store.db import Store
 from tests.e2e.slice import ENVIRON, World, start_world
+from tradewind.store.db import Store
 
 
 @pytest.fixture

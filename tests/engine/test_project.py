@@ -635,16 +635,13 @@ def test_environment_beats_file_beats_default(tmp_path: Path) -> None:
 
     assert from_env.settings["detail_retention_days"] == 7
     assert from_file.settings["detail_retention_days"] == 30
-    assert from_file.settings["executor"] == "local"
     assert config_sources(from_env) == [
         ("database_url", "postgresql://u:***@db/tw", "environment TRADEWIND_DATABASE_URL"),
         ("detail_retention_days", 7, "environment TRADEWIND_DETAIL_RETENTION_DAYS"),
-        ("executor", "local", "default"),
     ]
     assert [
         ("database_url", "sqlite:///tradewind.db", "default"),
         ("detail_retention_days", 30, f"{path}:2:3"),
-        ("executor", "local", "default"),
     ] == config_sources(from_file)
 
 

@@ -11,7 +11,7 @@ from tradewind.model import Product
 
 
 def product(*variants: dict[str, Any]) -> Product:
-    return Product(key="TSHIRT", title="T-shirt", variants=list(variants))
+    return Product.model_validate({"key": "TSHIRT", "title": "T-shirt", "variants": list(variants)})
 
 
 def test_duplicate_sku_is_refused_naming_it() -> None:
@@ -46,4 +46,4 @@ def test_invalid_ean_on_a_variant_names_the_field() -> None:
 
 def test_unknown_field_is_refused() -> None:
     with pytest.raises(ValidationError, match="colour"):
-        Product(key="K", title="T", variants=[{"sku": "A"}], colour="red")  # type: ignore[call-arg]
+        Product.model_validate({"key": "K", "title": "T", "variants": [{"sku": "A"}], "colour": "red"})

@@ -70,6 +70,8 @@ def test_the_unique_key_keeps_one_row_per_record(store: Store) -> None:
 def test_by_natural_key_finds_bound_target_ids_and_ignores_pending(store: Store) -> None:
     with store.begin() as conn:
         bindings.pend(conn, [pend_row("2", "number=#1002")])
+        # a second shop record with the same number, pended first, must not hide the bound one
+        bindings.pend(conn, [{**pend_row("1", "number=#1001"), "source_connection": "shop_b"}])
         bindings.bind(conn, [bind_row("1", "number=#1001", "E-1")])
     with store.begin() as conn:
         found = [bindings.by_natural_key(conn, "erp", "order", key) for key in ("number=#1001", "number=#1002")]

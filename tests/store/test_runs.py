@@ -34,6 +34,7 @@ def test_run_starts_counts_and_finishes(store: Store) -> None:
     assert ("running", None) == (running.status, running.finished_at)
     counts = (finished.received, finished.created, finished.updated, finished.skipped, finished.failed)
     assert (4, 2, 0, 1, 1) == counts
+    assert finished.finished_at is not None
     assert ("failed", "c0", "c9", "boom", UTC) == (
         finished.status, finished.cursor_from, finished.cursor_to, finished.error, finished.finished_at.tzinfo)
 

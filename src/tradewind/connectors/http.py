@@ -40,18 +40,31 @@ class _Stop:
         self.policy = policy
         self.transient = 0
         self.rate_waited = 0.0
+        self._counted = 0
 
-    def __call__(self, state: RetryCallState) -> bool:
+    def count(self, state: RetryCallState) -> None:
+        """Count an attempt's failure once, whether tenacity asks ``wait`` or ``stop`` first
+        (tenacity ≥ 8.3 computes the wait before the stop)."""
+        if state.attempt_number == self._counted:
+            return
+        self._counted = state.attempt_number
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, RateLimited):
             self.rate_waited += error.retry_after
+        else:
+            self.transient += 1
+
+    def __call__(self, state: RetryCallState) -> bool:
+        self.count(state)
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, RateLimited):
             return self.rate_waited > self.policy.max_rate_limit_wait
-        self.transient += 1
         return self.transient >= self.policy.attempts
 
 
 def _wait(policy: RetryPolicy, stop: _Stop) -> Callable[[RetryCallState], float]:
     def wait(state: RetryCallState) -> float:
+        stop.count(state)
         error = state.outcome.exception() if state.outcome else None
         if isinstance(error, RateLimited):
             return error.retry_after

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from pathlib import Path
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Any, Union, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
 from apscheduler.triggers.cron import CronTrigger
@@ -59,9 +59,6 @@ class SettingsSpec(BaseModel):
     detail_retention_days: int = Field(
         default=14, ge=1, examples=[14],
         description="Days the payload snapshots of detail-logged connections are kept before they are purged")
-    executor: Literal["local", "celery"] = Field(
-        default="local", examples=["local"],
-        description="Where runs execute: in the serving process, or on Celery workers")
 
 
 SETTINGS_ENV: dict[str, str] = {name: f"TRADEWIND_{name.upper()}" for name in SettingsSpec.model_fields}
@@ -116,8 +113,9 @@ class FlowSpec(BaseModel):
                     "records for which it is false are skipped with the reason")
     write: WritePolicy = Field(
         default="upsert", examples=["upsert"],
-        description="upsert: update bound or found records, create the others; create: only create; "
-                    "update: only update records found in the target")
+        description="Records not yet bound are first looked up in the target by natural key, so nothing is created "
+                    "twice. upsert: update what exists, create the rest; create: create what does not exist, never "
+                    "update (orders booked in an ERP); update: update what exists, fail the rest")
     mapping: MappingSpec | None = Field(
         default=None,
         description="Adjustments on top of the connector's translation: `set`, `table`, `default`, `create_only`")

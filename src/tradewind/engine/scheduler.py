@@ -55,8 +55,8 @@ class Scheduler:
             trigger = trigger_for(flow)
             if trigger is None or not flow.enabled:
                 continue
-            self.scheduler.add_job(self._job, trigger, args=[name], id=name, name=name,
-                                   next_run_time=datetime.now(UTC) if run_now else None)
+            first = {"next_run_time": datetime.now(UTC)} if run_now else {}  # None would pause the job
+            self.scheduler.add_job(self._job, trigger, args=[name], id=name, name=name, **first)
         self.scheduler.start()
 
     def stop(self) -> None:

@@ -1,0 +1,496 @@
+"""Benchmark: a catalogue sync from Exact Online to Shopify over HTTP, against the sandboxes.
+
+Prints figures, never asserts them (see bench/README.md for what each one means):
+
+* full sync (products, prices, stock flows) of ``--products`` models, then an incremental sync
+  after 1% of them changed, with the sandboxes' rate limits lifted: API calls made next to the
+  minimum needed (per system, per flow, per call kind), records/s, peak RSS of the engine process;
+* the same calls replayed by a bare httpx loop (recorded by the sandboxes, pre-built, no mapping,
+  store or logging): the floor the engine's wall time is divided by;
+* peak memory at ``--small`` and at ``--products`` models and its growth;
+* ``--real-limits-products`` models with the vendors' real limits on: elapsed ÷ the rate ceiling.
+
+Each scenario runs in a child process of its own (``--worker``), so peak memory is not inflated by
+an earlier scenario and the connectors' process-wide rate budgets start fresh; the sandboxes run
+in yet another process (``bench/_sandboxes.py``), so their data and CPU are not the engine's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+HERE = Path(__file__).resolve().parent
+SECRETS = {"BENCH_EXACT_SECRET": "demo-secret", "BENCH_EXACT_REFRESH": "demo-refresh", "BENCH_SHOP_TOKEN": "shpat_demo"}
+FLOWS = ("products", "prices", "stock")
+CHANGE_EVERY = 100  # one product in 100 changes between the full and the incremental sync
+
+PROJECT = """\
+connections:
+  erp:
+    connector: exact_online
+    base_url: {exact}
+    division: 123456
+    client_id: demo-client
+    client_secret: ${{BENCH_EXACT_SECRET}}
+    refresh_token: ${{BENCH_EXACT_REFRESH}}
+  shop:
+    connector: shopify
+    shop: demo.myshopify.com
+    base_url: {shop}
+    token: ${{BENCH_SHOP_TOKEN}}
+    taxes_included: false
+flows:
+  products: {{from: erp.products, to: shop.products}}
+  prices: {{from: erp.prices, to: shop.prices, write: update, filter: "price.customer_reference is none"}}
+  stock: {{from: erp.stock, to: shop.stock, write: update}}
+"""
+
+# Page and batch sizes of the vendors' APIs (and of the connectors, which use the vendors' maxima).
+EXACT_SYNC_PAGE = 1000  # sync/ and bulk/ endpoints answer 1,000 rows a call
+EXACT_STANDARD_PAGE = 60  # standard endpoints (inventory/ItemWarehouses has no sync or bulk view here)
+SHOP_HANDLES_PER_SEARCH = 25  # products searched by handle bring their variants: 25 a query
+SHOP_SKUS_PER_SEARCH = 50  # variants searched by SKU: 50 OR-ed terms a query
+SHOP_STOCK_PER_MUTATION = 250  # inventorySetQuantities takes 250 quantities
+EXACT_RATE, EXACT_ALLOWANCE = 1.0, 60  # 60 calls a minute (fixed window): 1/s after the first window
+SHOP_RATE, SHOP_ALLOWANCE = 50.0, 1000  # 1000-point bucket restored at 50 points a second
+
+
+# -- the sandboxes' process ------------------------------------------------------------------------
+
+
+class Sandboxes:
+    """``bench/_sandboxes.py`` as a child process, and its control calls."""
+
+    def __init__(self, products: int, *, real_limits: bool) -> None:
+        command = [sys.executable, str(HERE / "_sandboxes.py"), "--products", str(products)]
+        if real_limits:
+            command.append("--real-limits")
+        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline().split()
+        if not line or line[0] != "READY":
+            self.stop()
+            raise RuntimeError(f"sandboxes did not start: {line}")
+        self.url = {"exact": line[1], "shop": line[2]}
+        self.http = httpx.Client(timeout=120)
+
+    def get(self, system: str, action: str) -> Any:
+        return self.http.get(f"{self.url[system]}/_bench/{action}").raise_for_status().json()
+
+    def post(self, system: str, action: str, body: dict[str, Any] | None = None) -> Any:
+        return self.http.post(f"{self.url[system]}/_bench/{action}", json=body or {}).raise_for_status().json()
+
+    def stats(self) -> dict[str, Any]:
+        return {system: self.get(system, "stats") for system in self.url}
+
+    def reset(self) -> None:
+        for system in self.url:
+            self.post(system, "reset")
+
+    def record(self, on: bool) -> None:
+        for system in self.url:
+            self.post(system, "record", {"on": on})
+
+    def recorded(self) -> list[tuple[str, list[str]]]:
+        """Every request kept since ``record(True)``, both systems, in the order they arrived."""
+        merged = [(system, row) for system in self.url for row in self.get(system, "recorded")]
+        return sorted(merged, key=lambda pair: float(pair[1][0]))
+
+    def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+# -- memory --------------------------------------------------------------------------------------
+
+
+class RssPeak:
+    """Peak resident memory of this process, sampled every 10 ms on a thread (tracemalloc would
+    slow every allocation and so the timings; RSS sampling costs next to nothing)."""
+
+    def __init__(self) -> None:
+        self.process = psutil.Process()
+        self.baseline = self.process.memory_info().rss
+        self.peak = self.baseline
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.01):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __enter__(self) -> RssPeak:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+
+# -- the engine side -----------------------------------------------------------------------------
+
+
+@dataclass
+class Phase:
+    """One sync (all three flows) as the engine ran it."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    calls: dict[str, dict[str, Any]] = field(default_factory=dict)  # flow → system → stats
+    recorded: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
+    rss_baseline: int = 0
+    rss_peak: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seconds": self.seconds, "counts": self.counts, "calls": self.calls,
+                "rss_baseline": self.rss_baseline, "rss_peak": self.rss_peak}
+
+
+def open_services(directory: Path, sandboxes: Sandboxes) -> Any:
+    from tradewind.engine.project import load_project
+    from tradewind.engine.services import Services
+    from tradewind.store.db import Store
+
+    path = directory / "tradewind.yaml"
+    path.write_text(PROJECT.format(exact=sandboxes.url["exact"], shop=sandboxes.url["shop"]))
+    store = Store(f"sqlite:///{directory / 'tradewind.db'}")
+    store.upgrade()
+    return Services.open(load_project(path, environ=SECRETS), store)
+
+
+def run_phase(services: Any, sandboxes: Sandboxes, *, record: bool) -> Phase:
+    """Run the three flows one after the other, counting each flow's calls on the sandboxes' side.
+
+    Recorded requests are fetched only after the phase (and split by flow on the monotonic clock,
+    which Linux shares between processes), so they never weigh on the engine's peak memory."""
+    phase = Phase()
+    starts: list[float] = []
+    if record:
+        sandboxes.record(True)
+    with RssPeak() as rss:
+        for flow in FLOWS:
+            sandboxes.reset()
+            starts.append(time.monotonic())
+            started = time.perf_counter()
+            result = services.run_flow(flow)
+            phase.seconds[flow] = time.perf_counter() - started
+            phase.counts[flow] = dict(result.counts)
+            phase.calls[flow] = sandboxes.stats()
+            if result.status != "succeeded":
+                print(f"warning: flow {flow} ended {result.status}: {result.error}", file=sys.stderr)
+    phase.rss_baseline, phase.rss_peak = rss.baseline, rss.peak
+    if record:
+        sandboxes.record(False)
+        requests = sandboxes.recorded()
+        bounds = [*starts[1:], math.inf]
+        for flow, start, end in zip(FLOWS, starts, bounds, strict=True):
+            phase.recorded[flow] = [r for r in requests if start <= float(r[1][0]) < end]
+    return phase
+
+
+# -- the bare loop -------------------------------------------------------------------------------
+
+
+def replay(sandboxes: Sandboxes, requests: list[tuple[str, list[str]]], token: str) -> dict[str, Any]:
+    """Send the recorded requests again with httpx, one after the other, and read each answer's
+    JSON: no mapping, no store, no logging. Bodies are decoded before the clock starts."""
+    prepared = []
+    for system, (_, method, target, content_type, body) in requests:
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        if system == "exact":
+            headers["Authorization"] = f"Bearer {token}"
+        else:
+            headers["X-Shopify-Access-Token"] = SECRETS["BENCH_SHOP_TOKEN"]
+        prepared.append((system, method, sandboxes.url[system] + target, headers, base64.b64decode(body) or None))
+    clients = {system: httpx.Client(timeout=60) for system in sandboxes.url}
+    refused = 0
+    started = time.perf_counter()
+    for system, method, url, headers, content in prepared:
+        response = clients[system].request(method, url, headers=headers, content=content)
+        answer = response.json() if response.content else None
+        if response.status_code >= 400 or (isinstance(answer, dict) and answer.get("errors")):
+            refused += 1
+    seconds = time.perf_counter() - started
+    for client in clients.values():
+        client.close()
+    return {"seconds": seconds, "calls": len(prepared), "refused": refused}
+
+
+def bare_loop(sandboxes: Sandboxes, phases: list[Phase]) -> list[dict[str, dict[str, Any]]]:
+    """Replay each phase's calls per flow onto an emptied shop (so creates are creates again)."""
+    sandboxes.post("shop", "empty-shop")
+    token = sandboxes.post("exact", "token")["access_token"]
+    return [{flow: replay(sandboxes, phase.recorded[flow], token) for flow in FLOWS} for phase in phases]
+
+
+# -- one scenario per process ---------------------------------------------------------------------
+
+
+def worker(products: int, mode: str) -> dict[str, Any]:
+    """``lifted``: full + incremental + bare loop; ``memory``: full sync only (peak RSS);
+    ``real``: full sync with the vendors' real limits."""
+    from tradewind.log import configure
+
+    configure("WARNING")
+    os.environ.update(SECRETS)  # secret references are resolved when a connection opens
+    sandboxes = Sandboxes(products, real_limits=mode == "real")
+    try:
+        info = sandboxes.get("exact", "info")
+        with tempfile.TemporaryDirectory(prefix="tradewind-bench-") as directory:
+            services = open_services(Path(directory), sandboxes)
+            record = mode == "lifted"
+            started = time.perf_counter()
+            full = run_phase(services, sandboxes, record=record)
+            out: dict[str, Any] = {"products": products, "mode": mode, "info": info, "full": full.as_json(),
+                                   "elapsed": time.perf_counter() - started}
+            if mode != "lifted":
+                return out
+            out["changed"] = sandboxes.post("exact", "change", {"every": CHANGE_EVERY})
+            incremental = run_phase(services, sandboxes, record=True)
+            out["incremental"] = incremental.as_json()
+            bare_full, bare_incremental = bare_loop(sandboxes, [full, incremental])
+            out["bare"] = {"full": bare_full, "incremental": bare_incremental}
+            services.store.dispose()
+            return out
+    finally:
+        sandboxes.stop()
+
+
+def run_worker(products: int, mode: str, console: Console) -> dict[str, Any]:
+    console.print(f"[dim]running {mode} scenario with {products:,} products…[/dim]")
+    done = subprocess.run([sys.executable, __file__, "--worker", mode, "--products", str(products)],
+                          stdout=subprocess.PIPE, text=True, check=True)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+# -- minimums ------------------------------------------------------------------------------------
+
+
+def minimum_full(info: dict[str, int]) -> dict[str, dict[str, int]]:
+    """The calls a full sync cannot do without, from first principles (per flow, per call kind).
+
+    products: Exact — one token grant, then every item once through the sync API, 1,000 a call.
+    Grouping items into products needs no further read: a full read sees every item (member
+    look-ups only matter when a read starts mid-way, i.e. incrementally). Shopify — one
+    ``productSet`` per product (there is no bulk product write), and, since nothing is bound yet,
+    one handle search per 25 products so an existing product is updated instead of duplicated.
+    prices: Exact — every sales price once, 1,000 a call. Shopify — one SKU search per 50 variants
+    to learn the variant IDs, and no price write at all: ``productSet`` just wrote these very
+    prices (Exact sells net and the shop shows net), so an engine that compared what it found with
+    what it would write would write nothing.
+    stock: Exact — every item/warehouse row once, 60 a call (no bulk or sync view). Shopify — the
+    variants' inventory items by SKU, one search per 50 SKUs of one location; then one
+    ``inventorySetQuantities`` per 250 levels. Both warehouses land on the shop's one location,
+    so there are ``items`` levels to set (each warehouse row writes the same level).
+    """
+    items, products, prices, stock = info["items"], info["products"], info["prices"], info["stock"]
+    return {
+        "products": {"exact": 1 + math.ceil(items / EXACT_SYNC_PAGE),
+                     "shop lookups": math.ceil(products / SHOP_HANDLES_PER_SEARCH), "shop writes": products},
+        "prices": {"exact": math.ceil(prices / EXACT_SYNC_PAGE),
+                   "shop lookups": math.ceil(prices / SHOP_SKUS_PER_SEARCH), "shop writes": 0},
+        "stock": {"exact": math.ceil(stock / EXACT_STANDARD_PAGE),
+                  "shop lookups": math.ceil(items / SHOP_SKUS_PER_SEARCH) + 1,  # + the locations query
+                  "shop writes": math.ceil(items / SHOP_STOCK_PER_MUTATION)},
+    }
+
+
+def minimum_incremental(changed: dict[str, int]) -> dict[str, dict[str, int]]:
+    """After ``k`` products changed (one item, its price and one stock row each).
+
+    products: Exact — one sync page holds the k changed items (k ≤ 1,000); a product is its whole
+    group, so the other items of the k models must be read: one ``or``-filter per 40 models on the
+    bulk endpoint (the URL length Exact accepts). Shopify — k ``productSet`` by bound id, no search.
+    prices: Exact — one sync page; Shopify — the k variants are bound: one
+    ``productVariantsBulkUpdate`` per product touched, k.
+    stock: Exact — the k changed rows by ``Modified``, 60 a page; Shopify — bound: one
+    ``inventorySetQuantities`` for up to 250 levels, plus the locations query every connection makes once.
+    """
+    k, prices, stock = changed["products"], changed["prices"], changed["stock"]
+    return {
+        "products": {"exact": math.ceil(k / EXACT_SYNC_PAGE) + math.ceil(k / 40), "shop lookups": 0,
+                     "shop writes": k},
+        "prices": {"exact": max(1, math.ceil(prices / EXACT_SYNC_PAGE)), "shop lookups": 0, "shop writes": k},
+        "stock": {"exact": max(1, math.ceil(stock / EXACT_STANDARD_PAGE)), "shop lookups": 1,
+                  "shop writes": math.ceil(stock / SHOP_STOCK_PER_MUTATION)},
+    }
+
+
+_SHOP_WRITES = {"ProductSet", "VariantsBulkUpdate", "InventorySet"}
+
+
+def actual(calls: dict[str, Any]) -> dict[str, int]:
+    """The sandboxes' counts in the minimums' terms: Exact calls (429s included), Shopify
+    searches/queries and Shopify mutations."""
+    ops = Counter(calls["shop"]["ops"])
+    writes = sum(n for op, n in ops.items() if op in _SHOP_WRITES)
+    return {"exact": int(calls["exact"]["total"]), "shop lookups": sum(ops.values()) - writes, "shop writes": writes}
+
+
+# -- the report ----------------------------------------------------------------------------------
+
+
+def _mib(value: float) -> str:
+    return f"{value / 2**20:,.1f} MiB"
+
+
+def calls_table(title: str, phase: dict[str, Any], minimum: dict[str, dict[str, int]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("flow", "calls", "made", "minimum", "extra", "by route / operation"):
+        table.add_column(column, justify="right" if column in ("made", "minimum", "extra") else "left")
+    for flow in FLOWS:
+        made = actual(phase["calls"][flow])
+        routes = phase["calls"][flow]["exact"]["by_route"].items()
+        detail = {**{k.split(" ")[-1].replace("/api/v1/123456/", ""): v for k, v in routes},
+                  **phase["calls"][flow]["shop"]["ops"]}
+        for kind in ("exact", "shop lookups", "shop writes"):
+            extra = made[kind] - minimum[flow][kind]
+            table.add_row(flow if kind == "exact" else "", kind, f"{made[kind]:,}", f"{minimum[flow][kind]:,}",
+                          f"{extra:+,}" if extra else "0",
+                          ", ".join(f"{k} {v}" for k, v in sorted(detail.items())) if kind == "exact" else "")
+    return table
+
+
+def records(phase: dict[str, Any]) -> int:
+    return sum(c.get("received", 0) for c in phase["counts"].values())
+
+
+def report(results: dict[str, Any], console: Console) -> None:
+    big = results["lifted"]
+    info = big["info"]
+    console.print(f"\n[bold]Catalogue[/bold]: {info['products']:,} products, {info['items']:,} items (variants), "
+                  f"{info['prices']:,} prices, {info['stock']:,} stock rows; changed before the incremental sync: "
+                  f"{big['changed']}")
+    console.print(calls_table("Full sync — calls made vs minimum", big["full"], minimum_full(info)))
+    console.print(calls_table("Incremental sync (1% changed) — calls made vs minimum", big["incremental"],
+                              minimum_incremental(big["changed"])))
+
+    speed = Table(title="Engine vs bare httpx loop (same calls, limits lifted)", title_justify="left")
+    for column in ("phase", "flow", "records", "outcome", "engine s", "records/s", "bare s", "bare calls",
+                   "engine ÷ bare"):
+        speed.add_column(column, justify="left" if column in ("phase", "flow", "outcome") else "right")
+    for name in ("full", "incremental"):
+        phase, bare = big[name], big["bare"][name]
+        for flow in FLOWS:
+            counts = phase["counts"][flow]
+            seconds = phase["seconds"][flow]
+            outcome = " ".join(f"{k}={v}" for k, v in counts.items() if v and k != "received")
+            ratio = seconds / bare[flow]["seconds"] if bare[flow]["calls"] else float("nan")
+            refused = f" ({bare[flow]['refused']} refused)" if bare[flow]["refused"] else ""
+            speed.add_row(name if flow == FLOWS[0] else "", flow, f"{counts.get('received', 0):,}", outcome,
+                          f"{seconds:,.2f}", f"{counts.get('received', 0) / seconds:,.0f}",
+                          f"{bare[flow]['seconds']:,.2f}", f"{bare[flow]['calls']:,}{refused}", f"{ratio:.2f}×")
+        total, total_bare = sum(phase["seconds"].values()), sum(b["seconds"] for b in bare.values())
+        speed.add_row("", "[bold]all[/bold]", f"{records(phase):,}", "", f"{total:,.2f}",
+                      f"{records(phase) / total:,.0f}", f"{total_bare:,.2f}",
+                      f"{sum(b['calls'] for b in bare.values()):,}", f"[bold]{total / total_bare:.2f}×[/bold]")
+    console.print(speed)
+
+    memory = Table(title="Peak memory of the engine process (RSS, full sync)", title_justify="left")
+    for column in ("products", "items", "before the sync", "peak", "peak − before"):
+        memory.add_column(column, justify="right")
+    rows = [results["small"], big]
+    for row in rows:
+        full = row["full"]
+        memory.add_row(f"{row['products']:,}", f"{row['info']['items']:,}", _mib(full["rss_baseline"]),
+                       _mib(full["rss_peak"]), _mib(full["rss_peak"] - full["rss_baseline"]))
+    small_full, big_full = rows[0]["full"], rows[1]["full"]
+    growth = (big_full["rss_peak"] / small_full["rss_peak"] - 1) * 100
+    small_delta = small_full["rss_peak"] - small_full["rss_baseline"]
+    big_delta = big_full["rss_peak"] - big_full["rss_baseline"]
+    memory.add_row("growth", "", "", f"[bold]{growth:+.1f}%[/bold]",
+                   f"{_mib(big_delta - small_delta)} ({(big_delta / small_delta - 1) * 100:+.0f}%)"
+                   if small_delta > 0 else "")
+    console.print(memory)
+
+    real = results.get("real")
+    if real is not None:
+        console.print(real_table(real))
+
+
+def ceiling(real: dict[str, Any]) -> dict[str, float]:
+    """The least time the vendors' limits allow for the calls made (fluid approximation):
+    Exact ``max(0, calls − 60) ÷ 1/s``; Shopify ``max(0, points − 1000) ÷ 50/s`` with points the
+    sum of each call's actual cost; the ceiling is the larger of the two."""
+    calls = sum(real["full"]["calls"][flow]["exact"]["total"] for flow in FLOWS)
+    points = sum(real["full"]["calls"][flow]["shop"]["points"]["actual"] for flow in FLOWS)
+    exact = max(0.0, calls - EXACT_ALLOWANCE) / EXACT_RATE
+    shop = max(0.0, points - SHOP_ALLOWANCE) / SHOP_RATE
+    return {"exact calls": calls, "shop points": points, "exact s": exact, "shop s": shop, "ceiling": max(exact, shop)}
+
+
+def real_table(real: dict[str, Any]) -> Table:
+    table = Table(title=f"Real limits: {real['products']:,} products, full sync "
+                        "(Exact 60/min + 5,000/day, Shopify 1000 points at 50/s)", title_justify="left")
+    for column in ("flow", "seconds", "exact calls", "exact 429s", "shop calls", "shop points (actual)",
+                   "THROTTLED", "outcome"):
+        table.add_column(column, justify="left" if column in ("flow", "outcome") else "right")
+    for flow in FLOWS:
+        calls = real["full"]["calls"][flow]
+        counts = real["full"]["counts"][flow]
+        table.add_row(flow, f"{real['full']['seconds'][flow]:,.1f}", f"{calls['exact']['total']:,}",
+                      f"{calls['exact']['statuses'].get('429', 0):,}", f"{calls['shop']['total']:,}",
+                      f"{calls['shop']['points']['actual']:,.0f}", f"{calls['shop']['points']['throttled']:,}",
+                      " ".join(f"{k}={v}" for k, v in counts.items() if v))
+    bound = ceiling(real)
+    elapsed = sum(real["full"]["seconds"].values())
+    table.add_row("[bold]all[/bold]", f"{elapsed:,.1f}", f"{bound['exact calls']:,}", "", "",
+                  f"{bound['shop points']:,.0f}", "",
+                  f"ceiling: Exact {bound['exact s']:,.0f} s, Shopify {bound['shop s']:,.0f} s → "
+                  f"[bold]time ÷ ceiling = {elapsed / bound['ceiling']:.2f}[/bold]" if bound["ceiling"] else "")
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Exact Online → Shopify catalogue sync benchmark (prints, never "
+                                                 "asserts)")
+    parser.add_argument("--products", type=int, default=10_000, help="products for the lifted-limits runs")
+    parser.add_argument("--small", type=int, default=1_000, help="products for the memory comparison")
+    parser.add_argument("--real-limits-products", type=int, default=1_000, help="products under real limits")
+    parser.add_argument("--skip-real-limits", action="store_true")
+    parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--worker", choices=("lifted", "memory", "real"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.products, args.worker)))
+        return
+    console = Console(width=int(os.environ.get("COLUMNS", 150)))
+    console.print(f"tradewind catalogue benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    results = {"lifted": run_worker(args.products, "lifted", console),
+               "small": run_worker(args.small, "memory", console)}
+    if not args.skip_real_limits:
+        results["real"] = run_worker(args.real_limits_products, "real", console)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+    report(results, console)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,196 @@
+"""Call budgets per system account, on a fake clock: nothing here sleeps for real."""
+
+from __future__ import annotations
+
+import pytest
+
+from tradewind.connectors.base import Priority
+from tradewind.connectors.pacing import (
+    CostBucket,
+    WindowBudget,
+    current_priority,
+    forget_budgets,
+    priority,
+    shared_budget,
+)
+
+START = 1_000_000_000.0  # 40 s into a minute: the minute window resets at START + 20
+
+
+class Clock:
+    """A clock that moves only when slept on; every sleep is recorded."""
+
+    def __init__(self, now: float = START) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def minute_budget(clock: Clock, per_minute: int = 3, per_day: int = 1000) -> WindowBudget:
+    return WindowBudget.per_minute_and_day(per_minute, per_day, clock=clock, sleep=clock.sleep)
+
+
+def minute(budget: WindowBudget) -> tuple[int, float]:
+    window = next(w for w in budget.windows if w.name == "minute")
+    return window.remaining, window.reset_at
+
+
+def test_acquires_until_the_minute_is_spent_then_sleeps_until_reset() -> None:
+    clock = Clock()
+    budget = minute_budget(clock, per_minute=3)
+    for _ in range(3):
+        budget.acquire(Priority.HIGH)
+    assert ([], START) == (clock.sleeps, clock.now)
+    budget.acquire(Priority.HIGH)
+    assert START + 20 <= clock.now < START + 21
+    assert (2, START + 80) == minute(budget)
+
+
+def test_day_window_counts_too() -> None:
+    clock = Clock()
+    budget = minute_budget(clock, per_minute=100, per_day=2)
+    budget.acquire(Priority.HIGH)
+    budget.acquire(Priority.HIGH)
+    budget.acquire(Priority.HIGH)
+    day_reset = START - START % 86400 + 86400
+    assert day_reset <= clock.now < day_reset + 1
+
+
+def test_observe_takes_the_vendors_remaining_and_reset() -> None:
+    clock = Clock()
+    budget = minute_budget(clock, per_minute=60)
+    budget.observe("minute", limit=100, remaining=7, reset_at=START + 45)
+    assert (7, START + 45) == minute(budget)
+    budget.observe("minute", limit=None, remaining=50, reset_at=None)  # a stale header never gives calls back
+    assert (7, START + 45) == minute(budget)
+    budget.observe("minute", limit=None, remaining=4, reset_at=None)
+    assert (4, START + 45, 100) == (*minute(budget), budget.windows[0].limit)
+
+
+def test_low_priority_waits_at_the_reserve_while_high_passes() -> None:
+    clock = Clock()
+    budget = minute_budget(clock, per_minute=10)
+    budget.observe("minute", limit=10, remaining=2, reset_at=START + 30)  # 20% left
+    budget.acquire(Priority.HIGH)
+    assert ([], 1) == (clock.sleeps, minute(budget)[0])
+    budget.acquire(Priority.LOW)
+    assert START + 30 <= clock.now < START + 31
+
+
+def test_normal_priority_keeps_a_tenth_back() -> None:
+    clock = Clock()
+    budget = minute_budget(clock, per_minute=10)
+    budget.observe("minute", limit=10, remaining=2, reset_at=START + 30)
+    budget.acquire(Priority.NORMAL)
+    assert [] == clock.sleeps
+    budget.acquire(Priority.NORMAL)
+    assert START + 30 <= clock.now
+
+
+def test_exhausted_after_a_429_waits_for_the_reset() -> None:
+    clock = Clock()
+    budget = minute_budget(clock, per_minute=60)
+    budget.exhausted("minute", reset_at=START + 7)
+    assert (0, START + 7) == minute(budget)
+    budget.acquire(Priority.HIGH)
+    assert START + 7 <= clock.now < START + 8
+    assert 999 == budget.windows[1].remaining  # the day window only lost the one call
+
+
+def test_exhausted_with_a_reset_in_the_past_resets_now() -> None:
+    clock = Clock()
+    budget = minute_budget(clock, per_minute=60)
+    budget.exhausted("minute", reset_at=START - 100)
+    budget.acquire(Priority.HIGH)
+    assert clock.now < START + 1
+
+
+def test_cost_bucket_waits_for_restore_rate_on_a_big_query() -> None:
+    clock = Clock()
+    bucket = CostBucket(maximum=1000, restore_rate=50, available=100, clock=clock, sleep=clock.sleep, stamp=START)
+    bucket.acquire(500, Priority.HIGH)
+    assert [pytest.approx(8.01)] == clock.sleeps
+    assert pytest.approx(0.5) == bucket.available
+
+
+def test_cost_bucket_small_query_passes_and_refills_with_time() -> None:
+    clock = Clock()
+    bucket = CostBucket(maximum=1000, restore_rate=50, available=300, clock=clock, sleep=clock.sleep, stamp=START)
+    bucket.acquire(100, Priority.HIGH)
+    clock.now += 2
+    bucket.acquire(100, Priority.HIGH)
+    assert ([], pytest.approx(200)) == (clock.sleeps, bucket.available)
+
+
+def test_cost_bucket_keeps_a_reserve_from_low_priority() -> None:
+    clock = Clock()
+    bucket = CostBucket(maximum=1000, restore_rate=50, available=250, clock=clock, sleep=clock.sleep, stamp=START)
+    bucket.acquire(100, Priority.HIGH)
+    assert [] == clock.sleeps
+    bucket.acquire(100, Priority.LOW)  # needs 100 + 20% of 1000 = 300, holds 150
+    assert [pytest.approx(3.01)] == clock.sleeps
+
+
+def test_cost_bucket_observe_takes_throttle_status() -> None:
+    clock = Clock()
+    bucket = CostBucket(maximum=1000, restore_rate=50, available=1000, clock=clock, sleep=clock.sleep, stamp=START)
+    clock.now += 10
+    bucket.observe(maximum=2000, available=40, restore_rate=100)
+    bucket.acquire(100, Priority.HIGH)
+    assert ([pytest.approx(0.61)], 2000, 100) == (clock.sleeps, bucket.maximum, bucket.restore_rate)
+
+
+def test_refund_gives_points_back_up_to_the_maximum() -> None:
+    clock = Clock()
+    bucket = CostBucket(maximum=1000, restore_rate=50, available=900, clock=clock, sleep=clock.sleep, stamp=START)
+    bucket.refund(50)
+    assert 950 == bucket.available
+    bucket.refund(500)
+    assert 1000 == bucket.available
+
+
+def test_shared_budget_is_one_object_per_account_until_forgotten() -> None:
+    made: list[object] = []
+
+    def factory() -> object:
+        made.append(object())
+        return made[-1]
+
+    first = shared_budget("exact_online:123", factory)
+    assert first is shared_budget("exact_online:123", factory)
+    other = shared_budget("exact_online:456", factory)
+    assert (2, False) == (len(made), first is other)
+    forget_budgets()
+    assert shared_budget("exact_online:123", factory) is not first
+    assert 3 == len(made)
+
+
+def test_priority_context_sets_and_restores_current_priority() -> None:
+    assert Priority.NORMAL == current_priority.get()
+    with priority(Priority.LOW):
+        assert Priority.LOW == current_priority.get()
+        with priority(Priority.HIGH):
+            assert Priority.HIGH == current_priority.get()
+        assert Priority.LOW == current_priority.get()
+    assert Priority.NORMAL == current_priority.get()
+    with pytest.raises(RuntimeError), priority(Priority.HIGH):
+        raise RuntimeError("a failing flow")
+    assert Priority.NORMAL == current_priority.get()
+
+
+def test_acquire_without_a_level_uses_the_current_priority() -> None:
+    clock = Clock()
+    budget = minute_budget(clock, per_minute=10)
+    budget.observe("minute", limit=10, remaining=2, reset_at=START + 30)
+    with priority(Priority.HIGH):
+        budget.acquire()
+    assert [] == clock.sleeps
+    with priority(Priority.LOW):
+        budget.acquire()
+    assert START + 30 <= clock.now
