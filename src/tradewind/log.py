@@ -60,6 +60,20 @@ class _RedactingFilter(logging.Filter):
         return True
 
 
+class _Stderr:
+    """A structlog logger writing to whatever ``sys.stderr`` is at the time of each event (a
+    captured or replaced stream stays correct)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _stderr_factory(*args: Any) -> _Stderr:
+    return _Stderr()
+
+
 def configure(level: str | None = None, *, json: bool | None = None) -> None:
     """Set up structlog and stdlib logging once for a process (CLI, server, worker)."""
     level_name = (level or os.environ.get("TRADEWIND_LOG_LEVEL", "INFO")).upper()
@@ -74,7 +88,7 @@ def configure(level: str | None = None, *, json: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level_name)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_factory,
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)

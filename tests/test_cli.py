@@ -1,0 +1,125 @@
+"""The command line as a user meets it: init, validate, run (with --dry-run), runs, transfers,
+mapping preview and functions, connectors, config — against the sandboxes over loopback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from tests.e2e.slice import World, start_world
+from tradewind import cli
+from tradewind.cli import app
+from tradewind.store.db import Store
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables as a wide terminal shows them (the runner's default 80 columns would truncate ids)."""
+    monkeypatch.setattr(cli, "console", Console(width=240))
+
+
+@pytest.fixture
+def world(tmp_path: Path, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    w = start_world(tmp_path, sqlite_store, monkeypatch=monkeypatch)
+    monkeypatch.setenv("TRADEWIND_DATABASE_URL", sqlite_store.url)
+    monkeypatch.setenv("TRADEWIND_PROJECT", str(w.project_path))
+    yield w
+    w.exact.stop()
+    w.shop.stop()
+
+
+def invoke(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_init_writes_an_example_that_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "tradewind.yaml"
+    code, out = invoke("init", str(target))
+    assert 0 == code, out
+    for name in ("EXACT_CLIENT_SECRET", "EXACT_REFRESH_TOKEN", "SHOPIFY_TOKEN"):
+        monkeypatch.setenv(name, "x-secret-value")
+    code, out = invoke("validate", "--project", str(target))
+    assert (0, True) == (code, "OK" in out), out
+    code, out = invoke("init", str(target))
+    assert 1 == code and "not overwriting" in out
+
+
+def test_validate_names_file_line_and_hint_for_each_problem(tmp_path: Path) -> None:
+    broken = tmp_path / "tradewind.yaml"
+    broken.write_text(
+        "connections:\n"
+        "  erp: {connector: exakt_online}\n"
+        "flows:\n"
+        "  products:\n"
+        "    from: erp.products\n"
+        "    to: erp.products\n"
+        "    every: 15x\n"
+    )
+    code, out = invoke("validate", "--project", str(broken))
+    assert 1 == code
+    assert f"{broken}:2:" in out and "exakt_online" in out and "hint" in out
+    assert f"{broken}:7:" in out, out
+
+
+def test_validate_reports_a_yaml_syntax_error_with_its_line(tmp_path: Path) -> None:
+    broken = tmp_path / "tradewind.yaml"
+    broken.write_text("connections:\n  erp: {connector: exact_online\nflows: {}\n")
+    code, out = invoke("validate", "--project", str(broken))
+    assert 1 == code and f"{broken}:" in out, out
+
+
+def test_dry_run_plans_and_writes_nothing_then_run_and_inspect(world: World) -> None:
+    code, out = invoke("run", "products", "--dry-run")
+    assert 0 == code, out
+    assert "plan (nothing written)" in out and "create" in out
+    assert [] == world.shop.sandbox.dump()["products"]
+    code, out = invoke("run", "products")
+    assert 0 == code and "succeeded" in out, out
+    code, out = invoke("runs")
+    assert 0 == code and "products" in out
+    run_id = world.services.runs(limit=1)[0].id[:8]
+    code, out = invoke("transfers", run_id)
+    assert 0 == code and "created" in out, out
+    code, out = invoke("bindings", "--entity", "product")
+    assert 0 == code and "bound" in out
+
+
+def test_mapping_preview_shows_the_mapped_record_without_calling_anyone(world: World, tmp_path: Path) -> None:
+    record = tmp_path / "order.json"
+    record.write_text(json.dumps({"not": "an order"}))
+    code, out = invoke("mapping", "preview", "orders", "--record", str(record))
+    assert 1 == code and "error" in out
+    item = next(i for i in world.exact.sandbox.dump()["items"] if i.get("FreeTextField_01"))
+    record.write_text(json.dumps({"Code": item["FreeTextField_01"], "Items": [item]}))
+    calls_before = world.calls(world.shop)
+    code, out = invoke("mapping", "preview", "products", "--record", str(record))
+    assert 0 == code, out
+    assert item["Code"] in out
+    assert calls_before == world.calls(world.shop)
+
+
+def test_mapping_functions_and_connectors_are_documented() -> None:
+    code, out = invoke("mapping", "functions")
+    assert 0 == code and "round" in out and "pad" in out
+    code, out = invoke("connectors", "list")
+    assert 0 == code and "exact_online" in out and "shopify" in out
+    code, out = invoke("connectors", "show", "exact_online")
+    assert 0 == code and "division" in out and "orders" in out
+
+
+def test_config_show_explains_where_values_come_from(world: World) -> None:
+    code, out = invoke("config", "show", "--explain")
+    assert 0 == code and "database_url" in out and "from" in out, out
+
+
+def test_unknown_flow_is_a_clear_error(world: World) -> None:
+    code, out = invoke("run", "prodcts")
+    assert 1 == code and "no flow named 'prodcts'" in out and "products" in out
