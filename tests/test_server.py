@@ -25,7 +25,7 @@ def api(tmp_path: Path, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_flows_runs_and_transfers_as_json(api: tuple[World, Served]) -> None:
-    world, served = api
+    _, served = api
     flows = httpx.get(f"{served.url}/api/flows").json()
     assert {"products", "prices", "stock", "orders"} == {f["name"] for f in flows}
     assert 202 == httpx.post(f"{served.url}/api/flows/products/run").status_code
