@@ -158,12 +158,17 @@ class BenchControl:
 
 
 def exact_info(sandbox: exact_online.ExactOnlineSandbox) -> dict[str, int]:
-    """Counts the minimums are computed from; a product is a model (``FreeTextField_01``) or an
-    item without one (the SHIP and DISC service items stand alone, and are synced too)."""
+    """Counts the minimums are computed from, as the sandbox project's flows see the catalogue:
+    a product is a model (``FreeTextField_01``) or an item without one; service items (SHIP,
+    DISC: not stock items) are filtered out; stock is read from warehouse 1 only."""
     with sandbox.lock:
-        items = list(sandbox.tables["Items"].values())
+        items = [i for i in sandbox.tables["Items"].values() if i.get("IsStockItem")]
+        codes = {i["Code"] for i in items}
+        stock = [r for r in sandbox.tables["ItemWarehouses"].values()
+                 if r.get("WarehouseCode") == "1" and r.get("ItemCode") in codes]
         return {"items": len(items), "products": len({i.get("FreeTextField_01") or i["ID"] for i in items}),
-                "prices": len(sandbox.tables["SalesItemPrices"]), "stock": len(sandbox.tables["ItemWarehouses"])}
+                "prices": len([p for p in sandbox.tables["SalesItemPrices"].values() if p.get("ItemCode") in codes]),
+                "stock": len(stock), "stock_nonzero": sum(1 for r in stock if float(r.get("CurrentStock") or 0))}
 
 
 def exact_change(sandbox: exact_online.ExactOnlineSandbox, every: int) -> dict[str, int]:

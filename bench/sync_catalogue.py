@@ -36,31 +36,12 @@ import httpx
 from rich.console import Console
 from rich.table import Table
 
+from tradewind.sandboxes.project import sandbox_project, secrets
+
 HERE = Path(__file__).resolve().parent
-SECRETS = {"BENCH_EXACT_SECRET": "demo-secret", "BENCH_EXACT_REFRESH": "demo-refresh", "BENCH_SHOP_TOKEN": "shpat_demo"}
+SECRETS = secrets("BENCH")
 FLOWS = ("products", "prices", "stock")
 CHANGE_EVERY = 100  # one product in 100 changes between the full and the incremental sync
-
-PROJECT = """\
-connections:
-  erp:
-    connector: exact_online
-    base_url: {exact}
-    division: 123456
-    client_id: demo-client
-    client_secret: ${{BENCH_EXACT_SECRET}}
-    refresh_token: ${{BENCH_EXACT_REFRESH}}
-  shop:
-    connector: shopify
-    shop: demo.myshopify.com
-    base_url: {shop}
-    token: ${{BENCH_SHOP_TOKEN}}
-    taxes_included: false
-flows:
-  products: {{from: erp.products, to: shop.products}}
-  prices: {{from: erp.prices, to: shop.prices, write: update, filter: "price.customer_reference is none"}}
-  stock: {{from: erp.stock, to: shop.stock, write: update}}
-"""
 
 # Page and batch sizes of the vendors' APIs (and of the connectors, which use the vendors' maxima).
 EXACT_SYNC_PAGE = 1000  # sync/ and bulk/ endpoints answer 1,000 rows a call
@@ -185,7 +166,7 @@ def open_services(directory: Path, sandboxes: Sandboxes) -> Any:
     from tradewind.store.db import Store
 
     path = directory / "tradewind.yaml"
-    path.write_text(PROJECT.format(exact=sandboxes.url["exact"], shop=sandboxes.url["shop"]))
+    path.write_text(sandbox_project(sandboxes.url["exact"], sandboxes.url["shop"], prefix="BENCH", flows=FLOWS))
     store = Store(f"sqlite:///{directory / 'tradewind.db'}")
     store.upgrade()
     return Services.open(load_project(path, environ=SECRETS), store)
@@ -235,7 +216,7 @@ def replay(sandboxes: Sandboxes, requests: list[tuple[str, list[str]]], token: s
         if system == "exact":
             headers["Authorization"] = f"Bearer {token}"
         else:
-            headers["X-Shopify-Access-Token"] = SECRETS["BENCH_SHOP_TOKEN"]
+            headers["X-Shopify-Access-Token"] = SECRETS["BENCH_SHOPIFY_TOKEN"]
         prepared.append((system, method, sandboxes.url[system] + target, headers, base64.b64decode(body) or None))
     clients = {system: httpx.Client(timeout=60) for system in sandboxes.url}
     refused = 0
@@ -313,10 +294,10 @@ def minimum_full(info: dict[str, int]) -> dict[str, dict[str, int]]:
     to learn the variant IDs, and no price write at all: ``productSet`` just wrote these very
     prices (Exact sells net and the shop shows net), so an engine that compared what it found with
     what it would write would write nothing.
-    stock: Exact — every item/warehouse row once, 60 a call (no bulk or sync view). Shopify — the
-    variants' inventory items by SKU, one search per 50 SKUs of one location; then one
-    ``inventorySetQuantities`` per 250 levels. Both warehouses land on the shop's one location,
-    so there are ``items`` levels to set (each warehouse row writes the same level).
+    stock: Exact — every row of warehouse 1 (the project's ``stock_warehouses``) once, 60 a call
+    (no bulk or sync view). Shopify — the variants' inventory items by SKU, one search per 50 SKUs
+    of the one location, plus the locations query; then one ``inventorySetQuantities`` per 250
+    levels that differ from the shop's (new variants are stocked at 0, so the non-zero rows).
     """
     items, products, prices, stock = info["items"], info["products"], info["prices"], info["stock"]
     return {
@@ -325,8 +306,8 @@ def minimum_full(info: dict[str, int]) -> dict[str, dict[str, int]]:
         "prices": {"exact": math.ceil(prices / EXACT_SYNC_PAGE),
                    "shop lookups": math.ceil(prices / SHOP_SKUS_PER_SEARCH), "shop writes": 0},
         "stock": {"exact": math.ceil(stock / EXACT_STANDARD_PAGE),
-                  "shop lookups": math.ceil(items / SHOP_SKUS_PER_SEARCH) + 1,  # + the locations query
-                  "shop writes": math.ceil(items / SHOP_STOCK_PER_MUTATION)},
+                  "shop lookups": math.ceil(stock / SHOP_SKUS_PER_SEARCH) + 1,  # + the locations query
+                  "shop writes": math.ceil(info["stock_nonzero"] / SHOP_STOCK_PER_MUTATION)},
     }
 
 

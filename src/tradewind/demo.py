@@ -21,68 +21,11 @@ from tradewind.engine.services import Services
 from tradewind.sandboxes import exact_online, shopify
 from tradewind.sandboxes._serve import Served
 from tradewind.sandboxes.exact_online_data import catalogue, service_items
+from tradewind.sandboxes.project import DEMO_SCHEDULE, FLOW_NAMES, sandbox_project, secrets
 from tradewind.server import create_api
 from tradewind.store.db import Store
 
-DEMO_SECRETS = {
-    "DEMO_EXACT_CLIENT_SECRET": "demo-secret",
-    "DEMO_EXACT_REFRESH_TOKEN": "demo-refresh",
-    "DEMO_SHOPIFY_TOKEN": "shpat_demo",
-}
-
-PROJECT = """\
-# Written by `tradewind demo`: the example project pointed at local sandboxes.
-connections:
-  erp:
-    connector: exact_online
-    base_url: {exact_url}
-    division: 123456
-    client_id: demo-client
-    client_secret: ${{DEMO_EXACT_CLIENT_SECRET}}
-    refresh_token: ${{DEMO_EXACT_REFRESH_TOKEN}}
-    shipping_item: SHIP
-    discount_item: DISC
-  shop:
-    connector: shopify
-    shop: demo.myshopify.com
-    base_url: {shop_url}
-    token: ${{DEMO_SHOPIFY_TOKEN}}
-    taxes_included: false   # Exact prices are net; the shop shows them net too
-flows:
-  products:
-    from: erp.products
-    to: shop.products
-    every: 30s
-    filter: "product.active"
-    mapping:
-      default: {{vendor: "Tradewind Demo Goods"}}
-  prices:
-    from: erp.prices
-    to: shop.prices
-    every: 30s
-    filter: "price.customer_reference is none"
-    write: update
-  stock:
-    from: erp.stock
-    to: shop.stock
-    every: 20s
-    write: update
-  orders:
-    from: shop.orders
-    to: erp.orders
-    every: 10s
-    filter: "order.financial_status == 'paid'"
-    write: create
-    match: {{customer: email}}
-    create_missing: [customer]
-    retry: {{max_attempts: 5, backoff: 30s}}
-    mapping:
-      table:
-        PaymentCondition:
-          from: "order.payments[0].method if order.payments else ''"
-          values: {{ideal: IB, paypal: PP}}
-          default: "30"
-"""
+DEMO_SECRETS = secrets("DEMO")
 
 
 def start_sandboxes(products: int) -> tuple[Served, Served]:
@@ -97,7 +40,8 @@ def start_sandboxes(products: int) -> tuple[Served, Served]:
 def write_project(directory: Path, exact_url: str, shop_url: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "tradewind.yaml"
-    path.write_text(PROJECT.format(exact_url=exact_url, shop_url=shop_url))
+    header = "# Written by `tradewind demo`: the example project pointed at local sandboxes.\n"
+    path.write_text(header + sandbox_project(exact_url, shop_url, schedule=DEMO_SCHEDULE))
     return path
 
 
@@ -134,7 +78,7 @@ def run_demo(*, products: int, duration: float | None, directory: Path, port: in
         api.start()
         console.print(f"status API: {api.url}/  (runs, flows, transfers as JSON under /api/)")
         console.print("first sync, in dependency order: products, prices, stock, orders")
-        for name in ("products", "prices", "stock", "orders"):
+        for name in FLOW_NAMES:
             on_result(services.run_flow(name, trigger="demo"))
         scheduler.start(run_now=False)
         trickle.start()

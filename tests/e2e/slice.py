@@ -14,41 +14,11 @@ from tradewind.engine.services import Services
 from tradewind.sandboxes import exact_online, shopify
 from tradewind.sandboxes._serve import Served
 from tradewind.sandboxes.exact_online_data import catalogue, service_items
+from tradewind.sandboxes.project import sandbox_project, secrets
 from tradewind.sandboxes.shopify_data import random_order
 from tradewind.store.db import Store
 
-ENVIRON = {"E2E_EXACT_SECRET": "demo-secret", "E2E_EXACT_REFRESH": "demo-refresh", "E2E_SHOP_TOKEN": "shpat_demo"}
-
-PROJECT = """\
-connections:
-  erp:
-    connector: exact_online
-    base_url: {exact}
-    division: 123456
-    client_id: demo-client
-    client_secret: ${{E2E_EXACT_SECRET}}
-    refresh_token: ${{E2E_EXACT_REFRESH}}
-    shipping_item: SHIP
-    discount_item: DISC
-  shop:
-    connector: shopify
-    shop: demo.myshopify.com
-    base_url: {shop}
-    token: ${{E2E_SHOP_TOKEN}}
-    taxes_included: false   # Exact sells net; the shop shows net prices
-flows:
-  products: {{from: erp.products, to: shop.products, filter: "product.active"}}
-  prices: {{from: erp.prices, to: shop.prices, write: update, filter: "price.customer_reference is none"}}
-  stock: {{from: erp.stock, to: shop.stock, write: update}}
-  orders:
-    from: shop.orders
-    to: erp.orders
-    filter: "order.financial_status == 'paid'"
-    write: create
-    match: {{customer: email}}
-    create_missing: [customer]
-    retry: {{max_attempts: 3, backoff: 1s}}
-"""
+ENVIRON = secrets("E2E")
 
 
 @dataclass
@@ -95,7 +65,7 @@ def start_world(tmp_path: Path, store: Store, *, products: int = 12, exact_extra
     exact = Served(exact_online.create_app(seed=seed, minutely_limit=None, daily_limit=None)).start()
     shop = Served(shopify.create_app(bucket_size=None)).start()
     path = tmp_path / "tradewind.yaml"
-    path.write_text(PROJECT.format(exact=exact.url, shop=shop.url))
+    path.write_text(sandbox_project(exact.url, shop.url, prefix="E2E", retry_backoff="1s"))
     if monkeypatch is not None:
         for name, value in ENVIRON.items():
             monkeypatch.setenv(name, value)

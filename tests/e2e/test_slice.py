@@ -13,7 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.slice import ENVIRON, World, start_world
+from tradewind.engine.project import load_project
+from tradewind.engine.services import Services
 from tradewind.store.db import Store
+from tradewind.store.runs import list_transfers
 
 
 @pytest.fixture
@@ -51,6 +54,25 @@ def test_catalogue_arrives_in_the_shop_and_a_second_run_writes_nothing(world: Wo
     assert [0, 0, 0] == [r.counts.get("created", 0) + r.counts.get("updated", 0) for r in again]
     assert before == shop.dump(), "a second run changed the shop"
     assert 0 == writes(world.calls(world.exact))
+
+
+def test_two_warehouses_into_one_shop_location_are_refused_not_overwritten(world: World, store: Store) -> None:
+    text = world.project_path.read_text().replace('stock_warehouses: ["1"]', "stock_warehouses: []")
+    world.project_path.write_text(text)
+    world.services = Services.open(load_project(world.project_path, environ=ENVIRON), store)
+    world.run("products")
+    stock = world.run("stock")
+    rows = {r["ID"]: r for r in world.exact.sandbox.dump()["stock"]}
+    skus = {r["ItemCode"] for r in rows.values()}
+    assert (len(skus), len(rows) - len(skus)) == (stock.counts["updated"] + stock.counts["skipped"],
+                                                  stock.counts["failed"])
+    with store.begin() as conn:
+        transfers = list_transfers(conn, stock.run_id)
+    assert all("already bound to source record" in (t.reason or "") for t in transfers if t.outcome == "failed")
+    for t in transfers:
+        if t.outcome != "failed":  # the one warehouse bound to each level is the one the shop shows
+            row = rows[t.source_id]
+            assert int(row["CurrentStock"]) == world.shop.sandbox.inventory(row["ItemCode"]), row
 
 
 def test_a_changed_product_is_updated_and_nothing_else(world: World) -> None:

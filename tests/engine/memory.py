@@ -90,6 +90,9 @@ class MemoryProducts(Resource[Product]):
         rows = [client.by_key(k.get("key", "")) for k in keys]
         return [NativeRecord(id=r["id"], data=dict(r)) if r else None for r in rows]
 
+    def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
+        return all(found.data.get(k) == v for k, v in native.items())
+
     def _check(self, client: System, native: dict[str, Any]) -> None:
         if client.outages:
             client.outages -= 1
@@ -133,12 +136,12 @@ class MemoryConnector(Connector):
 
 
 def flow(name: str = "products", *, filter: CompiledFilter | None = None, mapping: CompiledMapping | None = None,
-         write: str = "upsert", retry: RetrySpec | None = None) -> Flow:
+         write: str = "upsert", retry: RetrySpec | None = None, batch_size: int | None = None) -> Flow:
     source = Connection(name="erp", connector=MemoryConnector, options=MemoryOptions(name="erp"))
     target = Connection(name="shop", connector=MemoryConnector, options=MemoryOptions(name="shop"))
     return Flow(name=name, source=source, source_resource="products", target=target, target_resource="products",
                 filter=filter, mapping=mapping, write=write,  # type: ignore[arg-type]
-                retry=retry or RetrySpec(max_attempts=3, backoff=timedelta(0)))
+                retry=retry or RetrySpec(max_attempts=3, backoff=timedelta(0)), batch_size=batch_size)
 
 
 def opener(erp: System, shop: System) -> Any:

@@ -57,8 +57,8 @@ def test_crash_between_write_and_bind_creates_no_duplicate(store: Store) -> None
         raise KeyboardInterrupt("killed after the write, before bind")
 
     with pytest.raises(KeyboardInterrupt):
-        runner(store, erp, shop, Hooks(after_write=[crash])).run(flow(write="create"))
-    assert 3 == len(shop.records)  # the first page was written, none of it bound
+        runner(store, erp, shop, Hooks(after_write=[crash])).run(flow(write="create", batch_size=3))
+    assert 3 == len(shop.records)  # the first batch was written, none of it bound
     result = runner(store, erp, shop).run(flow(write="create"))
     assert 4 == len(shop.records), "recovery must find, not create again"
     assert "succeeded" == result.status
@@ -192,3 +192,41 @@ def test_a_record_without_a_natural_key_fails_alone(store: Store) -> None:
     with store.begin() as conn:
         failure = failures.get(conn, "products", "3")
     assert failure is not None and "SKU is empty" in (failure.last_error or "")
+
+
+def test_lookups_and_writes_fill_batches_across_source_pages(store: Store) -> None:
+    erp, shop = catalogue(9), System()  # 3 source pages of 3
+    result = runner(store, erp, shop).run(flow(batch_size=6))
+    assert 9 == result.counts["created"]
+    assert 2 == shop.calls["find_many"], "one lookup per batch of 6, not one per page of 3"
+    with store.begin() as conn:
+        assert (T0 + timedelta(seconds=8)).isoformat() == cursors.get(conn, "products")
+
+
+def test_a_found_record_that_already_holds_the_values_is_bound_not_written(store: Store) -> None:
+    erp, shop = catalogue(3), System()
+    shop.add({"key": "P00001", "title": "Product 1", "sku": "SKU-00001", "price": "10.00"})
+    shop.add({"key": "P00002", "title": "Old title", "sku": "SKU-00002", "price": "10.00"})
+    result = runner(store, erp, shop).run(flow())
+    assert (1, 1, 1) == (result.counts["created"], result.counts["updated"], result.counts["skipped"])
+    assert 1 == shop.calls["update"]
+    shop.calls.clear()
+    again = runner(store, erp, shop).run(flow())
+    assert 0 == shop.calls["create"] + shop.calls["update"] + shop.calls["find_many"]
+    assert again.counts["received"] == again.counts["skipped"]
+
+
+def test_two_source_records_never_share_one_target_record(store: Store) -> None:
+    erp, shop = System(), System()
+    erp.add({"key": "P1", "title": "First", "sku": "A"}, modified=T0)
+    erp.add({"key": "P1", "title": "Same key", "sku": "B"}, modified=T0 + timedelta(seconds=1))
+    first = runner(store, erp, shop).run(flow())
+    assert (1, 1) == (first.counts["created"], first.counts["failed"])
+    assert 1 == len(shop.records)
+    again = runner(store, erp, shop).run(flow())
+    assert 1 == again.counts["failed"] and 1 == len(shop.records)
+    assert "First" == shop.by_key("P1")["title"]  # type: ignore[index]
+    with store.begin() as conn:
+        queued = failures.due(conn, "products", include_waiting=True)
+    assert ["2"] == [f.source_id for f in queued]
+    assert "already bound to source record 1" in queued[0].last_error

@@ -241,6 +241,13 @@ class Resource(ABC, Generic[E]):
         call override this, so a first sync of 10,000 SKUs costs a few dozen calls, not 10,000."""
         return [self.find(client, one) for one in keys]
 
+    def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
+        """Whether ``found`` (the target's record, found by natural key) already holds every value of
+        ``native`` (the payload an update would send). Then the engine binds it without writing: a
+        first sync against a shop that is already right costs lookups, not writes. Resources that
+        cannot tell answer False, and the record is written."""
+        return False
+
     def create(self, client: Any, native: dict[str, Any]) -> NativeRecord:
         raise RecordError(f"{self.name} cannot be created in this system")
 

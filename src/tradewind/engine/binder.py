@@ -51,6 +51,11 @@ class Binder:
     def lookup_in(self, conn: Connection, pair: Pair, source_ids: Sequence[str]) -> dict[str, Binding]:
         return repo.get_many(conn, pair.source, pair.entity, pair.target, source_ids)
 
+    def sources_of(self, pair: Pair, target_ids: Sequence[str]) -> dict[str, str]:
+        """Target id → the source id already bound to it, for records found by natural key."""
+        with self.store.begin() as conn:
+            return repo.sources_of(conn, pair.source, pair.entity, pair.target, target_ids)
+
     def id_by_natural_key(self, connection: str, entity: str, natural_key: str) -> str | None:
         with self.store.begin() as conn:
             return repo.by_natural_key(conn, connection, entity, natural_key)

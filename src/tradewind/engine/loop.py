@@ -9,6 +9,7 @@ stage or ends it as skipped or failed with a reason. A failing record fails alon
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,8 +135,13 @@ def _look_up(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
     if not unknown:
         return []
     found = ctx.target_res.find_many(ctx.target.client, [t.keys for t in unknown])
+    claimed = ctx.binder.sources_of(ctx.pair, sorted({r.id for r in found if r is not None}))
     result: list[Transfer] = []
     for t, record in zip(unknown, found, strict=True):
+        if record is not None and _taken(t, record.id, claimed, ctx):
+            continue
+        if record is None and _twice(t, claimed, ctx):
+            continue
         recovering = t.binding is not None and t.binding.pending
         if record is not None and ctx.flow.write == "create":
             t.written(record.id, Outcome.CREATED if recovering else Outcome.MATCHED)
@@ -143,7 +149,13 @@ def _look_up(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
                         else f"already in {ctx.flow.target.name} (found by {t.natural_key}); bound, not written")
         elif record is not None:
             t.action, t.target_id = "update", record.id
-            result.append(t)
+            if ctx.target_res.holds(record, payload_for(t, ctx)):
+                t.written(record.id, Outcome.CREATED if recovering else Outcome.MATCHED)
+                t.reason = (f"recovered: {t.natural_key} was written before an interrupted run" if recovering
+                            else f"{ctx.flow.target.name} already holds these values (found by {t.natural_key}); "
+                                 "bound, not written")
+            else:
+                result.append(t)
         elif ctx.flow.write == "update" or "create" not in ctx.target_res.can:
             t.fail(f"not found in {ctx.flow.target.name} by {t.natural_key}; "
                    f"{ctx.flow.target_resource} there can only be updated")
@@ -151,6 +163,29 @@ def _look_up(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
             t.action = "create"
             result.append(t)
     return result
+
+
+def _taken(t: Transfer, target_id: str, claimed: dict[str, str], ctx: RunContext) -> bool:
+    """Two source records found to one target record would overwrite each other: the first
+    bound keeps it, the other fails naming both (e.g. two warehouses fed into one shop location)."""
+    owner = claimed.setdefault(target_id, t.record.id)
+    if owner == t.record.id:
+        return False
+    t.fail(f"{ctx.flow.target.name} record {target_id} (found by {t.natural_key}) is already bound to source "
+           f"record {owner}; two source records would overwrite each other — filter the flow or map them apart",
+           ctx.target_res.natural_keys[-1])
+    return True
+
+
+def _twice(t: Transfer, claimed: dict[str, str], ctx: RunContext) -> bool:
+    """Two new records with one natural key in a batch would both be created: the second waits
+    for the retry queue, where it finds the first's record."""
+    owner = claimed.setdefault(f"\0new:{t.natural_key}", t.record.id)
+    if owner == t.record.id:
+        return False
+    t.fail(f"source record {owner} has the same {t.natural_key} and is created first; retried after it",
+           ctx.target_res.natural_keys[0])
+    return True
 
 
 def payload_for(t: Transfer, ctx: RunContext) -> dict[str, Any]:
@@ -252,24 +287,74 @@ def _receive(record: NativeRecord, binding: Any, failure: Failure | None, replay
     return t
 
 
-def process_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[Transfer]:
+@dataclass
+class HeldPages:
+    """Pages read, decoded and mapped but not yet written: the target's batch fills across source
+    pages (60 stock rows a page in, 250 quantities a call out), and each page is closed — its
+    cursor moved — only after every record of it and of the pages before it is durable."""
+
+    pages: list[tuple[Page, list[Transfer]]] = field(default_factory=list)
+
+    @property
+    def live(self) -> list[Transfer]:
+        return [t for _, batch in self.pages for t in batch if not t.done]
+
+    @property
+    def size(self) -> int:
+        return sum(len(batch) for _, batch in self.pages)
+
+    def has_any(self, page: Page) -> bool:
+        """A record of ``page`` is already held (changed again during the read): write the held
+        one first, so the second sees its binding and nothing is created twice."""
+        held = {t.record.id for _, batch in self.pages for t in batch}
+        return any(r.id in held for r in page.records)
+
+
+HOLD_AT_MOST = 1000  # records held across pages, written or skipped; bounds memory and lost progress
+
+
+def write_size(ctx: RunContext) -> int:
+    return max(ctx.target_res.batch_size, ctx.flow.batch_size or 50)
+
+
+def read_page(page: Page, ctx: RunContext, held: HeldPages, *, replay: bool = False) -> list[Transfer]:
+    """receive and the per-record steps for one page; the batch steps run once enough is held."""
+    if held.pages and held.has_any(page):
+        flush(held, ctx)
     batch = open_page(page, ctx, replay=replay)
     for t in batch:
         for step in RECORD_STEPS:
             if t.done:
                 break
             step(t, ctx)
-    live = [t for t in batch if not t.done]
+    held.pages.append((page, batch))
+    if len(held.live) >= write_size(ctx) or held.size >= HOLD_AT_MOST:
+        flush(held, ctx)
+    return batch
+
+
+def flush(held: HeldPages, ctx: RunContext) -> None:
+    """pend → write → bind what is held, in the target's batch size; then close the pages in order."""
+    live = held.live
     if ctx.dry_run:
         plan_batch(live, ctx)
-    elif live:
-        chunk = max(ctx.target_res.batch_size, ctx.flow.batch_size or 50)
-        for start in range(0, len(live), chunk):
-            part = live[start:start + chunk]
+    else:
+        size = write_size(ctx)
+        for start in range(0, len(live), size):
+            part = live[start:start + size]
             pend(part, ctx)
             write(part, ctx)
             bind(part, ctx)
-    close_page(page, batch, ctx)
+    for page, batch in held.pages:
+        close_page(page, batch, ctx)
+    held.pages.clear()
+
+
+def process_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[Transfer]:
+    """One page on its own, read and written."""
+    held = HeldPages()
+    batch = read_page(page, ctx, held, replay=replay)
+    flush(held, ctx)
     return batch
 
 

@@ -16,7 +16,7 @@ from tradewind.engine.context import Hooks, RunContext
 from tradewind.engine.cursors import Cursor
 from tradewind.engine.flow import Flow
 from tradewind.engine.locks import FlowLease
-from tradewind.engine.loop import process_page, retry_pages
+from tradewind.engine.loop import HeldPages, flush, read_page, retry_pages
 from tradewind.engine.refs import TargetRefs
 from tradewind.engine.transfers import Transfer
 from tradewind.errors import TradewindError
@@ -98,16 +98,19 @@ class Runner:
                          plan=ctx.plan, dry_run=dry_run)
 
     def _pages(self, ctx: RunContext, lease: FlowLease, only: list[str] | None, progress: Progress | None) -> None:
+        held = HeldPages()
         for page in retry_pages(ctx, only=only):
             lease.check()
-            process_page(page, ctx, replay=True)
+            read_page(page, ctx, held, replay=True)
             _tell(progress, ctx)
+        flush(held, ctx)
         if only is not None:
             return
         for page in ctx.source_res.pages(ctx.source.client, ctx.cursor.start):
             lease.check()
-            process_page(page, ctx)
+            read_page(page, ctx, held)
             _tell(progress, ctx)
+        flush(held, ctx)
 
 
 def _tell(progress: Progress | None, ctx: RunContext) -> None:

@@ -60,6 +60,22 @@ def get_many(conn: Connection, source_connection: str, entity: str, target_conne
     return {row.source_id: _row(row) for row in rows}
 
 
+def sources_of(conn: Connection, source_connection: str, entity: str, target_connection: str,
+               target_ids: Sequence[str]) -> dict[str, str]:
+    """Which source record each of these target ids is bound (or pending) to, in one query."""
+    if not target_ids:
+        return {}
+    rows = conn.execute(
+        select(bindings.c.target_id, bindings.c.source_id).where(
+            bindings.c.source_connection == source_connection,
+            bindings.c.entity == entity,
+            bindings.c.target_connection == target_connection,
+            bindings.c.target_id.in_(list(target_ids)),
+        )
+    )
+    return {row.target_id: row.source_id for row in rows}
+
+
 def by_natural_key(conn: Connection, connection: str, entity: str, natural_key: str) -> str | None:
     """The id ``connection`` gives a record known by ``natural_key``, from any bound binding
     where that connection was the source or the target."""

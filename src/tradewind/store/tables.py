@@ -123,6 +123,7 @@ bindings = Table(
     UniqueConstraint("source_connection", "entity", "source_id", "target_connection", name="uq_bindings_record"),
     Index("ix_bindings_target_key", "target_connection", "entity", "natural_key"),
     Index("ix_bindings_source_key", "source_connection", "entity", "natural_key"),
+    Index("ix_bindings_target_id", "target_connection", "entity", "target_id"),
 )
 
 cursors = Table(

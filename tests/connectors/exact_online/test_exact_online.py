@@ -125,6 +125,13 @@ class TestExactOnline(ConnectorContract):
         assert 1 == calls["GET /api/v1/123456/bulk/Logistics/Items"]
         assert pages[0].cursor is not None and int(pages[0].cursor) < int(pages[-1].cursor or 0)
 
+    def test_stock_warehouses_restrict_the_read(self, served: Served) -> None:
+        connection = ExactOnline(options(served.url, stock_warehouses=["1"]), environ=ENVIRON, retry=FAST_RETRY)
+        resource = connection.resource("stock")
+        levels = [resource.decode(r.data) for page in resource.pages(connection.client, None) for r in page.records]
+        assert {"1"} == {level.location for level in levels}
+        assert len([s for s in DOC["stock"] if s["WarehouseCode"] == "1"]) == len(levels)
+
     def test_rotated_refresh_token_survives_a_new_client(self, served: Served) -> None:
         store = MemoryTokens()
         first = ExactOnline(options(served.url), environ=ENVIRON, tokens=store, retry=FAST_RETRY)

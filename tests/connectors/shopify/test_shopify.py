@@ -206,6 +206,22 @@ class TestShopify(ConnectorContract):
         again = stock.find(connection.client, {"sku": "SHIRT-3-S", "location": "UTR"})
         assert again is not None and Decimal(12) == stock.decode(again.data).available
 
+    def test_found_price_and_stock_tell_whether_they_already_hold_the_values(self, connection: Shopify) -> None:
+        prices, stock = connection.resource("prices"), connection.resource("stock")
+        found = prices.find(connection.client, {"sku": "SHIRT-1-S"})
+        assert found is not None
+        current = Decimal(str(found.data["price"]))
+        same = Price(sku="SHIRT-1-S", amount=Money.of(str(current), "EUR"), includes_vat=True)
+        other = Price(sku="SHIRT-1-S", amount=Money.of(str(current + 1), "EUR"), includes_vat=True)
+        assert prices.holds(found, encode(prices, same)) and not prices.holds(found, encode(prices, other))
+        level = stock.find(connection.client, {"sku": "SHIRT-1-S", "location": "UTR"})
+        assert level is not None
+        available = stock.decode(level.data).available
+        assert available is not None
+        now = StockLevel(sku="SHIRT-1-S", location="UTR", available=available)
+        more = StockLevel(sku="SHIRT-1-S", location="UTR", available=available + 1)
+        assert stock.holds(level, encode(stock, now)) and not stock.holds(level, encode(stock, more))
+
     def test_stock_for_unknown_sku_or_location_fails_alone(self, connection: Shopify) -> None:
         stock = connection.resource("stock")
         levels = [StockLevel(sku="SHIRT-1-S", location="UTR", available=Decimal(3)),

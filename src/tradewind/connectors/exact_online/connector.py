@@ -75,6 +75,11 @@ class ExactOnlineOptions(ConnectionOptions):
                                           examples=["IB"])
     warehouse: str | None = Field(None, description="Warehouse for new sales orders: its code (looked up once) or "
                                   "its ID; empty for the division's default", examples=["1"])
+    stock_warehouses: list[str] = Field(default_factory=list, description="Codes of the warehouses whose stock "
+                                        "is read (e.g. the one the webshop ships from); empty for all of them. "
+                                        "Stock of two warehouses is not summed: feeding both into one shop "
+                                        "location is refused",
+                                        examples=[["1"]])
     prices_include_vat: bool = Field(False, description="Whether the division's sales prices include VAT",
                                      examples=[False])
     vat_codes: dict[str, str] = Field(default_factory=dict, description="Exact VAT code per rate in percent for "
@@ -105,6 +110,8 @@ def _options(client: ExactClient) -> ExactOnlineOptions:
 Lookup = Callable[[str], str]
 """Natural key value → ``$filter`` clause."""
 Assemble = Callable[[ExactClient, list[Row]], list[NativeRecord]]
+Scope = Callable[[ExactClient], str | None]
+"""The connection's own restriction of a read (a ``$filter`` clause), e.g. to some warehouses."""
 
 
 def _one_each(key: str, version: str) -> Assemble:
@@ -124,7 +131,8 @@ class ExactResource(Resource[E]):
     def __init__(self, entity: type[E], *, path: str, select: Sequence[str], native_key: str,
                  natural_keys: Sequence[str], cursor: CursorKind, can: Sequence[Capability], decode: Decode[E],
                  lookups: Mapping[str, Lookup], sync_path: str | None = None, expand: str | None = None,
-                 assemble: Assemble | None = None, encode: Encode[E] | None = None, description: str = "") -> None:
+                 assemble: Assemble | None = None, encode: Encode[E] | None = None, description: str = "",
+                 scope: Scope | None = None) -> None:
         super().__init__(entity, native_key=native_key, natural_keys=natural_keys, cursor=cursor, can=can,
                          decode=decode, encode=encode, description=description)
         self.path = path
@@ -133,6 +141,7 @@ class ExactResource(Resource[E]):
         self.expand = expand
         self.lookups = dict(lookups)
         self.assemble = assemble or _one_each(native_key, "Modified")
+        self.scope = scope
 
     def query(self, select: Sequence[str] | None = None, **extra: str) -> dict[str, str]:
         params = {"$select": ",".join(select or [f for f in self.select if f != "Timestamp"])}
@@ -146,10 +155,13 @@ class ExactResource(Resource[E]):
             return
         field = self.cursor.field if isinstance(self.cursor, UpdatedSince) else "Modified"
         extra = {"$orderby": field}
+        clauses = [self.scope(client)] if self.scope else []
         if since:
             moment = parse_date(since)
             assert moment is not None
-            extra["$filter"] = f"{field} ge {datetime_literal(moment)}"
+            clauses.append(f"{field} ge {datetime_literal(moment)}")
+        if clauses := [c for c in clauses if c]:
+            extra["$filter"] = " and ".join(f"({c})" for c in clauses)
         for rows in client.pages(self.path, self.query(**extra)):
             rows = _without_metadata(rows)
             last = parse_date(rows[-1].get(field)) if rows else None
@@ -405,6 +417,11 @@ class OrderResource(ExactResource[Order]):
         return super().update(client, native_id, codec.order_update_out(native))
 
 
+def _stock_warehouses(client: ExactClient) -> str | None:
+    codes = _options(client).stock_warehouses
+    return " or ".join(f"trim(WarehouseCode) eq {quote(code)}" for code in codes) or None
+
+
 def _warehouse_id(client: ExactClient) -> str | None:
     """The configured warehouse's ID: given as a Guid, or looked up once by code."""
     wanted = _options(client).warehouse
@@ -444,8 +461,8 @@ class ExactOnline(Connector):
     stock = ExactResource(
         StockLevel, path="inventory/ItemWarehouses", select=codec.STOCK_FIELDS, native_key="ID",
         natural_keys=["sku", "location"], cursor=UpdatedSince("Modified"), can=["read"], decode=codec.stock_in,
-        lookups={"sku": _eq("trim(ItemCode)"), "location": _eq("trim(WarehouseCode)")},
-        description="Stock per item and warehouse")
+        lookups={"sku": _eq("trim(ItemCode)"), "location": _eq("trim(WarehouseCode)")}, scope=_stock_warehouses,
+        description="Stock per item and warehouse (those in stock_warehouses, or all)")
     customers = CustomerResource(
         Customer, path="crm/Accounts", sync_path="sync/CRM/Accounts", select=(*codec.ACCOUNT_FIELDS, "Timestamp"),
         native_key="ID", natural_keys=["email"], cursor=SyncToken("Timestamp"), can=["read", "create", "update"],

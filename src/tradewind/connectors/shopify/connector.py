@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Any
 
@@ -233,6 +234,15 @@ class PricesResource(_NotReadable):
         found = variants_by_sku(client, [k.get("sku", "") for k in keys])
         return [self.record(client, found[k["sku"]]) if k.get("sku") in found else None for k in keys]
 
+    def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
+        """The variant's price already equals the amount a write would store."""
+        try:
+            wanted = codec.price_for_shop(native, taxes_included=bool(found.data.get(codec.TAXES_INCLUDED)),
+                                          currency=str(found.data.get(codec.CURRENCY)))
+        except RecordError:
+            return False  # the write reports it
+        return _same_amount(found.data.get("price"), wanted)
+
     def create(self, client: ShopifyClient, native: dict[str, Any]) -> NativeRecord:
         sku = native.get("sku")
         raise RecordError(f"no variant with SKU {sku} in the shop — sync products first", field="sku", record=sku)
@@ -280,6 +290,13 @@ class PricesResource(_NotReadable):
                 results[i] = WriteResult(record=self.record(client, saved[str(write.native_id)]))
             else:
                 results[i] = WriteResult(error=_for(error or RecordError("Shopify did not confirm the price"), write))
+
+
+def _same_amount(current: Any, wanted: str) -> bool:
+    try:
+        return current is not None and Decimal(str(current)) == Decimal(wanted)
+    except InvalidOperation:
+        return False
 
 
 def _refusals(payload: Mapping[str, Any], list_field: str, size: int) -> dict[int, RecordError]:
@@ -350,6 +367,11 @@ class StockResource(_NotReadable):
             nodes = variants_by_sku(client, skus, queries.STOCK_BY_SKU, locationId=location)
             found.update({(sku, code): _stock_record(node, code, location) for sku, node in nodes.items()})
         return [found.get((k.get("sku", ""), k.get("location") or "default")) for k in keys]
+
+    def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
+        """The level's ``available`` quantity already equals the one a write would set."""
+        available = {q.get("name"): q.get("quantity") for q in found.data.get("quantities") or []}.get("available")
+        return available is not None and int(available) == int(native["quantity"])
 
     def create(self, client: ShopifyClient, native: dict[str, Any]) -> NativeRecord:
         sku, code = str(native.get("sku")), str(native.get("location") or "default")

@@ -1,0 +1,89 @@
+"""The example project pointed at the local sandboxes: written by ``tradewind demo`` and used by the
+end-to-end tests and the benchmark, so all three run the flows a newcomer reads in the demo.
+
+The secrets are the sandboxes' fixed demo values, referenced as ``${PREFIX_…}`` like real ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+FLOW_NAMES = ("products", "prices", "stock", "orders")
+DEMO_SCHEDULE = {"products": "30s", "prices": "30s", "stock": "20s", "orders": "10s"}
+
+_CONNECTIONS = """\
+connections:
+  erp:
+    connector: exact_online
+    base_url: {exact_url}
+    division: 123456
+    client_id: demo-client
+    client_secret: ${{{prefix}_EXACT_CLIENT_SECRET}}
+    refresh_token: ${{{prefix}_EXACT_REFRESH_TOKEN}}
+    shipping_item: SHIP                 # orders' shipping costs are booked on this service item
+    discount_item: DISC
+    stock_warehouses: ["1"]             # the warehouse the shop ships from (the shop has one location)
+  shop:
+    connector: shopify
+    shop: demo.myshopify.com
+    base_url: {shop_url}
+    token: ${{{prefix}_SHOPIFY_TOKEN}}
+    taxes_included: false               # Exact prices are net; the shop shows them net too
+flows:
+"""
+
+_FLOWS = {
+    "products": """\
+  products:
+    from: erp.products
+    to: shop.products
+%(every)s    filter: "product.active and product.attributes.stock_item"   # service items (SHIP, DISC) stay in the ERP
+    mapping:
+      default: {vendor: "Tradewind Demo Goods"}
+""",
+    "prices": """\
+  prices:
+    from: erp.prices
+    to: shop.prices
+%(every)s    filter: "price.customer_reference is none"   # general prices only
+    write: update
+""",
+    "stock": """\
+  stock:
+    from: erp.stock
+    to: shop.stock
+%(every)s    write: update
+""",
+    "orders": """\
+  orders:
+    from: shop.orders
+    to: erp.orders
+%(every)s    filter: "order.financial_status == 'paid'"
+    write: create
+    match: {customer: email}
+    create_missing: [customer]
+    retry: {max_attempts: 5, backoff: %(backoff)s}
+    mapping:
+      table:
+        PaymentCondition:
+          from: "order.payments[0].method if order.payments else ''"
+          values: {ideal: IB, paypal: PP}
+          default: "30"
+""",
+}
+
+
+def secrets(prefix: str) -> dict[str, str]:
+    """The environment the project's secret references resolve from."""
+    return {f"{prefix}_EXACT_CLIENT_SECRET": "demo-secret", f"{prefix}_EXACT_REFRESH_TOKEN": "demo-refresh",
+            f"{prefix}_SHOPIFY_TOKEN": "shpat_demo"}
+
+
+def sandbox_project(exact_url: str, shop_url: str, *, prefix: str = "DEMO", flows: Sequence[str] = FLOW_NAMES,
+                    schedule: dict[str, str] | None = None, retry_backoff: str = "30s") -> str:
+    """The project file's text: both connections and the chosen flows, each ``every`` its schedule."""
+    text = _CONNECTIONS.format(exact_url=exact_url, shop_url=shop_url, prefix=prefix)
+    for name in flows:
+        every = f"    every: {schedule[name]}\n" if schedule and name in schedule else ""
+        text += _FLOWS[name] % {"every": every, "backoff": retry_backoff}
+    return text
