@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,26 @@ def test_two_warehouses_into_one_shop_location_are_refused_not_overwritten(world
         if t.outcome != "failed":  # the one warehouse bound to each level is the one the shop shows
             row = rows[t.source_id]
             assert int(row["CurrentStock"]) == world.shop.sandbox.inventory(row["ItemCode"]), row
+
+
+def test_a_vat_inclusive_shop_gets_gross_prices_from_net_erp_prices(world: World, store: Store) -> None:
+    text = world.project_path.read_text().replace("taxes_included: false", "taxes_included: true")
+    text = text.replace("    discount_item: DISC\n", "    discount_item: DISC\n    vat_rates: true\n")
+    world.project_path.write_text(text)
+    world.services = Services.open(load_project(world.project_path, environ=ENVIRON), store)
+    results = [world.run(name) for name in ("products", "prices")]
+    assert ["succeeded", "succeeded"] == [r.status for r in results], results
+    assert 0 == results[1].counts["updated"], "productSet already wrote the gross prices"
+    rate = {"1": Decimal("1.09"), "2": Decimal("1.21")}
+    shop = world.shop.sandbox.products_by_sku()
+    items = [i for i in world.exact.sandbox.dump()["items"] if i["Code"] in shop]
+    assert items
+    for item in items:
+        gross = (Decimal(str(item["StandardSalesPrice"])) * rate[item["SalesVatCode"]]).quantize(Decimal("0.01"))
+        assert gross == Decimal(str(shop[item["Code"]]["price"])), item["Code"]
+    world.reset_calls()
+    again = [world.run(name) for name in ("products", "prices")]
+    assert [0, 0] == [r.counts.get("created", 0) + r.counts.get("updated", 0) for r in again]
 
 
 def test_a_changed_product_is_updated_and_nothing_else(world: World) -> None:

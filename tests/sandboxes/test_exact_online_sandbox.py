@@ -343,3 +343,13 @@ def test_catalogue_is_deterministic_and_valid() -> None:
     assert numbers and all(vat.is_valid(n) for n in numbers)
     assert {a["Country"] for a in catalogue(5, customers=200)["accounts"]} == {"NL", "BE", "DE"}
     assert all(c["Account"] in {a["ID"] for a in first["accounts"]} for c in first["contacts"])
+
+
+def test_vat_codes_are_read_only_with_fractional_percentages(serve: Serve) -> None:
+    client, _ = serve()
+    rows = client.get(f"{API}/vat/VATCodes", params={"$select": "Code,Percentage,Description"}).json()["d"]["results"]
+    assert {"0": 0.0, "1": 0.09, "2": 0.21, "5": 0.0} == {r["Code"]: r["Percentage"] for r in rows}
+    high = client.get(f"{API}/vat/VATCodes", params={"$select": "Code", "$filter": "Percentage gt 0.2"}).json()
+    assert ["2"] == [r["Code"] for r in high["d"]["results"]]
+    refused = client.post(f"{API}/vat/VATCodes", json={"Code": "9", "Percentage": 0.5})
+    assert 405 == refused.status_code

@@ -51,6 +51,8 @@ class Product(Entity):
     images: list[Image] = Field(default_factory=list)
     variants: list[Variant] = Field(min_length=1)
     vat_rate: Amount | None = Field(default=None, description="Sales VAT rate in percent, e.g. 21")
+    prices_include_vat: bool | None = Field(default=None, description="Whether the variants' prices are gross; "
+                                            "None when the source does not say (they are written as they are)")
     active: bool = True
 
     @model_validator(mode="after")

@@ -101,6 +101,12 @@ class Entity:
 
 _COMMON_RO = "Created Modified Creator CreatorFullName Modifier ModifierFullName Division Timestamp"
 
+#: Sales VAT codes of a Dutch division: code → (fraction, description). Served read-only as
+#: ``vat/VATCodes`` with ``Percentage`` a fraction (0.21), as Exact answers it.
+VAT_CODES: dict[str, tuple[float, str]] = {
+    "0": (0.0, "Geen BTW"), "1": (0.09, "BTW laag"), "2": (0.21, "BTW hoog"), "5": (0.0, "BTW verlegd"),
+}
+
 ITEMS = Entity(
     "Items", "Exact.Web.Api.Models.Logistics.Item", "ID",
     _schema("guid: ID ItemGroup Creator Modifier; "
@@ -183,12 +189,14 @@ LINES = Entity(
     (("Item", "Item"),),
     ("OrderID",),
 )
-ENTITIES = {e.name: e for e in (ITEMS, PRICES, STOCK, ACCOUNTS, CONTACTS, ORDERS, LINES)}
+VATCODES = Entity(
+    "VATCodes", "Exact.Web.Api.Models.VAT.VATCode", "ID",
+    _schema("guid: ID Creator Modifier; str: Code Description Type VATTransactionType CreatorFullName "
+            "ModifierFullName; float: Percentage; bool: IsBlocked; int: Division; date: Created Modified"),
+    frozenset((_COMMON_RO + " Code Description Type VATTransactionType Percentage IsBlocked").split()),
+)
+ENTITIES = {e.name: e for e in (ITEMS, PRICES, STOCK, ACCOUNTS, CONTACTS, ORDERS, LINES, VATCODES)}
 
-#: Sales VAT codes of a Dutch division: code → (fraction, description).
-VAT_CODES: dict[str, tuple[float, str]] = {
-    "0": (0.0, "Geen BTW"), "1": (0.09, "BTW laag"), "2": (0.21, "BTW hoog"), "5": (0.0, "BTW verlegd"),
-}
 #: Exact's Timestamp is a rowversion far above 1, so a first sync with ``Timestamp gt 1`` sees every record.
 TIMESTAMP_BASE = 1_000_000_000
 STATUS_TEXT = {12: "Open", 20: "Partial", 21: "Complete", 45: "Cancelled"}
@@ -201,7 +209,7 @@ class View:
     path: str
     entity: Entity
     page_size: int = 60
-    mode: str = "standard"  # "standard" | "bulk" | "sync"
+    mode: str = "standard"  # "standard" | "bulk" | "sync" | "read" (standard, read-only: settings tables)
 
     @property
     def writable(self) -> bool:
@@ -232,6 +240,7 @@ def _views() -> dict[str, View]:
         View("sync/CRM/Contacts", CONTACTS, 1000, "sync"),
         View("salesorder/SalesOrders", ORDERS), View("sync/SalesOrder/SalesOrderHeaders", ORDERS, 1000, "sync"),
         View("salesorder/SalesOrderLines", LINES), View("bulk/SalesOrder/SalesOrderLines", LINES, 1000, "bulk"),
+        View("vat/VATCodes", VATCODES, mode="read"),
     ]
     return {v.path.lower(): v for v in views}
 
@@ -372,6 +381,10 @@ class ExactOnlineSandbox:
         self.timestamp = TIMESTAMP_BASE
         self.version = 0
         self._cache: OrderedDict[tuple[Any, ...], list[Rec]] = OrderedDict()
+        for code, (fraction, text) in VAT_CODES.items():
+            vid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"exact:{self.division}:vat:{code}"))
+            self.tables["VATCodes"][vid] = {"ID": vid, "Code": code, "Description": text, "Percentage": fraction,
+                                            "Type": "I", "VATTransactionType": "S", "IsBlocked": False}
 
     # ------------------------------------------------------------------ clock and tokens
 

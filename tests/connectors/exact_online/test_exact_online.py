@@ -13,6 +13,7 @@ import pytest
 
 from tradewind.connectors.base import MemoryTokens
 from tradewind.connectors.exact_online import ExactOnline, ExactOnlineOptions
+from tradewind.connectors.exact_online.client import chunks_by_length, guid
 from tradewind.connectors.pacing import WindowBudget, forget_budgets
 from tradewind.connectors.testing import FAST_RETRY, ConnectorContract, SelfRefs
 from tradewind.errors import ConfigError, RecordError
@@ -131,6 +132,40 @@ class TestExactOnline(ConnectorContract):
         levels = [resource.decode(r.data) for page in resource.pages(connection.client, None) for r in page.records]
         assert {"1"} == {level.location for level in levels}
         assert len([s for s in DOC["stock"] if s["WarehouseCode"] == "1"]) == len(levels)
+
+    def test_vat_rates_come_with_prices_and_products(self, served: Served) -> None:
+        connection = ExactOnline(options(served.url, vat_rates=True), environ=ENVIRON, retry=FAST_RETRY)
+        httpx.post(f"{served.url}/_sandbox/reset-calls").raise_for_status()
+        prices = connection.resource("prices")
+        records = [r for page in prices.pages(connection.client, None) for r in page.records]
+        rate_of = {"1": Decimal(9), "2": Decimal(21), "0": Decimal(0)}
+        vat_code = {i["Code"]: i.get("SalesVatCode", "2") for i in DOC["items"]}
+        for record in records:
+            price = prices.decode(record.data)
+            assert rate_of[vat_code[price.sku]] == price.vat_rate, price.sku
+        calls = httpx.get(f"{served.url}/_sandbox/calls").json()["by_route"]
+        assert 1 == calls["GET /api/v1/123456/vat/VATCodes"]
+        item_ids = sorted({str(r.data["Item"]) for r in records})
+        filtered_reads = len(list(chunks_by_length(item_ids, lambda i: f"ID eq {guid(i)}")))
+        assert filtered_reads == calls["GET /api/v1/123456/bulk/Logistics/Items"] < len(item_ids)
+        products = connection.resource("products")
+        found = products.find(connection.client, {"key": str(DOC["items"][0]["FreeTextField_01"])})
+        assert found is not None
+        product = products.decode(found.data)
+        assert rate_of[vat_code[product.variants[0].sku]] == product.vat_rate
+        assert product.prices_include_vat is False
+
+    def test_vat_rates_of_a_large_page_read_all_items_once(self) -> None:
+        big = catalogue(products=120, customers=0, seed=3)
+        forget_budgets()
+        with Served(create_app(seed=big, minutely_limit=None, daily_limit=None)) as served:
+            connection = ExactOnline(options(served.url, vat_rates=True), environ=ENVIRON, retry=FAST_RETRY)
+            prices = connection.resource("prices")
+            records = [r for page in prices.pages(connection.client, None) for r in page.records]
+            calls = httpx.get(f"{served.url}/_sandbox/calls").json()["by_route"]
+        assert len({r.data["Item"] for r in records}) > 200
+        assert all(prices.decode(r.data).vat_rate is not None for r in records)
+        assert 1 == calls["GET /api/v1/123456/bulk/Logistics/Items"]  # 1,000 items a call
 
     def test_rotated_refresh_token_survives_a_new_client(self, served: Served) -> None:
         store = MemoryTokens()

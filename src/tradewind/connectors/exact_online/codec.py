@@ -44,7 +44,7 @@ Row = dict[str, Any]
 
 ITEM_FIELDS = ("ID", "Code", "Description", "Barcode", "ExtraDescription", "Notes", "IsSalesItem", "IsStockItem",
                "IsWebshopItem", "ItemGroupCode", "ItemGroupDescription", "CostPriceStandard", "CostPriceCurrency",
-               "EndDate", "StandardSalesPrice", "Modified", "Timestamp")
+               "EndDate", "StandardSalesPrice", "SalesVatCode", "Modified", "Timestamp")
 PRICE_FIELDS = ("ID", "Item", "ItemCode", "Account", "Currency", "Price", "Quantity", "StartDate", "EndDate",
                 "Modified", "Timestamp")
 STOCK_FIELDS = ("ID", "Item", "ItemCode", "Warehouse", "WarehouseCode", "CurrentStock", "ReservedStock",
@@ -123,6 +123,11 @@ def _dec(value: Any, default: str = "0") -> Decimal:
 
 # -- products (Items grouped by model code) ------------------------------------------------------
 
+ITEM_VAT_FRACTION = "_ItemVatFraction"
+"""Added to a price row or a product by the connector (``vat_rates``): the item's sales VAT as
+Exact's fraction (0.21), from the item's ``SalesVatCode`` and ``vat/VATCodes``."""
+
+
 def group_of(item: Row, group_field: str | None) -> str | None:
     """The model code grouping an item with its sizes/colours; None when it stands alone."""
     return text(item.get(group_field)) if group_field else None
@@ -144,6 +149,7 @@ def product_in(data: Row, now: datetime | None = None, settings: Settings = DEFA
                  attributes={"item_group": text(first.get("ItemGroupCode")),
                              "webshop": bool(first.get("IsWebshopItem")),
                              "stock_item": bool(first.get("IsStockItem"))},
+                 vat_rate=percent(data.get(ITEM_VAT_FRACTION)), prices_include_vat=settings.prices_include_vat,
                  active=any(v.active for v in variants))
 
 
@@ -185,6 +191,7 @@ def price_in(data: Row, settings: Settings = DEFAULT) -> Price:
                  price_list=account or "default", customer_reference=account,
                  amount=Money(amount=_dec(data.get("Price")), currency=text(data.get("Currency")) or ""),
                  includes_vat=settings.prices_include_vat, min_quantity=_dec(data.get("Quantity"), "1") or Decimal(1),
+                 vat_rate=percent(data.get(ITEM_VAT_FRACTION)),
                  valid_from=start.date() if start else None, valid_until=end.date() if end else None)
 
 

@@ -45,6 +45,11 @@ CURRENCY = "_currency"
 TAXES_INCLUDED = "_taxesIncluded"
 """Key under which the price resource stamps the shop's ``taxesIncluded`` setting."""
 
+PRICES_INCLUDE_VAT = "_pricesIncludeVat"
+VAT_RATE = "_vatRate"
+"""Keys under which a product carries its prices' VAT basis, for the resource to convert them to the
+shop's ``taxesIncluded`` setting (which a codec cannot know)."""
+
 DEFAULT_OPTION = ("Title", "Default Title")
 """The option Shopify gives a product without options."""
 
@@ -194,6 +199,8 @@ def product_out(product: Product, refs: Refs) -> dict[str, Any]:
                           field="variants", record=product.key)
     if currencies:
         native[CURRENCY] = currencies.pop()
+    native[PRICES_INCLUDE_VAT] = product.prices_include_vat
+    native[VAT_RATE] = None if product.vat_rate is None else str(product.vat_rate)
     return native
 
 
@@ -251,15 +258,24 @@ def price_for_shop(native: Mapping[str, Any], *, taxes_included: bool, currency:
     if native.get("currency") != currency:
         raise RecordError(f"price is in {native.get('currency')} but the shop sells in {currency}",
                           field="amount.currency", record=sku)
-    amount = Money(amount=native["price"], currency=currency)
-    if bool(native.get("includesVat")) == taxes_included:
-        return str(amount.amount)
-    rate = _decimal(native.get("vatRate"))
+    return amount_for_shop(native["price"], currency, includes_vat=bool(native.get("includesVat")),
+                           vat_rate=native.get("vatRate"), taxes_included=taxes_included, record=sku)
+
+
+def amount_for_shop(amount: Any, currency: str, *, includes_vat: bool, vat_rate: Any, taxes_included: bool,
+                    record: str | None, field: str = "vat_rate") -> str:
+    """An amount on the shop's basis: as it is when both agree on VAT, else converted by the rate."""
+    money = Money(amount=amount, currency=currency)
+    if includes_vat == taxes_included:
+        return str(money.amount)
+    rate = _decimal(vat_rate)
     if rate is None:
         side = "include" if taxes_included else "exclude"
-        raise RecordError(f"the shop's prices {side} tax but this price does not, and it has no vat_rate to "
-                          "convert with", field="vat_rate", record=sku)
-    converted = tax.gross_from_net(amount, rate) if taxes_included else tax.net_from_gross(amount, rate)
+        net_or_gross = "includes" if includes_vat else "excludes"
+        raise RecordError(f"the shop's prices {side} tax but this amount {net_or_gross} it, and there is no VAT "
+                          "rate to convert with; let the source give VAT rates (Exact Online: vat_rates: true)",
+                          field=field, record=record)
+    converted = tax.gross_from_net(money, rate) if taxes_included else tax.net_from_gross(money, rate)
     return str(converted.amount)
 
 

@@ -166,6 +166,7 @@ def _product_input(client: ShopifyClient, native: Mapping[str, Any], *, creating
     if currency != client.currency:
         raise RecordError(f"prices are in {currency} but the shop sells in {client.currency}",
                           field="variants.price", record=product.get("handle"))
+    _variant_prices_for_shop(client, product, currency)
     if not client.publish and product.get("status") == "ACTIVE":
         if creating:
             product["status"] = "DRAFT"
@@ -174,6 +175,23 @@ def _product_input(client: ShopifyClient, native: Mapping[str, Any], *, creating
     if creating and not product.get("vendor") and client.vendor:
         product["vendor"] = client.vendor
     return product
+
+
+def _variant_prices_for_shop(client: ShopifyClient, product: dict[str, Any], currency: str) -> None:
+    """Variant prices converted to the shop's ``taxesIncluded`` basis (net ERP, gross shop)."""
+    includes_vat = product.pop(codec.PRICES_INCLUDE_VAT, None)
+    rate = product.pop(codec.VAT_RATE, None)
+    if includes_vat is None:
+        return  # the source does not say: the prices are the shop's
+    taxes_included = bool(shop_settings(client).get("taxesIncluded"))
+    if bool(includes_vat) == taxes_included:
+        return
+    for index, variant in enumerate(product.get("variants") or []):
+        for name in ("price", "compareAtPrice"):
+            if variant.get(name) is not None:
+                variant[name] = codec.amount_for_shop(
+                    variant[name], currency, includes_vat=includes_vat, vat_rate=rate, taxes_included=taxes_included,
+                    record=product.get("handle"), field=f"variants[{index}].{name}")
 
 
 # -- variants by SKU (prices and stock) ---------------------------------------------------------
