@@ -173,6 +173,19 @@ class TestShopify(ConnectorContract):
         variants = sandbox_of(served).products_by_sku()
         assert {Decimal("19.95")} == {Decimal(str(_variant(variants, s)["price"])) for s in skus}
 
+    def test_a_bound_price_is_written_without_a_lookup(self, connection: Shopify, served: Served) -> None:
+        found = connection.resource("prices").find(connection.client, {"sku": "SHIRT-3-S"})
+        assert found is not None and "|gid://shopify/Product/" in found.id
+        fresh = Shopify(options(served.url), environ=self.environ, retry=FAST_RETRY)  # a later run: empty caches
+        prices = fresh.resource("prices")
+        write = Write(native=encode(prices, Price(sku="SHIRT-3-S", amount=Money.of("21.00", "EUR"), includes_vat=True)),
+                      native_id=found.id, key="SHIRT-3-S")
+        reset_calls(served)
+        assert [None] == [r.error for r in prices.write_many(fresh.client, [write])]
+        assert 1 == calls(served)
+        assert Decimal("21.00") == Decimal(str(_variant(sandbox_of(served).products_by_sku(), "SHIRT-3-S")["price"]))
+        fresh.close()
+
     def test_price_without_variant_or_in_wrong_list_fails_alone(self, connection: Shopify) -> None:
         prices = connection.resource("prices")
         found = prices.find(connection.client, {"sku": "SHIRT-1-S"})

@@ -244,9 +244,12 @@ class PricesResource(_NotReadable):
     setting with ``rules.tax`` (which needs the price's ``vat_rate`` when they differ)."""
 
     def record(self, client: ShopifyClient, node: dict[str, Any]) -> NativeRecord:
+        """Native id ``<variantGID>|<productGID>``: a bound price is written without a look-up
+        (``productVariantsBulkUpdate`` needs the product)."""
         shop = shop_settings(client)
         data = {**node, codec.CURRENCY: client.currency, codec.TAXES_INCLUDED: shop.get("taxesIncluded")}
-        return NativeRecord(id=node["id"], data=data)
+        product = dig(node, "product.id")
+        return NativeRecord(id=f"{node['id']}|{product}" if product else str(node["id"]), data=data)
 
     def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
         found = variants_by_sku(client, [k.get("sku", "") for k in keys])
@@ -280,34 +283,43 @@ class PricesResource(_NotReadable):
         """Group writes by product: ``product id → [(write index, amount)]``; refusals filled in."""
         shop = shop_settings(client)
         index: dict[str, str] = client.cache.setdefault("product_of_variant", {})
-        unknown = [w.native.get("sku", "") for w in writes if w.native_id and w.native_id not in index]
+        for write in writes:
+            variant, _, product = str(write.native_id or "").partition("|")
+            if product:
+                index[variant] = product
+        unknown = [w.native.get("sku", "") for w in writes if w.native_id and _variant(w) not in index]
         if unknown:
             variants_by_sku(client, unknown)
         groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for i, write in enumerate(writes):
             try:
-                if write.native_id is None or write.native_id not in index:
+                if write.native_id is None or _variant(write) not in index:
                     self.create(client, write.native)
                 amount = codec.price_for_shop(write.native, taxes_included=bool(shop.get("taxesIncluded")),
                                               currency=client.currency)
-                groups[index[str(write.native_id)]].append((i, amount))
+                groups[index[_variant(write)]].append((i, amount))
             except RecordError as error:
                 results[i] = WriteResult(error=error)
         return groups
 
     def _write_product(self, client: ShopifyClient, product_id: str, members: list[tuple[int, str]],
                        writes: Sequence[Write], results: list[WriteResult | None]) -> None:
-        variants = [{"id": writes[i].native_id, "price": amount} for i, amount in members]
+        variants = [{"id": _variant(writes[i]), "price": amount} for i, amount in members]
         data = client.execute(queries.VARIANTS_BULK_UPDATE, {"productId": product_id, "variants": variants})
         payload = data.get("productVariantsBulkUpdate") or {}
         failed = _refusals(payload, "variants", len(members))
         saved = {v["id"]: v for v in payload.get("productVariants") or []}
         for position, (i, _amount) in enumerate(members):
             write, error = writes[i], failed.get(position)
-            if error is None and write.native_id in saved:
-                results[i] = WriteResult(record=self.record(client, saved[str(write.native_id)]))
+            if error is None and _variant(write) in saved:
+                results[i] = WriteResult(record=self.record(client, saved[_variant(write)]))
             else:
                 results[i] = WriteResult(error=_for(error or RecordError("Shopify did not confirm the price"), write))
+
+
+def _variant(write: Write) -> str:
+    """The variant GID of a price write (its native id, less the product GID after ``|``)."""
+    return str(write.native_id or "").partition("|")[0]
 
 
 def _same_amount(current: Any, wanted: str) -> bool:
