@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, Literal
 
 from lark import Lark, Token, Transformer
@@ -103,8 +104,12 @@ def _unquote(token: Token) -> str:
     return text
 
 
+@lru_cache(maxsize=64)
 def parse(query: str) -> Node:
-    """Parse ``query`` into a small tuple tree; raises ``ValueError`` on a malformed query."""
+    """Parse ``query`` into a small tuple tree; raises ``ValueError`` on a malformed query.
+
+    Cached (trees are never modified): a search parses its query twice, to filter and to plan.
+    """
     try:
         return _ToAst().transform(_PARSER.parse(query))
     except LarkError as exc:
@@ -124,6 +129,49 @@ def compile_query(
         warnings.append({"field": "query", "message": "Invalid search query; no filter applied."})
         return (lambda record: False), warnings
     return _build(tree, fields, default, warnings), warnings
+
+
+def exact_terms(query: str | None, fields: Mapping[str, Field]) -> list[tuple[str, str]] | None:
+    """``[(field, value), …]`` when ``query`` is only exact ``field:value`` terms joined by ``OR``.
+
+    Such a query matches just the records holding one of those values (case-folded), so a caller
+    with an index on the fields can gather its candidates there instead of scanning every record.
+    None for anything else: free text, comparators, prefixes and ``*``, ``NOT``, ``AND``, a field
+    that is not of the ``exact`` kind or unknown, an empty or malformed query.
+    """
+    if not query or not query.strip():
+        return None
+    try:
+        tree = parse(query)
+    except ValueError:
+        return None
+    terms = _or_terms(tree)
+    if terms is None or not all(_is_exact(term, fields) for term in terms):
+        return None
+    return [(str(term.field), term.value) for term in terms]
+
+
+def _or_terms(node: Node) -> list[_Term] | None:
+    """The terms of a tree of ORs (the parser wraps each operand in a one-child AND); else None."""
+    kind, payload = node
+    if kind == "term":
+        return [payload]
+    if kind == "and" and len(payload) == 1:
+        return _or_terms(payload[0])
+    if kind != "or":
+        return None
+    terms: list[_Term] = []
+    for child in payload:
+        found = _or_terms(child)
+        if found is None:
+            return None
+        terms += found
+    return terms
+
+
+def _is_exact(term: _Term, fields: Mapping[str, Field]) -> bool:
+    spec = fields.get(term.field) if term.field is not None else None
+    return spec is not None and spec.kind == "exact" and term.comparator == ":" and not term.value.endswith("*")
 
 
 def _build(node: Node, fields: Mapping[str, Field], default: Field, warnings: list[dict[str, str]]) -> Predicate:

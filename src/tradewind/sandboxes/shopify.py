@@ -111,7 +111,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from tradewind.sandboxes._kit import Kit, KitMiddleware, LeakyBucket
-from tradewind.sandboxes._shopify_search import Field, compile_query
+from tradewind.sandboxes._shopify_search import Field, compile_query, exact_terms
 from tradewind.sandboxes.shopify_data import random_order
 
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -242,9 +242,97 @@ def _literal(parse: Callable[[Any], str]) -> Callable[..., str]:
 # --------------------------------------------------------------------------- store
 
 
+def _fold(value: Any) -> str:
+    """The key of an exact search term: :func:`._shopify_search._exact_match` compares case-folded strings."""
+    return str(value).casefold()
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+class _Index:
+    """One table's ids by the values of one field, so a look-up by value need not scan the table.
+
+    ``values`` reads a record's values, ``normal`` turns a value into its key (None stays None: no
+    search term matches it, but the Python helpers may look it up). The index remembers the keys it
+    filed each id under, so filing a record again after an in-place edit moves it; and it answers in
+    table order (the order ids were first filed, i.e. inserted), the order a scan would find them.
+    """
+
+    def __init__(self, values: Callable[[Record], Iterable[Any]], normal: Callable[[Any], Any] = _fold) -> None:
+        self.values = values
+        self.normal = normal
+        self.ids: dict[Any, set[int]] = {}
+        self.keys: dict[int, frozenset[Any]] = {}
+        self.rank: dict[int, int] = {}
+        self.counter = itertools.count()
+
+    def key(self, value: Any) -> Any:
+        return None if value is None else self.normal(value)
+
+    def file(self, record: Record) -> None:
+        """(Re-)file ``record`` under its current values."""
+        number = record["id"]
+        new = frozenset(self.key(value) for value in self.values(record))
+        old = self.keys.get(number, frozenset())
+        if new == old and number in self.rank:
+            return
+        for key in old - new:
+            self._unlink(key, number)
+        for key in new - old:
+            self.ids.setdefault(key, set()).add(number)
+        self.keys[number] = new
+        self.rank.setdefault(number, next(self.counter))
+
+    def drop(self, number: int) -> None:
+        for key in self.keys.pop(number, frozenset()):
+            self._unlink(key, number)
+        self.rank.pop(number, None)
+
+    def find(self, value: Any) -> list[int]:
+        """Ids filed under ``value``'s key, in table order."""
+        return sorted(self.ids.get(self.key(value), ()), key=self.rank.__getitem__)
+
+    def _unlink(self, key: Any, number: int) -> None:
+        ids = self.ids[key]
+        ids.discard(number)
+        if not ids:
+            del self.ids[key]
+
+
+def _one(key: str) -> Callable[[Record], list[Any]]:
+    """A record's single value of ``key``, as a search field or an index reads it."""
+    return lambda record: [record.get(key)]
+
+
+def _new_indexes() -> dict[str, dict[str, _Index]]:
+    """Per table, the fields looked up by value: exact search terms, uniqueness checks, parent links."""
+    return {
+        "products": {"handle": _Index(_one("handle"))},
+        "variants": {
+            "sku": _Index(_one("sku")),
+            "barcode": _Index(_one("barcode")),
+            "product_id": _Index(_one("product_id"), _same),
+            "inventory_item_id": _Index(_one("inventory_item_id"), _same),
+        },
+        "customers": {"email": _Index(_one("email")), "phone": _Index(_one("phone"))},
+        "orders": {
+            "name": _Index(lambda o: [o["name"], o["name"].lstrip("#")]),
+            "email": _Index(_one("email")),
+        },
+    }
+
+
 @dataclass
 class Store:
-    """Records in REST-like snake_case, keyed by numeric id."""
+    """Records in REST-like snake_case, keyed by numeric id, with indexes for look-ups by value.
+
+    Invariant: every record of an indexed table is filed in each of its table's indexes under the
+    values it holds now. Hence records enter and leave those tables only through :meth:`put` and
+    :meth:`remove`, and code that edits an indexed field in place calls :meth:`put` again. Levels
+    enter through :meth:`stock` and leave through :meth:`drop_item`, which keep ``item_locations``.
+    """
 
     shop: Record = field(default_factory=dict)
     locations: dict[int, Record] = field(default_factory=dict)
@@ -256,6 +344,9 @@ class Store:
     orders: dict[int, Record] = field(default_factory=dict)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
     floor: int = 1000
+    indexes: dict[str, dict[str, _Index]] = field(default_factory=_new_indexes)
+    item_locations: dict[int, dict[int, None]] = field(default_factory=dict)
+    """Per inventory item, the locations it has a level at, in the order the levels were added."""
 
     def next_id(self, wanted: Any = None) -> int:
         """``wanted`` when given (seeding), else a fresh id above every id seen."""
@@ -268,15 +359,57 @@ class Store:
         self.floor = number
         return number
 
+    # ----- indexed tables
+
+    def put(self, table: str, record: Record) -> Record:
+        """Insert ``record`` into ``table``, or re-file it after an in-place edit of an indexed field."""
+        getattr(self, table)[record["id"]] = record
+        for index in self.indexes[table].values():
+            index.file(record)
+        return record
+
+    def remove(self, table: str, number: int) -> None:
+        del getattr(self, table)[number]
+        for index in self.indexes[table].values():
+            index.drop(number)
+
+    def find(self, table: str, name: str, value: Any) -> list[Record]:
+        """Records of ``table`` whose field ``name`` holds ``value`` (case-folded for text), in table order."""
+        rows = getattr(self, table)
+        return [rows[number] for number in self.indexes[table][name].find(value)]
+
+    def product_by_handle(self, handle: Any, exclude: int | None = None) -> Record | None:
+        """The first product other than ``exclude`` whose handle is exactly ``handle`` (case matters)."""
+        found = self.find("products", "handle", handle)
+        return next((p for p in found if p["handle"] == handle and p["id"] != exclude), None)
+
+    def variant_by_sku(self, sku: Any) -> Record | None:
+        """The first variant whose SKU is exactly ``sku``: Shopify allows a SKU on several variants."""
+        return next((v for v in self.find("variants", "sku", sku) if v.get("sku") == sku), None)
+
     def product_variants(self, product_id: int) -> list[Record]:
-        found = [v for v in self.variants.values() if v["product_id"] == product_id]
+        found = self.find("variants", "product_id", product_id)
         return sorted(found, key=lambda v: (v["position"], v["id"]))
 
     def variant_of_item(self, item_id: int) -> Record | None:
-        return next((v for v in self.variants.values() if v["inventory_item_id"] == item_id), None)
+        return next(iter(self.find("variants", "inventory_item_id", item_id)), None)
+
+    # ----- inventory levels
+
+    def stock(self, level: Record) -> Record:
+        """Add ``level`` unless its item already has one at its location; returns the stored level."""
+        item_id, location_id = level["inventory_item_id"], level["location_id"]
+        self.item_locations.setdefault(item_id, {})[location_id] = None
+        return self.levels.setdefault((item_id, location_id), level)
+
+    def drop_item(self, item_id: int) -> None:
+        """Forget an inventory item and its levels (its variant is gone)."""
+        self.items.pop(item_id, None)
+        for location_id in self.item_locations.pop(item_id, {}):
+            del self.levels[(item_id, location_id)]
 
     def item_levels(self, item_id: int) -> list[Record]:
-        return [lvl for (item, _), lvl in self.levels.items() if item == item_id]
+        return [self.levels[(item_id, location_id)] for location_id in self.item_locations.get(item_id, {})]
 
     def location_levels(self, location_id: int) -> list[Record]:
         return [lvl for (_, loc), lvl in self.levels.items() if loc == location_id]
@@ -383,16 +516,15 @@ class ShopifySandbox:
             "updated_at": fields.get("updated_at") or fields.get("created_at") or now,
             "options": [],
         }
-        self.store.products[number] = record
-        return record
+        return self.store.put("products", record)
 
     def _option(self, name: Any, values: Iterable[Any], position: int) -> Record:
         return {"id": self.store.next_id(), "name": str(name), "position": position, "values": [str(v) for v in values]}
 
     def _free_handle(self, base: str, exclude: int | None = None) -> str:
-        taken = {p["handle"] for p in self.store.products.values() if p["id"] != exclude}
+        """``base``, or ``base-1``, ``base-2``… whichever no other product holds."""
         handle, n = base, 0
-        while handle in taken:
+        while self.store.product_by_handle(handle, exclude) is not None:
             n += 1
             handle = f"{base}-{n}"
         return handle
@@ -429,7 +561,7 @@ class ShopifySandbox:
             "created_at": now,
             "updated_at": now,
         }
-        self.store.variants[number] = record
+        self.store.put("variants", record)
         for location in self.store.active_locations():
             self._stock(item_id, location["id"], now)
         return record
@@ -444,12 +576,12 @@ class ShopifySandbox:
             "created_at": now,
             "updated_at": now,
         }
-        return self.store.levels.setdefault((item_id, location_id), level)
+        return self.store.stock(level)
 
     def _seed_level(self, level: Mapping[str, Any]) -> None:
         item_id = level.get("inventory_item_id")
         if item_id is None:
-            variant = next((v for v in self.store.variants.values() if v["sku"] == level.get("sku")), None)
+            variant = self.store.variant_by_sku(level.get("sku"))
             if variant is None:
                 raise ValueError(f"inventory level for unknown sku {level.get('sku')!r}")
             item_id = variant["inventory_item_id"]
@@ -480,8 +612,7 @@ class ShopifySandbox:
         record["addresses"] = [self._address(a) for a in customer.get("addresses") or []]
         if record["addresses"] and not any(a["default"] for a in record["addresses"]):
             record["addresses"][0]["default"] = True
-        self.store.customers[number] = record
-        return record
+        return self.store.put("customers", record)
 
     def _address(self, address: Mapping[str, Any] | None) -> Record:
         fields = dict(address or {})
@@ -507,9 +638,7 @@ class ShopifySandbox:
     def add_order(self, order: Mapping[str, Any]) -> Record:
         """Store a REST-shaped order, filling ids, names, timestamps and totals; returns the record."""
         with self.lock:
-            record = _complete_order(self, dict(order))
-            self.store.orders[record["id"]] = record
-            return record
+            return self.store.put("orders", _complete_order(self, dict(order)))
 
     def add_random_orders(self, n: int, *, seed: int | None = None) -> list[Record]:
         """Add ``n`` realistic orders over existing SKUs and customers (the demo's trickle)."""
@@ -567,13 +696,13 @@ class ShopifySandbox:
     def inventory(self, sku: str, location: int | str | None = None, name: str = "available") -> int:
         """Quantity ``name`` of ``sku`` at ``location`` (id, GID or name; default: all locations)."""
         with self.lock:
-            variant = next((v for v in self.store.variants.values() if v.get("sku") == sku), None)
+            variant = self.store.variant_by_sku(sku)
             if variant is None:
                 raise KeyError(sku)
             levels = [
                 lvl
-                for (item, loc), lvl in self.store.levels.items()
-                if item == variant["inventory_item_id"] and (location is None or self._is_location(loc, location))
+                for lvl in self.store.item_levels(variant["inventory_item_id"])
+                if location is None or self._is_location(lvl["location_id"], location)
             ]
             return sum(int(lvl.get(name, 0)) for lvl in levels)
 
@@ -704,7 +833,7 @@ def _complete_order(sandbox: ShopifySandbox, order: Record) -> Record:
     """Fill what a REST order always has: ids, number and name, timestamps, line details, totals."""
     store, now = sandbox.store, sandbox.now()
     order["id"] = store.next_id(order.get("id"))
-    number = order.get("order_number") or 1000 + sum(1 for _ in store.orders.values()) + 1
+    number = order.get("order_number") or 1000 + len(store.orders) + 1
     order["order_number"] = int(number)
     order.setdefault("name", f"#{number}")
     order.setdefault("created_at", now)
@@ -741,7 +870,7 @@ def _complete_line(sandbox: ShopifySandbox, line: Record) -> Record:
     line = dict(line)
     variant = store.variants.get(int(line["variant_id"])) if line.get("variant_id") else None
     if variant is None and line.get("sku"):
-        variant = next((v for v in store.variants.values() if v.get("sku") == line["sku"]), None)
+        variant = store.variant_by_sku(line["sku"])
     product = store.products.get(variant["product_id"]) if variant else None
     line["id"] = store.next_id(line.get("id"))
     line.setdefault("variant_id", variant and variant["id"])
@@ -1176,17 +1305,18 @@ def _transaction_view(t: Record, cur: str) -> View:
 
 @dataclass(frozen=True)
 class _Listing:
-    """What a top-level connection searches, how it sorts and which view it returns."""
+    """What a top-level connection searches, how it sorts and which view it returns.
+
+    ``lookups`` gives, for some ``exact`` fields, the records that may hold a value (from the
+    store's indexes): a superset of the matches of ``field:value``, never missing one.
+    """
 
     records: Callable[[], Iterable[Record]]
     fields: Mapping[str, Field]
     default: Field
     sorts: Mapping[str, Callable[[Record], Any]]
     view: Callable[[Record], View]
-
-
-def _one(key: str) -> Callable[[Record], list[Any]]:
-    return lambda record: [record.get(key)]
+    lookups: Mapping[str, Callable[[str], Iterable[Record]]] = field(default_factory=dict)
 
 
 def _listings(sb: ShopifySandbox, views: _Views) -> dict[str, _Listing]:
@@ -1195,6 +1325,13 @@ def _listings(sb: ShopifySandbox, views: _Views) -> dict[str, _Listing]:
 
     def barcodes(p: Record) -> list[Any]:
         return [v["barcode"] for v in sb.store.product_variants(p["id"])]
+
+    def lookup(table: str, name: str) -> Callable[[str], list[Record]]:
+        return lambda value: sb.store.find(table, name, value)
+
+    def products_by(name: str) -> Callable[[str], list[Record]]:
+        """Products by a field of their variants (``sku``, ``barcode``), through the variants' index."""
+        return lambda value: [sb.store.products[v["product_id"]] for v in sb.store.find("variants", name, value)]
 
     stamps = {
         "created_at": Field(_one("created_at"), "date"),
@@ -1222,6 +1359,7 @@ def _listings(sb: ShopifySandbox, views: _Views) -> dict[str, _Listing]:
             "TITLE": lambda p: p["title"].casefold(),
         },
         view=views.product,
+        lookups={"handle": lookup("products", "handle"), "sku": products_by("sku"), "barcode": products_by("barcode")},
     )
     variants = _Listing(
         records=lambda: sb.store.variants.values(),
@@ -1235,6 +1373,7 @@ def _listings(sb: ShopifySandbox, views: _Views) -> dict[str, _Listing]:
         default=Field(lambda v: [v["sku"], v["barcode"], _variant_title(v)], "text"),
         sorts=_VARIANT_SORTS,
         view=views.variant,
+        lookups={"sku": lookup("variants", "sku"), "barcode": lookup("variants", "barcode")},
     )
     customers = _Listing(
         records=lambda: sb.store.customers.values(),
@@ -1255,6 +1394,7 @@ def _listings(sb: ShopifySandbox, views: _Views) -> dict[str, _Listing]:
             "NAME": lambda c: f"{c['first_name'] or ''} {c['last_name'] or ''}".casefold(),
         },
         view=views.customer,
+        lookups={"email": lookup("customers", "email"), "phone": lookup("customers", "phone")},
     )
     orders = _Listing(
         records=lambda: sb.store.orders.values(),
@@ -1278,6 +1418,7 @@ def _listings(sb: ShopifySandbox, views: _Views) -> dict[str, _Listing]:
             "ORDER_NUMBER": lambda o: o["order_number"],
         },
         view=views.order,
+        lookups={"name": lookup("orders", "name"), "email": lookup("orders", "email")},
     )
     locations = _Listing(
         records=lambda: sb.store.locations.values(),
@@ -1300,10 +1441,26 @@ def _listing_connection(listing: _Listing, info: GraphQLResolveInfo, args: Mappi
     matches, warnings = compile_query(query, listing.fields, listing.default)
     if warnings:
         info.context["search"].append({"path": info.path.as_list(), "query": query, "warnings": warnings})
-    records = [r for r in listing.records() if matches(r)]
+    records = [r for r in _candidates(listing, query) if matches(r)]
     if args.get("includeInactive") is False:
         records = [r for r in records if r.get("active", True)]
     return connection(args, records, listing.sorts[args["sortKey"]], listing.view)
+
+
+def _candidates(listing: _Listing, query: str | None) -> Iterable[Record]:
+    """The records a search may match: index hits when it only ORs ``field:value`` on indexed fields, else all.
+
+    The caller still applies the whole predicate, so the answer is the same as a full scan's; and
+    :func:`connection` orders by (sort key, id), so the candidates' order does not matter.
+    """
+    terms = exact_terms(query, listing.fields)
+    if terms is None or any(name not in listing.lookups for name, _ in terms):
+        return listing.records()
+    found: dict[int, Record] = {}
+    for name, value in terms:
+        for record in listing.lookups[name](value):
+            found[record["id"]] = record
+    return found.values()
 
 
 # --------------------------------------------------------------------------- root resolvers
@@ -1446,7 +1603,7 @@ class _Mutations:
                 return None, [_user_error(["identifier", "id"], "Product does not exist", "PRODUCT_DOES_NOT_EXIST")]
             return product, []
         if identifier.get("handle"):
-            return next((p for p in self.store.products.values() if p["handle"] == identifier["handle"]), None), []
+            return self.store.product_by_handle(identifier["handle"]), []
         return None, []
 
     def _check_product_set(self, product: Record | None, data: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -1476,7 +1633,7 @@ class _Mutations:
         return errors
 
     def _check_handle(self, handle: str | None, product: Record | None, path: list[str], code: str | None) -> list[Any]:
-        owner = next((p for p in self.store.products.values() if handle and p["handle"] == handle), None)
+        owner = self.store.product_by_handle(handle) if handle else None
         if owner is None or (product is not None and owner["id"] == product["id"]):
             return []
         return [_user_error(path, f"Handle '{handle}' already in use. Please provide a new handle.", code)]
@@ -1535,6 +1692,7 @@ class _Mutations:
             product["status"] = str(data["status"]).lower()
         if data.get("handle"):
             product["handle"] = data["handle"]
+        self.store.put("products", product)
 
     def _set_options(self, product: Record, options: Sequence[Mapping[str, Any]]) -> list[Record]:
         existing = {o["name"]: o for o in product["options"]}
@@ -1587,6 +1745,7 @@ class _Mutations:
         item_input = data.get("inventoryItem") or {}
         if "sku" in item_input:
             record["sku"] = item_input["sku"]
+        self.store.put("variants", record)
         item = self.store.items[record["inventory_item_id"]]
         if item_input.get("tracked") is not None:
             item["tracked"] = item_input["tracked"]
@@ -1601,11 +1760,8 @@ class _Mutations:
             level.update(available=level["available"] + delta, on_hand=level["on_hand"] + delta, updated_at=now)
 
     def _delete_variant(self, variant: Record) -> None:
-        item_id = variant["inventory_item_id"]
-        del self.store.variants[variant["id"]]
-        self.store.items.pop(item_id, None)
-        for key in [key for key in self.store.levels if key[0] == item_id]:
-            del self.store.levels[key]
+        self.store.remove("variants", variant["id"])
+        self.store.drop_item(variant["inventory_item_id"])
 
     def _default_variant(self, product: Record, now: str) -> None:
         if not product["options"]:
@@ -1926,14 +2082,14 @@ class _Mutations:
 
     def _check_customer(self, data: Mapping[str, Any], record: Record | None) -> list[Any]:
         errors = []
-        others = [c for c in self.store.customers.values() if record is None or c["id"] != record["id"]]
+        own = record["id"] if record is not None else None
         email = data.get("email")
         if email and not _EMAIL.match(email):
             errors.append(_user_error(["email"], "Email is invalid"))
-        elif email and any((c["email"] or "").casefold() == email.casefold() for c in others):
+        elif email and any(c["id"] != own for c in self.store.find("customers", "email", email)):
             errors.append(_user_error(["email"], "Email has already been taken"))
         phone = data.get("phone")
-        if phone and any(c["phone"] == phone for c in others):
+        if phone and any(c["id"] != own and c["phone"] == phone for c in self.store.find("customers", "phone", phone)):
             errors.append(_user_error(["phone"], "Phone has already been taken"))
         return errors
 
@@ -1954,6 +2110,7 @@ class _Mutations:
             addresses = [{_ADDRESS_KEYS[k]: v for k, v in a.items() if k in _ADDRESS_KEYS} for a in data["addresses"]]
             record["addresses"] = [self.sb._address(a | {"default": i == 0}) for i, a in enumerate(addresses)]
         record["updated_at"] = self.sb.now()
+        self.store.put("customers", record)
 
 
 # ----- small pure helpers of the mutations
