@@ -60,6 +60,7 @@ class Sandboxes:
     """``bench/_sandboxes.py`` as a child process, and its control calls."""
 
     def __init__(self, products: int, *, real_limits: bool) -> None:
+        self.real_limits = real_limits
         command = [sys.executable, str(HERE / "_sandboxes.py"), "--products", str(products)]
         if real_limits:
             command.append("--real-limits")
@@ -166,7 +167,9 @@ def open_services(directory: Path, sandboxes: Sandboxes) -> Any:
     from tradewind.store.db import Store
 
     path = directory / "tradewind.yaml"
-    path.write_text(sandbox_project(sandboxes.url["exact"], sandboxes.url["shop"], prefix="BENCH", flows=FLOWS))
+    lifted = {} if sandboxes.real_limits else {"calls_per_minute": 1_000_000, "calls_per_day": 100_000_000}
+    path.write_text(sandbox_project(sandboxes.url["exact"], sandboxes.url["shop"], prefix="BENCH", flows=FLOWS,
+                                    exact_options=lifted))
     store = Store(f"sqlite:///{directory / 'tradewind.db'}")
     store.upgrade()
     return Services.open(load_project(path, environ=SECRETS), store)

@@ -230,3 +230,12 @@ def test_two_source_records_never_share_one_target_record(store: Store) -> None:
         queued = failures.due(conn, "products", include_waiting=True)
     assert ["2"] == [f.source_id for f in queued]
     assert "already bound to source record 1" in queued[0].last_error
+
+
+def test_a_part_filled_batch_waits_for_the_next_page(store: Store) -> None:
+    erp, shop = catalogue(9), System()  # 3 source pages of 3, batches of 4: 4 + 4 + 1, not 4 + 2 + 3
+    result = runner(store, erp, shop).run(flow(batch_size=4))
+    assert 9 == result.counts["created"] and 9 == len(shop.records)
+    assert 3 == shop.calls["find_many"]
+    with store.begin() as conn:
+        assert (T0 + timedelta(seconds=8)).isoformat() == cursors.get(conn, "products")

@@ -265,7 +265,8 @@ def open_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[Tran
         ])
         for t, transfer_id in zip(batch, ids, strict=True):
             t.id = transfer_id
-            ctx.handled[t.record.id] = t.record.version
+            if replay:  # only a retried record can come again unchanged in this run
+                ctx.handled[t.record.id] = t.record.version
             if ctx.detail:
                 snapshots.add(conn, transfer_id, "received", t.record.data)
     ctx.counts["received"] += len(batch)
@@ -328,26 +329,42 @@ def read_page(page: Page, ctx: RunContext, held: HeldPages, *, replay: bool = Fa
                 break
             step(t, ctx)
     held.pages.append((page, batch))
-    if len(held.live) >= write_size(ctx) or held.size >= HOLD_AT_MOST:
+    if held.size >= HOLD_AT_MOST:
         flush(held, ctx)
+    elif len(held.live) >= write_size(ctx):
+        flush(held, ctx, full_batches_only=True)
     return batch
 
 
-def flush(held: HeldPages, ctx: RunContext) -> None:
-    """pend → write → bind what is held, in the target's batch size; then close the pages in order."""
+def flush(held: HeldPages, ctx: RunContext, *, full_batches_only: bool = False) -> None:
+    """pend → write → bind what is held, in the target's batch size; then close, in order, the
+    pages whose records have all ended. With ``full_batches_only`` a last part-filled batch stays
+    held for the next page to fill (a page read 60 rows at a time is not written 250 + 50)."""
     live = held.live
+    size = write_size(ctx)
     if ctx.dry_run:
         plan_batch(live, ctx)
-    else:
-        size = write_size(ctx)
-        for start in range(0, len(live), size):
-            part = live[start:start + size]
-            pend(part, ctx)
-            write(part, ctx)
-            bind(part, ctx)
+        _close(held, ctx, every=True)
+        return
+    if full_batches_only:
+        live = live[:len(live) // size * size]
+    for start in range(0, len(live), size):
+        part = live[start:start + size]
+        pend(part, ctx)
+        write(part, ctx)
+        bind(part, ctx)
+    _close(held, ctx, every=not full_batches_only)
+
+
+def _close(held: HeldPages, ctx: RunContext, *, every: bool) -> None:
+    """close_page for the leading pages whose records have all ended (or every page held)."""
+    closed = 0
     for page, batch in held.pages:
+        if not every and not all(t.done for t in batch):
+            break
         close_page(page, batch, ctx)
-    held.pages.clear()
+        closed += 1
+    del held.pages[:closed]
 
 
 def process_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[Transfer]:

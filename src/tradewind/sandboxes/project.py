@@ -6,7 +6,9 @@ The secrets are the sandboxes' fixed demo values, referenced as ``${PREFIX_…}`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 FLOW_NAMES = ("products", "prices", "stock", "orders")
 DEMO_SCHEDULE = {"products": "30s", "prices": "30s", "stock": "20s", "orders": "10s"}
@@ -80,9 +82,14 @@ def secrets(prefix: str) -> dict[str, str]:
 
 
 def sandbox_project(exact_url: str, shop_url: str, *, prefix: str = "DEMO", flows: Sequence[str] = FLOW_NAMES,
-                    schedule: dict[str, str] | None = None, retry_backoff: str = "30s") -> str:
-    """The project file's text: both connections and the chosen flows, each ``every`` its schedule."""
+                    schedule: dict[str, str] | None = None, retry_backoff: str = "30s",
+                    exact_options: Mapping[str, Any] | None = None) -> str:
+    """The project file's text: both connections and the chosen flows, each ``every`` its schedule.
+    ``exact_options`` adds options to the Exact connection (e.g. lifted ``calls_per_minute`` when
+    the sandbox runs without limits and so sends no rate-limit headers to correct the default)."""
     text = _CONNECTIONS.format(exact_url=exact_url, shop_url=shop_url, prefix=prefix)
+    extra = "".join(f"    {key}: {json.dumps(value)}\n" for key, value in (exact_options or {}).items())
+    text = text.replace("  shop:\n", extra + "  shop:\n", 1)
     for name in flows:
         every = f"    every: {schedule[name]}\n" if schedule and name in schedule else ""
         text += _FLOWS[name] % {"every": every, "backoff": retry_backoff}

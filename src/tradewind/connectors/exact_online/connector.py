@@ -244,7 +244,7 @@ class ProductResource(ExactResource[Product]):
 
     def pages(self, client: ExactClient, since: str | None) -> Iterator[Page]:
         group_field = _options(client).group_field
-        yielded: dict[str, dict[str, Any]] = {}
+        yielded: set[str] = set()
         params = {"$select": ",".join(_item_fields(client, sync=True)), "$filter": f"Timestamp gt {int(since or 1)}"}
         for rows in client.pages(ITEMS_SYNC, params):
             rows = _without_metadata(rows)
@@ -253,19 +253,19 @@ class ProductResource(ExactResource[Product]):
             yield Page(records=records, cursor=str(top) if top is not None else None)
 
     def _group_page(self, client: ExactClient, rows: list[Row], group_field: str | None,
-                    yielded: dict[str, dict[str, Any]]) -> list[NativeRecord]:
+                    yielded: set[str]) -> list[NativeRecord]:
         records: list[NativeRecord] = []
         touched: dict[str, list[Row]] = {}
         for row in rows:
             group = codec.group_of(row, group_field)
             if group is None:
                 records.append(_product_record(str(row["ID"]), row.get("Code"), [row]))
-            elif not _seen(yielded.get(group), row):
+            elif _version_of(row) not in yielded:
                 touched.setdefault(group, []).append(row)
         members = self._members(client, sorted(touched), group_field) if touched else {}
         for group, page_rows in touched.items():
             items = _merge(members.get(group, []), page_rows)
-            yielded[group] = {str(i["ID"]): i.get("Modified") for i in items}
+            yielded.update(_version_of(i) for i in items)
             records.append(_product_record(group, group, items))
         return records
 
@@ -334,9 +334,9 @@ def _matches(row: Row, name: str, value: str, group_field: str | None) -> bool:
     return group == value.strip() if group is not None else codec.text(row.get("Code")) == value.strip()
 
 
-def _seen(known: dict[str, Any] | None, row: Row) -> bool:
-    """The item was part of a group already yielded in this read, unchanged since."""
-    return known is not None and known.get(str(row["ID"])) == row.get("Modified")
+def _version_of(item: Row) -> str:
+    """An item as yielded within a group in this read: its ID and Modified in one short string."""
+    return f"{item['ID']}@{item.get('Modified')}"
 
 
 def _merge(members: list[Row], page_rows: list[Row]) -> list[Row]:

@@ -217,8 +217,6 @@ def variants_by_sku(client: ShopifyClient, skus: Sequence[str], document: str = 
                                     len(batch)):
             nodes.extend(page)
         found.update(_oldest_per_sku(nodes, set(batch)))
-    index = client.cache.setdefault("product_of_variant", {})
-    index.update({n["id"]: dig(n, "product.id") for n in found.values()})
     return found
 
 
@@ -288,8 +286,8 @@ class PricesResource(_NotReadable):
             if product:
                 index[variant] = product
         unknown = [w.native.get("sku", "") for w in writes if w.native_id and _variant(w) not in index]
-        if unknown:
-            variants_by_sku(client, unknown)
+        if unknown:  # ids bound before they carried their product
+            index.update({n["id"]: dig(n, "product.id") for n in variants_by_sku(client, unknown).values()})
         groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for i, write in enumerate(writes):
             try:
