@@ -322,15 +322,15 @@ def minimum_incremental(changed: dict[str, int]) -> dict[str, dict[str, int]]:
     bulk endpoint (the URL length Exact accepts). Shopify — k ``productSet`` by bound id, no search.
     prices: Exact — one sync page; Shopify — the k variants are bound: one
     ``productVariantsBulkUpdate`` per product touched, k.
-    stock: Exact — the k changed rows by ``Modified``, 60 a page; Shopify — bound: one
-    ``inventorySetQuantities`` for up to 250 levels, plus the locations query every connection makes once.
+    stock: Exact — the k changed rows by ``Modified``, 60 a page; Shopify — bound (the id carries
+    the location): one ``inventorySetQuantities`` for up to 250 levels.
     """
     k, prices, stock = changed["products"], changed["prices"], changed["stock"]
     return {
         "products": {"exact": math.ceil(k / EXACT_SYNC_PAGE) + math.ceil(k / 40), "shop lookups": 0,
                      "shop writes": k},
         "prices": {"exact": max(1, math.ceil(prices / EXACT_SYNC_PAGE)), "shop lookups": 0, "shop writes": k},
-        "stock": {"exact": max(1, math.ceil(stock / EXACT_STANDARD_PAGE)), "shop lookups": 1,
+        "stock": {"exact": max(1, math.ceil(stock / EXACT_STANDARD_PAGE)), "shop lookups": 0,
                   "shop writes": math.ceil(stock / SHOP_STOCK_PER_MUTATION)},
     }
 

@@ -1,7 +1,7 @@
 """The run loop as named steps (DESIGN "The run loop and its promises", STYLE rule 11).
 
-Per record: ``receive → decode → filter → map → compare_hash``; per batch: ``pend → write →
-bind``; per page: ``close_page`` persists skipped and failed endings and only then moves the
+Per record: ``receive → decode → filter → map → compare_hash``; per batch: ``decide → pend →
+write → bind``; per page: ``close_page`` persists skipped and failed endings and only then moves the
 cursor. Each step takes transfers and the run context and either moves a transfer to its next
 stage or ends it as skipped or failed with a reason. A failing record fails alone.
 """
@@ -197,12 +197,16 @@ def payload_for(t: Transfer, ctx: RunContext) -> dict[str, Any]:
 
 
 def write(batch: list[Transfer], ctx: RunContext) -> None:
+    """decide, then pend what will be written (a record found already right costs no intent), then
+    write in the target's batch size."""
     try:
         chosen = decide(batch, ctx)
     except TransientError as error:
         for t in batch:
             t.fail(f"{ctx.flow.target.name} unavailable while looking records up: {error}")
         return
+    if chosen:
+        pend(chosen, ctx)
     for hook in ctx.hooks.before_write:
         hook(chosen, ctx)
     size = max(1, ctx.target_res.batch_size)
@@ -350,7 +354,6 @@ def flush(held: HeldPages, ctx: RunContext, *, full_batches_only: bool = False) 
         live = live[:len(live) // size * size]
     for start in range(0, len(live), size):
         part = live[start:start + size]
-        pend(part, ctx)
         write(part, ctx)
         bind(part, ctx)
     _close(held, ctx, every=not full_batches_only)
