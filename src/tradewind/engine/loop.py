@@ -136,24 +136,18 @@ def _look_up(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
         return []
     found = ctx.target_res.find_many(ctx.target.client, [t.keys for t in unknown])
     claimed = ctx.binder.sources_of(ctx.pair, sorted({r.id for r in found if r is not None}))
+    new_keys: dict[str, str] = {}
     result: list[Transfer] = []
     for t, record in zip(unknown, found, strict=True):
-        if record is not None and _taken(t, record.id, claimed, ctx):
+        if _claimed_by_another(t, record, claimed, new_keys, ctx):
             continue
-        if record is None and _twice(t, claimed, ctx):
-            continue
-        recovering = t.binding is not None and t.binding.pending
         if record is not None and ctx.flow.write == "create":
-            t.written(record.id, Outcome.CREATED if recovering else Outcome.MATCHED)
-            t.reason = (f"recovered: found by {t.natural_key} after an interrupted run" if recovering
-                        else f"already in {ctx.flow.target.name} (found by {t.natural_key}); bound, not written")
+            _bind_found(t, record.id, ctx, f"already in {ctx.flow.target.name} (found by {t.natural_key})")
         elif record is not None:
             t.action, t.target_id = "update", record.id
             if ctx.target_res.holds(record, payload_for(t, ctx)):
-                t.written(record.id, Outcome.CREATED if recovering else Outcome.MATCHED)
-                t.reason = (f"recovered: {t.natural_key} was written before an interrupted run" if recovering
-                            else f"{ctx.flow.target.name} already holds these values (found by {t.natural_key}); "
-                                 "bound, not written")
+                _bind_found(t, record.id, ctx, f"{ctx.flow.target.name} already holds these values "
+                                               f"(found by {t.natural_key})")
             else:
                 result.append(t)
         elif ctx.flow.write == "update" or "create" not in ctx.target_res.can:
@@ -165,27 +159,34 @@ def _look_up(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
     return result
 
 
-def _taken(t: Transfer, target_id: str, claimed: dict[str, str], ctx: RunContext) -> bool:
-    """Two source records found to one target record would overwrite each other: the first
-    bound keeps it, the other fails naming both (e.g. two warehouses fed into one shop location)."""
-    owner = claimed.setdefault(target_id, t.record.id)
-    if owner == t.record.id:
-        return False
-    t.fail(f"{ctx.flow.target.name} record {target_id} (found by {t.natural_key}) is already bound to source "
-           f"record {owner}; two source records would overwrite each other — filter the flow or map them apart",
-           ctx.target_res.natural_keys[-1])
-    return True
+def _bind_found(t: Transfer, target_id: str, ctx: RunContext, why: str) -> None:
+    """Bound without a write: a record the target already has (or got before an interrupted run)."""
+    if t.binding is not None and t.binding.pending:
+        t.written(target_id, Outcome.CREATED)
+        t.reason = f"recovered: found by {t.natural_key} after an interrupted run"
+    else:
+        t.written(target_id, Outcome.MATCHED)
+        t.reason = f"{why}; bound, not written"
 
 
-def _twice(t: Transfer, claimed: dict[str, str], ctx: RunContext) -> bool:
-    """Two new records with one natural key in a batch would both be created: the second waits
-    for the retry queue, where it finds the first's record."""
-    owner = claimed.setdefault(f"\0new:{t.natural_key}", t.record.id)
-    if owner == t.record.id:
-        return False
-    t.fail(f"source record {owner} has the same {t.natural_key} and is created first; retried after it",
-           ctx.target_res.natural_keys[0])
-    return True
+def _claimed_by_another(t: Transfer, record: NativeRecord | None, claimed: dict[str, str], new_keys: dict[str, str],
+                        ctx: RunContext) -> bool:
+    """Two source records must never share one target record, or they overwrite each other: the
+    first bound keeps a found record (e.g. of two warehouses fed into one shop location), and of
+    two new records with one natural key in a batch the first is created, the other retried
+    later, when it finds the first's record. The other fails, naming both."""
+    if record is not None:
+        owner = claimed.setdefault(record.id, t.record.id)
+        if owner != t.record.id:
+            t.fail(f"{ctx.flow.target.name} record {record.id} (found by {t.natural_key}) is already bound to "
+                   f"source record {owner}; two source records would overwrite each other — filter the flow "
+                   "or map them apart", ctx.target_res.natural_keys[-1])
+    else:
+        owner = new_keys.setdefault(t.natural_key, t.record.id)
+        if owner != t.record.id:
+            t.fail(f"source record {owner} has the same {t.natural_key} and is created first; retried after it",
+                   ctx.target_res.natural_keys[0])
+    return owner != t.record.id
 
 
 def payload_for(t: Transfer, ctx: RunContext) -> dict[str, Any]:

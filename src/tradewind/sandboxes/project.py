@@ -25,7 +25,7 @@ connections:
     shipping_item: SHIP                 # orders' shipping costs are booked on this service item
     discount_item: DISC
     stock_warehouses: ["1"]             # the warehouse the shop ships from (the shop has one location)
-  shop:
+{exact_options}  shop:
     connector: shopify
     shop: demo.myshopify.com
     base_url: {shop_url}
@@ -87,9 +87,8 @@ def sandbox_project(exact_url: str, shop_url: str, *, prefix: str = "DEMO", flow
     """The project file's text: both connections and the chosen flows, each ``every`` its schedule.
     ``exact_options`` adds options to the Exact connection (e.g. lifted ``calls_per_minute`` when
     the sandbox runs without limits and so sends no rate-limit headers to correct the default)."""
-    text = _CONNECTIONS.format(exact_url=exact_url, shop_url=shop_url, prefix=prefix)
     extra = "".join(f"    {key}: {json.dumps(value)}\n" for key, value in (exact_options or {}).items())
-    text = text.replace("  shop:\n", extra + "  shop:\n", 1)
+    text = _CONNECTIONS.format(exact_url=exact_url, shop_url=shop_url, prefix=prefix, exact_options=extra)
     for name in flows:
         every = f"    every: {schedule[name]}\n" if schedule and name in schedule else ""
         text += _FLOWS[name] % {"every": every, "backoff": retry_backoff}

@@ -391,7 +391,8 @@ def _vat_code_fractions(client: ExactClient) -> dict[str, float]:
     if "vat_codes" not in client.cache:
         rows = client.rows("vat/VATCodes", {"$select": "Code,Percentage"})
         client.cache["vat_codes"] = {codec.text(r.get("Code")) or "": float(r.get("Percentage") or 0) for r in rows}
-    return dict(client.cache["vat_codes"])
+    rates: dict[str, float] = client.cache["vat_codes"]
+    return rates
 
 
 def _with_product_vat(client: ExactClient, records: list[NativeRecord]) -> list[NativeRecord]:

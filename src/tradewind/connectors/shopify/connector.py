@@ -281,21 +281,18 @@ class PricesResource(_NotReadable):
         """Group writes by product: ``product id → [(write index, amount)]``; refusals filled in."""
         shop = shop_settings(client)
         index: dict[str, str] = client.cache.setdefault("product_of_variant", {})
-        for write in writes:
-            variant, _, product = str(write.native_id or "").partition("|")
-            if product:
-                index[variant] = product
-        unknown = [w.native.get("sku", "") for w in writes if w.native_id and _variant(w) not in index]
+        unknown = [w.native.get("sku", "") for w in writes if w.native_id and _product(w, index) is None]
         if unknown:  # ids bound before they carried their product
             index.update({n["id"]: dig(n, "product.id") for n in variants_by_sku(client, unknown).values()})
         groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for i, write in enumerate(writes):
             try:
-                if write.native_id is None or _variant(write) not in index:
+                product = _product(write, index) if write.native_id else None
+                if product is None:
                     self.create(client, write.native)
                 amount = codec.price_for_shop(write.native, taxes_included=bool(shop.get("taxesIncluded")),
                                               currency=client.currency)
-                groups[index[_variant(write)]].append((i, amount))
+                groups[str(product)].append((i, amount))
             except RecordError as error:
                 results[i] = WriteResult(error=error)
         return groups
@@ -318,6 +315,12 @@ class PricesResource(_NotReadable):
 def _variant(write: Write) -> str:
     """The variant GID of a price write (its native id, less the product GID after ``|``)."""
     return str(write.native_id or "").partition("|")[0]
+
+
+def _product(write: Write, index: Mapping[str, str]) -> str | None:
+    """The product GID of a price write: from its native id, else from variants looked up."""
+    variant, _, product = str(write.native_id or "").partition("|")
+    return product or index.get(variant)
 
 
 def _same_amount(current: Any, wanted: str) -> bool:
