@@ -123,3 +123,25 @@ def test_config_show_explains_where_values_come_from(world: World) -> None:
 def test_unknown_flow_is_a_clear_error(world: World) -> None:
     code, out = invoke("run", "prodcts")
     assert 1 == code and "no flow named 'prodcts'" in out and "products" in out
+
+
+def test_runs_of_the_demo_project_need_no_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tradewind.demo import demo_database, write_project
+
+    for name in ("DEMO_EXACT_CLIENT_SECRET", "DEMO_EXACT_REFRESH_TOKEN", "DEMO_SHOPIFY_TOKEN", "TRADEWIND_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    path = write_project(tmp_path / "demo-project", "http://127.0.0.1:1", "http://127.0.0.1:2")
+    store = Store(demo_database(tmp_path / "demo-project"))
+    store.upgrade()
+    with store.begin() as conn:
+        from tradewind.store import runs
+
+        runs.start(conn, run_id="feedbeef" * 4, flow="stock", trigger="demo", dry_run=False, owner="t",
+                   cursor_from=None)
+    code, out = invoke("runs", "-p", str(path))
+    assert 0 == code, out
+    assert "feedbeef" in out and "stock" in out
+    assert not (tmp_path / "tradewind.db").exists(), "read the demo's database, not one in the working directory"
+    code, out = invoke("run", "stock", "-p", str(path))
+    assert 0 != code and "DEMO_SHOPIFY_TOKEN" in out  # a run connects, so it needs them

@@ -58,9 +58,11 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _services(project_path: Path, database: str | None) -> Services:
+def _services(project_path: Path, database: str | None, *, connects: bool = True) -> Services:
+    """The project's services. Commands that only read the store (``connects=False``) need no
+    secrets, so ``tradewind runs`` works in a shell where the connections' variables are unset."""
     try:
-        project = load_project(project_path)
+        project = load_project(project_path, check_secrets=connects)
     except ConfigError as error:
         raise _fail(str(error)) from None
     store = Store(database or project.settings.get("database_url"))
@@ -158,7 +160,7 @@ def runs(
     database: DatabaseOpt = None,
 ) -> None:
     """Recent runs, newest first."""
-    services = _services(project, database)
+    services = _services(project, database, connects=False)
     table = Table("run", "flow", "trigger", "status", "started (UTC)", "recv", "new", "upd", "skip", "fail")
     for r in services.runs(flow=flow, limit=limit):
         table.add_row(r.id[:8], r.flow, r.trigger + (" (dry)" if r.dry_run else ""), r.status,
@@ -175,7 +177,7 @@ def transfers(
     database: DatabaseOpt = None,
 ) -> None:
     """What happened to each record in a run."""
-    services = _services(project, database)
+    services = _services(project, database, connects=False)
     try:
         rows = services.transfers(run_id, outcome=outcome)
     except ConfigError as error:
@@ -194,7 +196,7 @@ def failures(
     database: DatabaseOpt = None,
 ) -> None:
     """Records waiting to be tried again, with the last error."""
-    services = _services(project, database)
+    services = _services(project, database, connects=False)
     table = Table("flow", "source id", "attempts", "next try (UTC)", "last error")
     for f in services.failures(flow):
         table.add_row(f.flow, f.source_id, str(f.attempts), f"{f.next_attempt_at:%Y-%m-%d %H:%M}", f.last_error or "")
@@ -227,7 +229,7 @@ def bindings_list(
     """List bindings (``tradewind bindings forget ID`` drops one)."""
     if ctx.invoked_subcommand is not None:
         return
-    services = _services(project, database)
+    services = _services(project, database, connects=False)
     table = Table("id", "entity", "source", "source id", "target", "target id", "natural key", "state", "updated")
     for b in services.bindings(entity=entity, text=search):
         table.add_row(str(b.id), b.entity, b.source_connection, b.source_id, b.target_connection, b.target_id or "",
@@ -242,7 +244,7 @@ def bindings_forget(
     database: DatabaseOpt = None,
 ) -> None:
     """Forget a binding: the next run writes that record to the target anew (after a deletion there)."""
-    services = _services(project, database)
+    services = _services(project, database, connects=False)
     if not services.forget_binding(binding_id):
         raise _fail(f"no binding {binding_id}")
     console.print(f"binding {binding_id} forgotten; the next run re-creates or re-matches the record")

@@ -37,10 +37,16 @@ def start_sandboxes(products: int) -> tuple[Served, Served]:
     return exact, shop
 
 
+def demo_database(directory: Path) -> str:
+    return f"sqlite:///{(directory / 'tradewind.db').resolve()}"
+
+
 def write_project(directory: Path, exact_url: str, shop_url: str) -> Path:
+    """The project file, naming the demo's database so ``tradewind runs -p …`` reads the same one."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "tradewind.yaml"
-    header = "# Written by `tradewind demo`: the example project pointed at local sandboxes.\n"
+    header = ("# Written by `tradewind demo`: the example project pointed at local sandboxes.\n"
+              f"settings:\n  database_url: {demo_database(directory)}\n")
     path.write_text(header + sandbox_project(exact_url, shop_url, schedule=DEMO_SCHEDULE))
     return path
 
@@ -60,7 +66,7 @@ def run_demo(*, products: int, duration: float | None, directory: Path, port: in
     os.environ.update({k: v for k, v in DEMO_SECRETS.items() if k not in os.environ})
     exact, shop = start_sandboxes(products)
     path = write_project(directory, exact.url, shop.url)
-    store = Store(f"sqlite:///{directory / 'tradewind.db'}")
+    store = Store(demo_database(directory))
     store.upgrade()
     services = Services.open(load_project(path), store)
     console.print(f"Exact Online sandbox: {exact.url}   Shopify sandbox: {shop.url}")
