@@ -128,7 +128,8 @@ def test_unknown_flow_is_a_clear_error(world: World) -> None:
 def test_runs_of_the_demo_project_need_no_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tradewind.demo import demo_database, write_project
 
-    for name in ("DEMO_EXACT_CLIENT_SECRET", "DEMO_EXACT_REFRESH_TOKEN", "DEMO_SHOPIFY_TOKEN", "TRADEWIND_DATABASE_URL"):
+    for name in ("DEMO_EXACT_CLIENT_SECRET", "DEMO_EXACT_REFRESH_TOKEN", "DEMO_SHOPIFY_TOKEN",
+                 "TRADEWIND_DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     path = write_project(tmp_path / "demo-project", "http://127.0.0.1:1", "http://127.0.0.1:2")
