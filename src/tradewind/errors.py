@@ -4,8 +4,11 @@
 
     TradewindError
     ├── ConfigError          — project file or connection unusable: stop the flow, name file:line
+    │   └── ReauthorisationNeeded — the vendor refused the stored refresh token: a person authorises again
     ├── TransientError       — network, 5xx, timeouts: retried with backoff by the HTTP layer, then the record fails
-    │   └── RateLimited      — carries retry_after; pacing waits, never fails the run
+    │   ├── RateLimited      — carries retry_after; pacing waits, never fails the run
+    │   └── OutcomeUnknown   — a write's answer was lost: never re-sent blindly, the engine looks it up first
+    ├── StoreUnavailable     — the database cannot be reached: the run stops writing at once and ends cleanly
     ├── RecordError          — this record is wrong: fail this transfer only, keep the vendor's message and field path
     │   ├── MappingError     — a mapping expression failed for this record
     │   └── RejectedByTarget — the target refused the write (validation, unknown reference)
@@ -37,6 +40,11 @@ class ConfigError(TradewindError):
         return f"{text} (hint: {self.hint})" if self.hint else text
 
 
+class ReauthorisationNeeded(ConfigError):
+    """The vendor refused the connection's refresh token (revoked, expired, or rotated by an exchange
+    whose answer never arrived): only a person authorising the app again brings it back."""
+
+
 class TransientError(TradewindError):
     """A failure that may pass by itself: network trouble, timeouts, 5xx answers."""
 
@@ -51,6 +59,16 @@ class RateLimited(TransientError):
     def __init__(self, message: str, *, retry_after: float, status: int | None = 429) -> None:
         self.retry_after = retry_after
         super().__init__(message, status=status)
+
+
+class OutcomeUnknown(TransientError):
+    """A write that is not idempotent was sent and its answer lost (a 5xx, a stall past the timeout,
+    a reset): the vendor may have stored it. It is never re-sent blindly; the engine settles it by
+    looking the record up in the target by its natural key (or parks it until the write is visible)."""
+
+
+class StoreUnavailable(TradewindError):
+    """tradewind's own database cannot be reached; nothing more is written until it is back."""
 
 
 class RecordError(TradewindError):
@@ -89,3 +107,8 @@ class RejectedByTarget(RecordError):
 
 class IntegrityError(TradewindError):
     """A promise of the run loop is at risk; the flow stops and someone is told."""
+
+
+class LeaseLost(IntegrityError):
+    """The run no longer holds its flow's lease (it was paused or cut off past the lease's time and
+    another run took over): it makes no further write."""

@@ -11,9 +11,9 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tradewind.connectors.http import default_translate, retry_after_seconds, send
+from tradewind.connectors.http import default_translate, retry_after_seconds, send, write_fence
 from tradewind.connectors.retry import RetryPolicy
-from tradewind.errors import RateLimited, RecordError, TradewindError, TransientError
+from tradewind.errors import LeaseLost, OutcomeUnknown, RateLimited, RecordError, TradewindError, TransientError
 
 URL = "https://erp.test/api/items"
 
@@ -36,10 +36,12 @@ class Server:
         return httpx.Response(status, headers=headers, json={"ok": status < 400})
 
     def send(self, policy: RetryPolicy = RetryPolicy(attempts=3),
-             translate: Callable[[httpx.Response], TradewindError | None] = default_translate) -> httpx.Response:
+             translate: Callable[[httpx.Response], TradewindError | None] = default_translate,
+             method: str = "GET", **kwargs: object) -> httpx.Response:
         with httpx.Client(transport=httpx.MockTransport(self.handle)) as http:
-            return send(http, lambda: httpx.Request("GET", URL), translate=translate, policy=policy,
-                        after=lambda response: self.seen.append(response.status_code), sleep=self.sleeps.append)
+            return send(http, lambda: httpx.Request(method, URL), translate=translate, policy=policy,
+                        after=lambda response: self.seen.append(response.status_code), sleep=self.sleeps.append,
+                        **kwargs)  # type: ignore[arg-type]
 
 
 def test_success_is_one_call() -> None:
@@ -145,3 +147,64 @@ def test_retry_after_seconds(header: str | None, expected: float) -> None:
     headers = {"Retry-After": header} if header is not None else {}
     assert expected == retry_after_seconds(httpx.Response(429, headers=headers))
 
+
+
+# -- writes whose answer is lost are never sent twice ---------------------------------------------
+
+@pytest.mark.parametrize("lost", [503, 500, httpx.ReadTimeout("read timed out"),
+                                  httpx.ReadError("[Errno 104] Connection reset by peer"),
+                                  httpx.RemoteProtocolError("Server disconnected without sending a response.")],
+                         ids=["503", "500", "stall", "reset", "disconnect"])
+def test_a_post_whose_answer_is_lost_is_sent_once_and_has_an_unknown_outcome(lost: int | Exception) -> None:
+    server = Server(lost, 201)
+    with pytest.raises(OutcomeUnknown, match="may have been stored"):
+        server.send(method="POST")
+    assert 1 == server.calls
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE"])
+def test_idempotent_writes_are_retried_after_a_lost_answer(method: str) -> None:
+    server = Server(503, httpx.ReadTimeout("read timed out"), 200)
+    assert (200, 3) == (server.send(method=method).status_code, server.calls)
+
+
+def test_a_post_the_vendor_declares_idempotent_is_retried() -> None:
+    server = Server(503, 200)
+    assert (200, 2) == (server.send(method="POST", kind="idempotent").status_code, server.calls)
+
+
+def test_a_post_that_never_left_is_retried() -> None:
+    server = Server(httpx.ConnectError("connection refused"), 429, 201)
+    assert (201, 3) == (server.send(method="POST").status_code, server.calls)
+
+
+def test_a_refused_post_is_a_record_error_not_an_unknown_outcome() -> None:
+    server = Server(422)
+
+    def translate(response: httpx.Response) -> TradewindError | None:
+        return RecordError("sku: unknown") if response.status_code == 422 else None
+
+    with pytest.raises(RecordError):
+        server.send(method="POST", translate=translate)
+    assert 1 == server.calls
+
+
+def test_the_write_fence_is_asked_before_each_write_and_stops_it() -> None:
+    asked: list[str] = []
+
+    def fence() -> None:
+        asked.append("fence")
+        if len(asked) > 1:
+            raise LeaseLost("lost")
+
+    server = Server(200)
+    token = write_fence.set(fence)
+    try:
+        server.send(method="GET")
+        server.send(method="POST")
+        with pytest.raises(LeaseLost):
+            server.send(method="PUT")
+        server.send(method="POST", fenced=False)
+    finally:
+        write_fence.reset(token)
+    assert (2, 3) == (len(asked), server.calls)

@@ -163,7 +163,8 @@ def test_one_run_per_flow_at_a_time(store: Store) -> None:
 def test_an_expired_lease_is_taken_over(store: Store) -> None:
     from tradewind.store import locks
 
-    assert locks.acquire(store, "products", "dead:1", "old-run", timedelta(seconds=-1))
+    claimant = locks.Claimant(owner="elsewhere:1", host="elsewhere", pid=1, run_id="old-run")
+    assert locks.acquire(store, "products", claimant, timedelta(seconds=-1))
     erp, shop = catalogue(1), System()
     assert "succeeded" == runner(store, erp, shop).run(flow()).status
 

@@ -27,6 +27,8 @@ class Intent:
     natural_key: str
     flow: str
     target_id: str | None = None
+    epoch: int | None = None
+    """The flow lease's epoch the intent was made under (fencing)."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,12 @@ class Binder:
         """Persist intents to write (in the caller's own short transaction, one statement)."""
         repo.pend(conn, [dict(source_connection=pair.source, entity=pair.entity, source_id=i.source_id,
                               target_connection=pair.target, natural_key=i.natural_key, flow=i.flow,
-                              target_id=i.target_id) for i in intents])
+                              target_id=i.target_id, epoch=i.epoch) for i in intents])
+
+    def mark_unknown(self, conn: Connection, pair: Pair, source_ids: Sequence[str]) -> None:
+        """These records' writes were sent and their answers lost: unsettled until looked up."""
+        repo.mark_unknown(conn, [dict(source_connection=pair.source, entity=pair.entity, source_id=i,
+                                      target_connection=pair.target) for i in source_ids])
 
     def bind(self, conn: Connection, pair: Pair, results: Sequence[Result]) -> None:
         repo.bind(conn, [dict(source_connection=pair.source, entity=pair.entity, source_id=r.source_id,

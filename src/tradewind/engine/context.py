@@ -44,6 +44,8 @@ class RunContext:
     counts: Counter[str] = field(default_factory=Counter)
     plan: list[Transfer] = field(default_factory=list)
     handled: dict[str, str | None] = field(default_factory=dict)
+    epoch: int = 0
+    """The flow lease's epoch this run writes under (recorded on every intent)."""
     log: Any = field(default_factory=lambda: structlog.get_logger("tradewind.run"))
 
     @property

@@ -1,21 +1,35 @@
-"""One run per flow at a time: a lease in the store, renewed by a heartbeat while the run lives."""
+"""One run per flow at a time, and fenced: a lease in the store, confirmed before every write.
+
+The lease is renewed by a heartbeat while the run reads, and confirmed (with its epoch) right
+before each write leaves — set as the HTTP layer's write fence for the run — so a run that was
+paused past its lease and replaced makes no further write. A lease whose holder is provably
+gone (same host, its process no longer exists) is taken over at once instead of after it expires.
+"""
 
 from __future__ import annotations
 
 import os
 import socket
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import TracebackType
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
-from tradewind.errors import IntegrityError
+from tradewind.errors import LeaseLost, StoreUnavailable
 from tradewind.store import locks as repo
 from tradewind.store.db import Store
+from tradewind.store.locks import Claimant, Holder
 
-LEASE = timedelta(seconds=90)
-HEARTBEAT = 20.0
+LEASE_ENV = "TRADEWIND_LEASE_SECONDS"
+
+
+def lease_ttl() -> timedelta:
+    """How long a lease lasts without renewal: 90 s, or ``TRADEWIND_LEASE_SECONDS``."""
+    return timedelta(seconds=float(os.environ.get(LEASE_ENV) or 90))
+
 
 log = structlog.get_logger("tradewind.locks")
 
@@ -24,52 +38,113 @@ def owner_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def process_alive(pid: int) -> bool:
+    """Whether a process with ``pid`` runs on this host (a zombie, killed but not yet reaped, is dead)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state not in ("Z", "X")
+
+
+def holder_alive(holder: Holder) -> bool | None:
+    """True/False for a holder on this host; None when it runs elsewhere (only expiry tells)."""
+    if holder.host != socket.gethostname() or holder.pid is None:
+        return None
+    return process_alive(holder.pid)
+
+
 class FlowBusy(Exception):
     """Another live run holds the flow's lease."""
 
-    def __init__(self, flow: str, holder: tuple[str, str | None] | None) -> None:
+    def __init__(self, flow: str, holder: Holder | None, alive: bool | None = None) -> None:
         self.flow = flow
         self.holder = holder
-        who = f"run {holder[1]} on {holder[0]}" if holder else "another run"
-        super().__init__(f"flow {flow} is already running ({who}); this trigger is skipped")
+        self.alive = alive
+        super().__init__(f"flow {flow} is already running ({self.describe()}); this trigger is skipped")
+
+    def describe(self) -> str:
+        holder = self.holder
+        if holder is None:
+            return "another run"
+        left = max(0, int((holder.expires_at - datetime.now(UTC)).total_seconds()))
+        state = {True: "its process is alive", False: "its process is gone",
+                 None: "on another host, liveness unknown"}[self.alive]
+        return f"run {(holder.run_id or '')[:8]} on {holder.owner}, {state}; lease ends in {left}s unless renewed"
 
 
 class FlowLease:
     """Context manager: take the flow's lease or raise :class:`FlowBusy`; renew it in the
-    background; ``check()`` raises IntegrityError if it was lost (then we must stop writing)."""
+    background; :meth:`fence` before each write raises :class:`LeaseLost` once it is not ours."""
 
-    def __init__(self, store: Store, flow: str, run_id: str, *, ttl: timedelta = LEASE,
-                 heartbeat: float = HEARTBEAT) -> None:
-        self.store, self.flow, self.run_id, self.ttl, self.heartbeat = store, flow, run_id, ttl, heartbeat
+    def __init__(self, store: Store, flow: str, run_id: str, *, ttl: timedelta | None = None,
+                 heartbeat: float | None = None) -> None:
+        self.store, self.flow, self.run_id = store, flow, run_id
+        self.ttl = ttl or lease_ttl()
+        self.heartbeat = heartbeat if heartbeat is not None else self.ttl.total_seconds() / 4
         self.owner = owner_name()
+        self.epoch = 0
         self.lost = False
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"lease:{flow}", daemon=True)
 
     def __enter__(self) -> FlowLease:
-        if not repo.acquire(self.store, self.flow, self.owner, self.run_id, self.ttl):
-            with self.store.begin() as conn:
-                raise FlowBusy(self.flow, repo.holder(conn, self.flow))
+        who = Claimant(owner=self.owner, host=socket.gethostname(), pid=os.getpid(), run_id=self.run_id)
+        epoch = repo.acquire(self.store, self.flow, who, self.ttl)
+        if epoch is None:
+            epoch = self._take_over_dead(who)
+        self.epoch = epoch
         self._thread.start()
         return self
+
+    def _take_over_dead(self, who: Claimant) -> int:
+        with self.store.begin() as conn:
+            holder = repo.holder(conn, self.flow)
+        alive = holder_alive(holder) if holder is not None else None
+        if holder is not None and alive is False:
+            epoch = repo.acquire(self.store, self.flow, who, self.ttl, take_over=holder.epoch)
+            if epoch is not None:
+                log.warning("lease_taken_over", flow=self.flow, dead_owner=holder.owner, dead_run=holder.run_id)
+                return epoch
+        raise FlowBusy(self.flow, holder, alive)
 
     def _beat(self) -> None:
         while not self._stop.wait(self.heartbeat):
             try:
-                with self.store.begin() as conn:
-                    if not repo.renew(conn, self.flow, self.run_id, self.ttl):
-                        self.lost = True
-                        log.error("lease_lost", flow=self.flow, run_id=self.run_id)
-                        return
-            except Exception as error:  # noqa: BLE001 - keep beating through a passing database hiccup
+                self.fence()
+            except LeaseLost:
+                log.error("lease_lost", flow=self.flow, run_id=self.run_id)
+                return
+            except StoreUnavailable as error:  # keep beating through a passing database hiccup
                 log.warning("lease_renew_failed", flow=self.flow, error=str(error))
 
-    def check(self) -> None:
+    def fence(self) -> None:
+        """Confirm, in the store, that the lease is still ours at our epoch, and extend it."""
         if self.lost:
-            raise IntegrityError(f"flow {self.flow} lost its lease; stopping before writing more")
+            raise LeaseLost(f"flow {self.flow} lost its lease; this run makes no further write")
+        try:
+            with self.store.begin() as conn:
+                ours = repo.fence(conn, self.flow, self.run_id, self.epoch, self.ttl)
+        except SQLAlchemyError as error:
+            raise StoreUnavailable(f"cannot confirm flow {self.flow}'s lease: {type(error).__name__}") from None
+        if not ours:
+            self.lost = True
+            raise LeaseLost(f"flow {self.flow} lost its lease (another run took over); "
+                            "this run makes no further write")
+
+    check = fence
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
-        with self.store.begin() as conn:
-            repo.release(conn, self.flow, self.run_id)
+        try:
+            with self.store.begin() as conn:
+                repo.release(conn, self.flow, self.run_id, self.epoch)
+        except SQLAlchemyError:
+            log.warning("lease_release_failed", flow=self.flow, run_id=self.run_id)

@@ -8,19 +8,19 @@ stage or ends it as skipped or failed with a reason. A failing record fails alon
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
-from tradewind.connectors.base import NativeRecord, Page, Write
+from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Page, Write
 from tradewind.engine.binder import Intent, Result
 from tradewind.engine.context import RunContext
 from tradewind.engine.plan import plan_batch
 from tradewind.engine.transfers import Outcome, Stage, Transfer
-from tradewind.errors import RecordError, TransientError
+from tradewind.errors import OutcomeUnknown, RecordError, TransientError
 from tradewind.model import content_hash
 from tradewind.store import cursors as cursor_repo
 from tradewind.store import failures, runs, snapshots
@@ -103,7 +103,7 @@ RECORD_STEPS: list[Step] = [decode, filter_, map_, compare_hash]
 
 def pend(batch: list[Transfer], ctx: RunContext) -> None:
     """Persist the intent to write, for the whole batch, in one short commit of its own."""
-    intents = [Intent(source_id=t.record.id, natural_key=t.natural_key, flow=ctx.flow.name,
+    intents = [Intent(source_id=t.record.id, natural_key=t.natural_key, flow=ctx.flow.name, epoch=ctx.epoch,
                       target_id=t.binding.target_id if t.binding and not t.binding.pending else None) for t in batch]
     with ctx.store.begin() as conn:
         ctx.binder.pend(conn, ctx.pair, intents)
@@ -135,11 +135,17 @@ def _look_up(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
     if not unknown:
         return []
     found = ctx.target_res.find_many(ctx.target.client, [t.keys for t in unknown])
-    claimed = ctx.binder.sources_of(ctx.pair, sorted({r.id for r in found if r is not None}))
+    claimed = ctx.binder.sources_of(ctx.pair, sorted({r.id for r in found if isinstance(r, NativeRecord)}))
     new_keys: dict[str, str] = {}
     result: list[Transfer] = []
     for t, record in zip(unknown, found, strict=True):
+        if isinstance(record, Ambiguous):
+            _fail_ambiguous(t, record, ctx)
+            continue
         if _claimed_by_another(t, record, claimed, new_keys, ctx):
+            continue
+        if record is None and _not_yet_visible(t, ctx):
+            _park_unknown(t, ctx, "not found yet")
             continue
         if record is not None and ctx.flow.write == "create":
             _bind_found(t, record.id, ctx, f"already in {ctx.flow.target.name} (found by {t.natural_key})")
@@ -159,9 +165,34 @@ def _look_up(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
     return result
 
 
+def _fail_ambiguous(t: Transfer, found: Ambiguous, ctx: RunContext) -> None:
+    t.fail(f"{t.natural_key} matches several records in {ctx.flow.target.name}: {', '.join(found.candidates)}; "
+           "tradewind never picks one — remove the duplicates there, or bind the record by hand",
+           ctx.target_res.natural_keys[0])
+
+
+def _not_yet_visible(t: Transfer, ctx: RunContext) -> bool:
+    """An unsettled intent (an interrupted run, a lost answer) whose write the target may still be
+    processing: a look-up that finds nothing is not yet conclusive (see ``Resource.visible_after``)."""
+    binding = t.binding
+    if binding is None or not binding.pending or not ctx.target_res.visible_after:
+        return False
+    return datetime.now(UTC) < binding.updated_at + ctx.target_res.visible_after
+
+
+def _park_unknown(t: Transfer, ctx: RunContext, why: str) -> None:
+    """Outcome unknown and not yet conclusive: never re-sent blindly, re-checked on a later run."""
+    t.fail(f"outcome unknown: the write's answer was lost and {ctx.flow.target.name} {why} by {t.natural_key}; "
+           "looked up again on a later run before anything is sent")
+    t.outcome = Outcome.UNKNOWN
+
+
 def _bind_found(t: Transfer, target_id: str, ctx: RunContext, why: str) -> None:
     """Bound without a write: a record the target already has (or got before an interrupted run)."""
-    if t.binding is not None and t.binding.pending:
+    if t.binding is not None and t.binding.unknown:
+        t.written(target_id, Outcome.CREATED)
+        t.reason = f"outcome unknown, found in {ctx.flow.target.name} as {target_id} (by {t.natural_key})"
+    elif t.binding is not None and t.binding.pending:
         t.written(target_id, Outcome.CREATED)
         t.reason = f"recovered: found by {t.natural_key} after an interrupted run"
     else:
@@ -169,13 +200,13 @@ def _bind_found(t: Transfer, target_id: str, ctx: RunContext, why: str) -> None:
         t.reason = f"{why}; bound, not written"
 
 
-def _claimed_by_another(t: Transfer, record: NativeRecord | None, claimed: dict[str, str], new_keys: dict[str, str],
+def _claimed_by_another(t: Transfer, record: Found, claimed: dict[str, str], new_keys: dict[str, str],
                         ctx: RunContext) -> bool:
     """Two source records must never share one target record, or they overwrite each other: the
     first bound keeps a found record (e.g. of two warehouses fed into one shop location), and of
     two new records with one natural key in a batch the first is created, the other retried
     later, when it finds the first's record. The other fails, naming both."""
-    if record is not None:
+    if isinstance(record, NativeRecord):
         owner = claimed.setdefault(record.id, t.record.id)
         if owner != t.record.id:
             t.fail(f"{ctx.flow.target.name} record {record.id} (found by {t.natural_key}) is already bound to "
@@ -217,11 +248,14 @@ def write(batch: list[Transfer], ctx: RunContext) -> None:
         hook(batch, ctx)
 
 
-def _write_chunk(chunk: list[Transfer], ctx: RunContext) -> None:
+def _write_chunk(chunk: list[Transfer], ctx: RunContext, *, settling: bool = False) -> None:
     writes = [Write(native=payload_for(t, ctx), native_id=t.target_id if t.action == "update" else None,
                     key=t.natural_key) for t in chunk]
     try:
         results = ctx.target_res.write_many(ctx.target.client, writes)
+    except OutcomeUnknown as error:
+        _settle(chunk, ctx, error, resent=settling)
+        return
     except TransientError as error:
         for t in chunk:
             t.fail(f"{ctx.flow.target.name} unavailable: {error}")
@@ -232,6 +266,36 @@ def _write_chunk(chunk: list[Transfer], ctx: RunContext) -> None:
         elif result.record is not None:
             t.answer = result.record.data
             t.written(result.record.id, Outcome.CREATED if t.action == "create" else Outcome.UPDATED)
+
+
+def _settle(chunk: list[Transfer], ctx: RunContext, error: OutcomeUnknown, *, resent: bool) -> None:
+    """A write whose answer was lost (for a bulk write: each record of it). The intents are marked
+    *unknown* in their own commit, then each record is looked up in the target by natural key:
+    found, it is bound (nothing re-sent); absent, and the target shows writes at once, it is sent
+    again — once; not yet conclusive (or the look-up fails too), it is parked, never re-sent blindly."""
+    ctx.log.warning("write_outcome_unknown", records=len(chunk), error=str(error))
+    with ctx.store.begin() as conn:
+        ctx.binder.mark_unknown(conn, ctx.pair, [t.record.id for t in chunk])
+    try:
+        found = ctx.target_res.find_many(ctx.target.client, [t.keys for t in chunk])
+    except TransientError as lookup:
+        for t in chunk:
+            _park_unknown(t, ctx, f"could not be asked ({lookup})")
+        return
+    again: list[Transfer] = []
+    for t, record in zip(chunk, found, strict=True):
+        if isinstance(record, Ambiguous):
+            _fail_ambiguous(t, record, ctx)
+        elif record is not None and (t.action == "create" or ctx.target_res.holds(record, payload_for(t, ctx))):
+            t.answer = record.data
+            t.written(record.id, Outcome.CREATED if t.action == "create" else Outcome.UPDATED)
+            t.reason = f"outcome unknown, found in {ctx.flow.target.name} as {record.id} (by {t.natural_key})"
+        elif resent or ctx.target_res.visible_after:
+            _park_unknown(t, ctx, "does not show it yet" if not resent else "lost the answer again")
+        else:
+            again.append(t)
+    if again:
+        _write_chunk(again, ctx, settling=True)
 
 
 def bind(batch: list[Transfer], ctx: RunContext) -> None:
@@ -379,13 +443,18 @@ def process_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[T
     return batch
 
 
+COUNTED_AS = {Outcome.MATCHED: "skipped", Outcome.UNKNOWN: "failed"}
+"""Outcomes the run's counters file under another: bound-not-written is a skip; an unknown
+outcome waits in the retry queue like a failure (its reason says which it is)."""
+
+
 def close_page(page: Page, batch: Sequence[Transfer], ctx: RunContext) -> None:
     """Persist skipped and failed endings, the retry queue and counters; then move the cursor."""
     ended = [t for t in batch if t.stage in (Stage.SKIPPED, Stage.FAILED) or (ctx.dry_run and t.outcome)]
     counts = dict.fromkeys(("created", "updated", "skipped", "failed"), 0)
     for t in batch:
         if t.outcome is not None and t.outcome != Outcome.PLANNED and not ctx.dry_run:
-            counts["skipped" if t.outcome == Outcome.MATCHED else t.outcome.value] += 1
+            counts[COUNTED_AS.get(t.outcome, t.outcome.value)] += 1
     with ctx.store.begin() as conn:
         runs.end_transfers(conn, [ending(t) for t in ended])
         if not ctx.dry_run:
@@ -419,16 +488,29 @@ def _queue_failures(conn: Any, failed: list[Transfer], ctx: RunContext) -> None:
             attempts=t.attempt, next_attempt_at=GAVE_UP if gave_up else datetime.now(UTC) + wait,
             error=(t.reason or "") + (f" (gave up after {t.attempt} attempts; replay by hand)" if gave_up else ""),
             run_id=ctx.run_id,
+            natural_key=t.natural_key or None,
         )
 
 
-def retry_pages(ctx: RunContext, *, only: Sequence[str] | None = None) -> list[Page]:
-    """Failed records due for another try (or, on replay, the chosen ones), as pages that never
-    move the cursor."""
-    with ctx.store.begin() as conn:
-        due = failures.due(conn, ctx.flow.name, include_waiting=only is not None)
+def retry_pages(ctx: RunContext, *, only: Sequence[str] | None = None, size: int = 500) -> Iterator[Page]:
+    """Failed records due for another try (or, on replay, the chosen ones however long they still
+    wait), as pages of ``size`` that never move the cursor. Every one of them, read a page at a time:
+    the queue has no cap, and keyset paging is not shifted by records that end or fail again meanwhile."""
     if only is not None:
-        due = [f for f in due if f.source_id in set(only)]
-    records = [NativeRecord(id=f.source_id, data=f.payload, version=f.version) for f in due]
-    size = 100
-    return [Page(records=records[i:i + size]) for i in range(0, len(records), size)]
+        chosen = sorted(set(only))
+        for start in range(0, len(chosen), size):
+            part = chosen[start:start + size]
+            with ctx.store.begin() as conn:
+                found = failures.get_many(conn, ctx.flow.name, part)
+            if found:
+                yield Page(records=[NativeRecord(id=i, data=found[i].payload, version=found[i].version)
+                                    for i in part if i in found])
+        return
+    after: str | None = None
+    while True:
+        with ctx.store.begin() as conn:
+            due = failures.due_after(conn, ctx.flow.name, after, limit=size)
+        if not due:
+            return
+        yield Page(records=[NativeRecord(id=f.source_id, data=f.payload, version=f.version) for f in due])
+        after = due[-1].source_id

@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from tradewind.connectors.base import PRIORITY_BY_ENTITY, Connector, Priority
+from tradewind.connectors.http import write_fence
 from tradewind.connectors.pacing import priority
 from tradewind.engine.binder import Binder
 from tradewind.engine.context import Hooks, RunContext
@@ -19,9 +21,10 @@ from tradewind.engine.locks import FlowLease
 from tradewind.engine.loop import HeldPages, flush, read_page, retry_pages
 from tradewind.engine.refs import TargetRefs
 from tradewind.engine.transfers import Transfer
-from tradewind.errors import TradewindError
+from tradewind.errors import StoreUnavailable, TradewindError
 from tradewind.store import cursors as cursor_repo
 from tradewind.store import runs
+from tradewind.store.budgets import StoreBudgets
 from tradewind.store.db import Store
 from tradewind.store.tokens import StoreTokens
 
@@ -55,16 +58,27 @@ class Runner:
         connection = flow.source if which == "source" else flow.target
         if self.opener is not None:
             return self.opener(connection)
-        return connection.open(tokens=StoreTokens(self.store))
+        return connection.open(tokens=StoreTokens(self.store), ledger=StoreBudgets(self.store))
 
     def run(self, flow: Flow, *, trigger: str = "manual", dry_run: bool = False, full: bool = False,
             only: list[str] | None = None, progress: Progress | None = None) -> RunResult:
         """Run ``flow`` once. ``full`` reads from the beginning and ignores content hashes;
         ``only`` replays just these failed source records."""
         run_id = uuid.uuid4().hex
-        with FlowLease(self.store, flow.name, run_id) as lease:
-            return self._run_leased(flow, run_id, lease, trigger=trigger, dry_run=dry_run, full=full, only=only,
-                                    progress=progress)
+        try:
+            with FlowLease(self.store, flow.name, run_id) as lease:
+                return self._run_leased(flow, run_id, lease, trigger=trigger, dry_run=dry_run, full=full,
+                                        only=only, progress=progress)
+        except SQLAlchemyError as error:
+            raise self.unavailable(error) from None
+
+    def unavailable(self, error: SQLAlchemyError) -> StoreUnavailable:
+        """One line naming the database and what to do; no parameters, no traceback."""
+        cause = type(getattr(error, "orig", None) or error).__name__
+        return StoreUnavailable(
+            f"the database {self.store.safe_url} cannot be reached ({cause}); "
+            "nothing more was written. Check that it is running and reachable, then run again: "
+            "the run continues from what was stored")
 
     def _run_leased(self, flow: Flow, run_id: str, lease: FlowLease, *, trigger: str, dry_run: bool, full: bool,
                     only: list[str] | None, progress: Progress | None) -> RunResult:
@@ -78,16 +92,23 @@ class Runner:
                          target=target, cursor=Cursor(kind=flow.source_res.cursor, stored=stored), dry_run=dry_run,
                          full=full, hooks=self.hooks, log=log.bind(run_id=run_id[:8], flow=flow.name))
         ctx.refs = TargetRefs(ctx)
+        ctx.epoch = lease.epoch
         ctx.log.info("run_started", trigger=trigger, dry_run=dry_run, cursor=ctx.cursor.start)
         status, error = "succeeded", None
+        fence = write_fence.set(None if dry_run else lease.fence)
         try:
             with priority(PRIORITY_BY_ENTITY.get(flow.entity, Priority.LOW)):
                 self._pages(ctx, lease, only, progress)
             status = "partial" if ctx.counts["failed"] else "succeeded"
+        except SQLAlchemyError as exc:
+            raise self.unavailable(exc) from None
+        except StoreUnavailable:
+            raise
         except TradewindError as exc:
             status, error = "failed", str(exc)
             ctx.log.error("run_failed", error=error)
         finally:
+            write_fence.reset(fence)
             source.close()
             target.close()
         with self.store.begin() as conn:
@@ -100,14 +121,14 @@ class Runner:
     def _pages(self, ctx: RunContext, lease: FlowLease, only: list[str] | None, progress: Progress | None) -> None:
         held = HeldPages()
         for page in retry_pages(ctx, only=only):
-            lease.check()
+            lease.fence()
             read_page(page, ctx, held, replay=True)
             _tell(progress, ctx)
         flush(held, ctx)
         if only is not None:
             return
         for page in ctx.source_res.pages(ctx.source.client, ctx.cursor.start):
-            lease.check()
+            lease.fence()
             read_page(page, ctx, held)
             _tell(progress, ctx)
         flush(held, ctx)

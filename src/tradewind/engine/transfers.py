@@ -30,6 +30,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     PLANNED = "planned"
     MATCHED = "matched"  # found already in the target and bound, nothing written
+    UNKNOWN = "unknown"  # a write's answer was lost and the target does not show it yet: re-checked later
 
 
 @dataclass

@@ -13,10 +13,13 @@ from typing import Any
 from sqlalchemy import Connection, delete, or_, select, update
 
 from tradewind.store.db import now, upsert
+from tradewind.store.keys import fit_key
 from tradewind.store.tables import bindings
 
 PENDING = "pending"
 BOUND = "bound"
+UNKNOWN = "unknown"
+"""A write was sent and its answer lost: settled by a look-up in the target before anything is re-sent."""
 
 
 @dataclass(frozen=True)
@@ -34,10 +37,16 @@ class Binding:
     flow: str | None
     created_at: datetime
     updated_at: datetime
+    epoch: int | None = None
 
     @property
     def pending(self) -> bool:
-        return self.state == PENDING
+        """Not settled: an intent whose write may or may not have reached the target."""
+        return self.state in (PENDING, UNKNOWN)
+
+    @property
+    def unknown(self) -> bool:
+        return self.state == UNKNOWN
 
 
 def _row(row: object) -> Binding:
@@ -57,7 +66,8 @@ def get_many(conn: Connection, source_connection: str, entity: str, target_conne
             bindings.c.source_id.in_(list(source_ids)),
         )
     )
-    return {row.source_id: _row(row) for row in rows}
+    asked = {fit_key(i, WIDTH): i for i in source_ids}
+    return {asked.get(row.source_id, row.source_id): _row(row) for row in rows}
 
 
 def sources_of(conn: Connection, source_connection: str, entity: str, target_connection: str,
@@ -97,6 +107,8 @@ def by_natural_key(conn: Connection, connection: str, entity: str, natural_key: 
 
 
 KEYS = ["source_connection", "entity", "source_id", "target_connection"]
+WIDTH = 200
+"""Width of the id columns: longer ids are stored fitted (``store/keys.py``)."""
 
 
 def pend(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -104,7 +116,15 @@ def pend(conn: Connection, rows: list[dict[str, Any]]) -> None:
     update). Each row has the four key columns, ``natural_key``, ``flow`` and ``target_id``."""
     stamp = now()
     upsert(conn, bindings, [{**row, "state": PENDING, "created_at": stamp, "updated_at": stamp} for row in rows],
-           keys=KEYS, update=["natural_key", "state", "flow", "updated_at", "target_id"])
+           keys=KEYS, update=["natural_key", "state", "flow", "updated_at", "target_id", "epoch"])
+
+
+def mark_unknown(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Writes whose answers were lost: their intents stay unsettled, stamped with when it happened
+    (a target that shows writes only after a while is not asked before then)."""
+    for row in rows:
+        conn.execute(update(bindings).where(*[bindings.c[k] == row[k] for k in KEYS])
+                     .values(state=UNKNOWN, updated_at=now()))
 
 
 def bind(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, insert
+from sqlalchemy import Connection, Engine, create_engine, event, insert, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 
 DEFAULT_URL = "sqlite:///tradewind.db"
@@ -45,11 +45,18 @@ class Store:
 
     def __init__(self, url: str | None = None) -> None:
         self.url = database_url(url)
+        # hide_parameters: a failed statement's error never shows its values (tokens, personal data)
         if self.url.startswith("sqlite"):
-            self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30})
+            self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30}, hide_parameters=True)
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                                        hide_parameters=True)
+
+    @property
+    def safe_url(self) -> str:
+        """The URL without its password, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
 
     @property
     def dialect(self) -> str:

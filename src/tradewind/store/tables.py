@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -21,6 +22,8 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+
+from tradewind.store.keys import CleanText, Key
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -69,9 +72,9 @@ runs = Table(
     Column("updated", Integer, nullable=False, default=0),
     Column("skipped", Integer, nullable=False, default=0),
     Column("failed", Integer, nullable=False, default=0),
-    Column("cursor_from", String(100)),
-    Column("cursor_to", String(100)),
-    Column("error", Text),
+    Column("cursor_from", Text),
+    Column("cursor_to", Text),
+    Column("error", CleanText),
 )
 
 transfers = Table(
@@ -81,13 +84,13 @@ transfers = Table(
     Column("run_id", String(36), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("flow", String(200), nullable=False),
     Column("entity", String(40), nullable=False),
-    Column("source_id", String(200), nullable=False),
-    Column("natural_key", String(400)),
+    Column("source_id", Key(200), nullable=False),
+    Column("natural_key", Key(400)),
     Column("stage", String(20), nullable=False),
     Column("outcome", String(20)),
-    Column("reason", Text),
-    Column("field", String(200)),
-    Column("target_id", String(200)),
+    Column("reason", CleanText),
+    Column("field", Key(200)),
+    Column("target_id", Key(200)),
     Column("attempt", Integer, nullable=False, default=1),
     Column("created_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime),
@@ -100,7 +103,7 @@ snapshots = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("transfer_id", Integer, ForeignKey("transfers.id", ondelete="CASCADE"), nullable=False, index=True),
     Column("stage", String(20), nullable=False),
-    Column("payload", Text, nullable=False),
+    Column("payload", CleanText, nullable=False),
     Column("created_at", UtcDateTime, nullable=False, index=True),
 )
 
@@ -110,14 +113,15 @@ bindings = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("source_connection", String(100), nullable=False),
     Column("entity", String(40), nullable=False),
-    Column("source_id", String(200), nullable=False),
+    Column("source_id", Key(200), nullable=False),
     Column("target_connection", String(100), nullable=False),
-    Column("target_id", String(200)),
-    Column("natural_key", String(400)),
-    Column("source_version", String(100)),
+    Column("target_id", Key(200)),
+    Column("natural_key", Key(400)),
+    Column("source_version", Key(100)),
     Column("hash", String(64)),
     Column("state", String(10), nullable=False),
     Column("flow", String(200)),
+    Column("epoch", Integer),
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     UniqueConstraint("source_connection", "entity", "source_id", "target_connection", name="uq_bindings_record"),
@@ -130,7 +134,7 @@ cursors = Table(
     "cursors",
     metadata,
     Column("flow", String(200), primary_key=True),
-    Column("value", String(100)),
+    Column("value", Text),
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
@@ -141,6 +145,9 @@ flow_locks = Table(
     Column("owner", String(200), nullable=False),
     Column("run_id", String(36)),
     Column("expires_at", UtcDateTime, nullable=False),
+    Column("host", String(200)),
+    Column("pid", Integer),
+    Column("epoch", Integer, nullable=False, server_default="0"),
 )
 
 failures = Table(
@@ -148,21 +155,44 @@ failures = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("flow", String(200), nullable=False),
-    Column("source_id", String(200), nullable=False),
-    Column("payload", Text, nullable=False),
-    Column("version", String(100)),
+    Column("source_id", Key(200), nullable=False),
+    Column("payload", CleanText, nullable=False),
+    Column("version", Key(100)),
     Column("attempts", Integer, nullable=False, default=1),
     Column("next_attempt_at", UtcDateTime, nullable=False),
-    Column("last_error", Text),
+    Column("last_error", CleanText),
     Column("last_run_id", String(36)),
     Column("updated_at", UtcDateTime, nullable=False),
+    Column("natural_key", Key(400)),  # the record's business key (``number=#1042``), to find it by
     UniqueConstraint("flow", "source_id", name="uq_failures_record"),
+    Index("ix_failures_natural_key", "flow", "natural_key"),
 )
 
 tokens = Table(
     "tokens",
     metadata,
     Column("key", String(200), primary_key=True),
-    Column("value", Text, nullable=False),
+    Column("value", Text, nullable=False),  # Fernet-sealed JSON (see store/crypto.py)
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+token_locks = Table(
+    "token_locks",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("holder", String(200), nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+call_budgets = Table(
+    "call_budgets",
+    metadata,
+    Column("account", String(200), primary_key=True),  # a system account, e.g. exact_online:123456
+    Column("window", String(20), primary_key=True),  # minute, day
+    Column("limit", Integer, nullable=False),
+    Column("seconds", Double, nullable=False),
+    Column("remaining", Integer, nullable=False),  # calls not yet reserved by any process
+    Column("reset_at", Double, nullable=False),  # epoch seconds, as vendors send it
+    Column("period", Integer, nullable=False),  # windows rolled over: reservations name the one they took from
     Column("updated_at", UtcDateTime, nullable=False),
 )

@@ -37,7 +37,7 @@ from graphql import (
     parse,
 )
 
-from tradewind.connectors.http import default_translate, retry_after_seconds, send
+from tradewind.connectors.http import CallKind, default_translate, retry_after_seconds, send
 from tradewind.connectors.pacing import CostBucket
 from tradewind.connectors.retry import RetryPolicy
 from tradewind.connectors.shopify import queries
@@ -128,6 +128,11 @@ class _CostWalker:
 
 
 # -- errors -------------------------------------------------------------------------------------
+
+
+def is_mutation(document: str) -> bool:
+    """Whether the document's (first) operation is a mutation."""
+    return any(getattr(d, "operation", None) == OperationType.MUTATION for d in _parsed(document).definitions)
 
 
 def throttle_wait(cost: Mapping[str, Any]) -> float:
@@ -293,19 +298,25 @@ class ShopifyClient:
     cache: dict[str, Any] = field(default_factory=dict)
     """Per-connection lookups that do not change during a run: locations, shop settings, variant → product."""
 
-    def execute(self, document: str, variables: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Run one document; its ``data``, or the error it means."""
+    def execute(self, document: str, variables: Mapping[str, Any] | None = None, *,
+                idempotent: bool = False) -> dict[str, Any]:
+        """Run one document; its ``data``, or the error it means. Every document is a POST, so the
+        kind of call comes from the document: a query is a read; a mutation is a plain write
+        (never re-sent once its answer is lost) unless ``idempotent`` (it sets absolute values,
+        upserts by an identifier, or carries an ``@idempotent`` key)."""
         exchange = _Exchange(self, document, dict(variables or {}))
+        kind: CallKind = ("idempotent" if idempotent else "write") if is_mutation(document) else "read"
         send(self.http, exchange.build, translate=exchange.translate, policy=self.policy,
-             before=exchange.before, after=exchange.after, sleep=self.sleep)
+             before=exchange.before, after=exchange.after, sleep=self.sleep, kind=kind)
         data = (exchange.body or {}).get("data")
         if not isinstance(data, dict):
             raise TransientError("Shopify answered without data")
         return data
 
-    def mutate(self, document: str, variables: Mapping[str, Any], name: str) -> dict[str, Any]:
+    def mutate(self, document: str, variables: Mapping[str, Any], name: str, *,
+               idempotent: bool = False) -> dict[str, Any]:
         """Run a mutation; its payload, or :class:`RejectedByTarget` for its first ``userErrors``."""
-        payload = self.execute(document, variables).get(name) or {}
+        payload = self.execute(document, variables, idempotent=idempotent).get(name) or {}
         errors = user_errors(payload)
         if errors:
             raise errors[0]

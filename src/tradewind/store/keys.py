@@ -1,0 +1,67 @@
+"""Whatever a source sends can be stored: keys that fit their column, text the database accepts.
+
+A vendor's key may be longer than a column, or hold a NUL byte or a lone surrogate (invalid
+UTF-8 decoded leniently); PostgreSQL refuses all three where SQLite takes them, and a refusal
+inside the run loop would stop the flow on every run. Such a key is stored as a readable prefix
+and a hash of the whole (distinct keys stay distinct, the same key always fits the same way),
+through the :class:`Key` column type, so every insert *and* every look-up is fitted alike.
+Free text (reasons, payload dumps) is cleaned instead: NUL and lone surrogates become U+FFFD.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Any
+
+from sqlalchemy import Dialect, String, Text, TypeDecorator
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+DIGEST = 20
+
+
+def storable(value: str) -> bool:
+    return _UNSTORABLE.search(value) is None
+
+
+def clean_text(value: str) -> str:
+    """``value`` with NUL bytes and lone surrogates replaced by U+FFFD."""
+    return _UNSTORABLE.sub("\ufffd", value) if not storable(value) else value
+
+
+def fit_key(value: str, width: int) -> str:
+    """``value`` itself when it fits ``width`` characters and is storable; else a readable prefix,
+    ``~#`` and a hash of the whole value."""
+    if len(value) <= width and storable(value):
+        return value
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:DIGEST]
+    return f"{clean_text(value)[:max(0, width - DIGEST - 2)]}~#{digest}"
+
+
+def is_fitted(value: str) -> bool:
+    """Whether a stored key is a fitted (hashed) one."""
+    return len(value) > DIGEST + 2 and value[-DIGEST - 2:-DIGEST] == "~#"
+
+
+class Key(TypeDecorator[str]):
+    """A key column of ``length`` characters that fits what it is given (see the module docstring)."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, length: int) -> None:
+        super().__init__(length)
+        self.length = length
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else fit_key(str(value), self.length)
+
+
+class CleanText(TypeDecorator[str]):
+    """Free text the database always accepts."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else clean_text(str(value))
