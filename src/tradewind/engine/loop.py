@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import SQLAlchemyError
 
 from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Page, Write
 from tradewind.engine.binder import Intent, Result
 from tradewind.engine.context import RunContext
 from tradewind.engine.plan import plan_batch
 from tradewind.engine.transfers import Outcome, Stage, Transfer
-from tradewind.errors import OutcomeUnknown, RecordError, TransientError
+from tradewind.errors import ConfigError, IntegrityError, OutcomeUnknown, RecordError, StoreUnavailable, TransientError
 from tradewind.model import content_hash
 from tradewind.store import cursors as cursor_repo
 from tradewind.store import failures, runs, snapshots
@@ -97,6 +98,22 @@ def compare_hash(t: Transfer, ctx: RunContext) -> None:
 
 
 RECORD_STEPS: list[Step] = [decode, filter_, map_, compare_hash]
+
+STOPS_THE_RUN = (ConfigError, IntegrityError, StoreUnavailable, SQLAlchemyError)
+"""Errors that concern every record (configuration, a promise at risk, the store): they end the run."""
+
+
+def _guarded(step: Step, t: Transfer, ctx: RunContext) -> None:
+    """A record that breaks a step in a way nobody foresaw (a value no codec expected) fails alone,
+    named with the step and the error; the run goes on with the next record."""
+    try:
+        step(t, ctx)
+    except STOPS_THE_RUN:
+        raise
+    except Exception as error:
+        ctx.log.warning("record_step_failed", step=step.__name__.rstrip("_"), source_id=t.record.id[:80],
+                        error=type(error).__name__, exc_info=True)
+        t.fail(f"{step.__name__.rstrip('_')} failed on this record: {type(error).__name__}: {str(error)[:300]}")
 
 
 # -- per batch -----------------------------------------------------------------------------------
@@ -396,7 +413,7 @@ def read_page(page: Page, ctx: RunContext, held: HeldPages, *, replay: bool = Fa
         for step in RECORD_STEPS:
             if t.done:
                 break
-            step(t, ctx)
+            _guarded(step, t, ctx)
     held.pages.append((page, batch))
     if held.size >= HOLD_AT_MOST:
         flush(held, ctx)

@@ -34,4 +34,4 @@ def content_hash(payload: Any) -> str:
     The run loop hashes what it would write; equal hashes mean the target already holds it.
     """
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()  # a lone surrogate hashes too
