@@ -3,11 +3,12 @@
 The schema is small and documented by the models below (``settings``, ``connections``, ``flows``);
 :mod:`tradewind.engine.reference` renders it, with every connector's options, for the README.
 
-Checking runs in passes that never stop at the first problem: YAML syntax and duplicate keys,
-then structure (pydantic, with each error's ``loc`` turned into the place of the offending key),
-then meaning (connectors, options, secrets, resources, capabilities, entity kinds, schedules,
-expressions, cursors, match keys). :func:`validate` returns the problems; :func:`load_project`
-returns a :class:`~tradewind.engine.flow.Project` or raises :class:`ProjectInvalid` listing them.
+Checking runs in passes that never stop at the first problem: YAML syntax and duplicate keys
+(read within bounds by :mod:`.project_yaml`, so a hostile file is refused and never hangs), then
+structure (pydantic, with each error's ``loc`` turned into the place of the offending key), then
+meaning (connectors, options, secrets, resources, capabilities, entity kinds, schedules, expressions,
+cursors, match keys). :func:`validate` returns the problems; :func:`load_project` returns a
+:class:`~tradewind.engine.flow.Project` or raises :class:`ProjectInvalid` listing them.
 
 Settings follow one precedence, environment over file over default, and remember their source
 (:func:`config_sources`), so no value comes from an unexpected place.
@@ -16,7 +17,6 @@ Settings follow one precedence, environment over file over default, and remember
 from __future__ import annotations
 
 import difflib
-import io
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -27,15 +27,15 @@ from typing import Any, Union, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_core import ErrorDetails
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
 
 from tradewind import connectors as registry
 from tradewind.connectors.base import ConnectionOptions, Connector, Resource, SecretRef, SyncToken, UpdatedSince
+from tradewind.engine import project_yaml
 from tradewind.engine.flow import Connection, Flow, Project, RetrySpec, Schedule, WritePolicy
 from tradewind.errors import ConfigError
 from tradewind.mapping import DEFAULT_ROOTS, MappingSpec, compile_filter, compile_mapping
@@ -43,6 +43,13 @@ from tradewind.model import ENTITIES
 from tradewind.store.db import DEFAULT_URL, URL_ENV
 
 Loc = tuple[str | int, ...]
+
+MAX_ATTEMPTS = 20
+"""Tries per failed record: with backoff doubling from at most 7 days, the last wait still fits a datetime."""
+MAX_BATCH_SIZE = 1000
+"""Records per write batch: the run loop holds at most this many records across pages."""
+MAX_INTERVAL = timedelta(days=7)
+"""Longest ``every`` and retry ``backoff``; rarer runs are a cron schedule."""
 
 # --- the schema --------------------------------------------------------------------------------
 
@@ -57,8 +64,18 @@ class SettingsSpec(BaseModel):
         description="Where runs, transfers and bindings are kept (SQLAlchemy URL): SQLite by default, PostgreSQL "
                     "for production. A password belongs in the environment, never in the file")
     detail_retention_days: int = Field(
-        default=14, ge=1, examples=[14],
+        default=14, ge=1, le=3650, examples=[14],
         description="Days the payload snapshots of detail-logged connections are kept before they are purged")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            make_url(value)
+        except (ArgumentError, ValueError):
+            raise ValueError("not a database URL (e.g. postgresql://tradewind@db/tradewind or "
+                             "sqlite:///tradewind.db)") from None  # the value itself may hold a password
+        return value
 
 
 SETTINGS_ENV: dict[str, str] = {name: f"TRADEWIND_{name.upper()}" for name in SettingsSpec.model_fields}
@@ -85,10 +102,11 @@ class RetryOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_attempts: int = Field(
-        default=5, ge=1, examples=[5], description="Tries per record before it stays failed (replayable by hand)")
+        default=5, ge=1, le=MAX_ATTEMPTS, examples=[5],
+        description=f"Tries per record before it stays failed (replayable by hand); at most {MAX_ATTEMPTS}")
     backoff: str = Field(
         default="5m", examples=["5m"],
-        description="Wait before the second try, doubled for each next one (`30s`, `5m`, `1h`, `1d`)")
+        description="Wait before the second try, doubled for each next one (`30s`, `5m`, `1h`, `1d`; at most `7d`)")
 
 
 class FlowSpec(BaseModel):
@@ -102,8 +120,8 @@ class FlowSpec(BaseModel):
         description="Target as `connection.resource`; it must hold the same entity kind as the source")
     every: str | None = Field(
         default=None, examples=["15m"],
-        description="Run at this interval (`30s`, `5m`, `1h`, `1d`); with neither `every` nor `cron` the flow "
-                    "runs only when started by hand")
+        description="Run at this interval (`30s`, `5m`, `1h`, `1d`; at most `7d`); with neither `every` nor `cron` "
+                    "the flow runs only when started by hand")
     cron: str | None = Field(
         default=None, examples=["*/15 * * * *"],
         description="Run on this 5-field cron schedule, in UTC (instead of `every`)")
@@ -132,8 +150,9 @@ class FlowSpec(BaseModel):
         description="Source field changes are read by; only the cursor the resource declares (a modification time "
                     "or sync token) is accepted")
     batch_size: int | None = Field(
-        default=None, ge=1, examples=[100],
-        description="Records per write call where the target has bulk writes (default: the resource's own)")
+        default=None, ge=1, le=MAX_BATCH_SIZE, examples=[100],
+        description="Records per write call where the target has bulk writes (default: the resource's own); at "
+                    f"most {MAX_BATCH_SIZE:,}, the records a run holds between pages")
     enabled: bool = Field(default=True, examples=[True], description="A disabled flow is checked but never scheduled")
 
 
@@ -163,14 +182,17 @@ _STABLE_FIELD = re.compile(r"^(id|ID|Id|.+Id|.+ID|.+_id|[Cc]ode|.+Code|.+_code|[
 
 
 def parse_interval(text: str) -> timedelta:
-    """``30s``, ``5m``, ``15m``, ``1h``, ``1d`` → timedelta; a ValueError saying how to write it otherwise."""
+    """``30s``, ``5m``, ``15m``, ``1h``, ``1d`` up to :data:`MAX_INTERVAL` → timedelta; a ValueError saying why not."""
     match = _INTERVAL.match(text)
     if match is None:
         raise ValueError(f"{text!r} is not an interval")
-    amount = int(match.group(1))
-    if amount <= 0:
+    digits, unit = match.groups()
+    amount = int(digits) if len(digits.lstrip("0")) <= 9 else None  # longer than any sane interval in seconds
+    if amount == 0:
         raise ValueError(f"{text!r} is not a positive interval")
-    return timedelta(**{_UNITS[match.group(2)]: amount})
+    if amount is None or timedelta(**{_UNITS[unit]: amount}) > MAX_INTERVAL:
+        raise ValueError(f"{text!r} is longer than {MAX_INTERVAL.days} days")
+    return timedelta(**{_UNITS[unit]: amount})
 
 
 def is_stable_field(name: str) -> bool:
@@ -238,11 +260,23 @@ def config_sources(project: Project) -> list[tuple[str, Any, str]]:
 def _redact(value: Any) -> Any:
     if not isinstance(value, str) or "://" not in value:
         return value
-    parts = urlsplit(value)
-    if not parts.password:
+    try:
+        parts = urlsplit(value)
+        password = parts.password
+    except ValueError:  # not a URL after all: shown as the placeholder, in case it holds a password
+        return "***"
+    if not password:
         return value
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    netloc = parts.netloc.replace(f":{password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _database_password(url: str) -> str | None:
+    """The password in a database URL; None without one, or when it is no URL (reported by the settings check)."""
+    try:
+        return make_url(url).password
+    except (ArgumentError, ValueError):
+        return None
 
 
 # --- YAML --------------------------------------------------------------------------------------
@@ -263,21 +297,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, str):
         return str(value)
     return value
-
-
-def _duplicates(node: Node | None) -> Iterable[tuple[str, int, int]]:
-    """(key, line, column) of every key written twice in one mapping, anywhere in the document."""
-    if isinstance(node, MappingNode):
-        seen: set[str] = set()
-        for key, value in node.value:
-            if isinstance(key, ScalarNode) and key.value != "<<":
-                if key.value in seen:
-                    yield key.value, key.start_mark.line, key.start_mark.column
-                seen.add(key.value)
-            yield from _duplicates(value)
-    elif isinstance(node, SequenceNode):
-        for item in node.value:
-            yield from _duplicates(item)
 
 
 def _known(name: str, known: Iterable[str], label: str) -> str:
@@ -321,6 +340,17 @@ def _unwrap(annotation: Any) -> Any:
         rest = [arg for arg in get_args(annotation) if arg is not type(None)]
         return rest[0] if len(rest) == 1 else annotation
     return annotation
+
+
+def _message(error: ErrorDetails) -> str:
+    """pydantic's message, in words where it would show a type name or a regular expression."""
+    if error["type"] in ("model_type", "dict_type"):
+        return "must be a mapping of keys"
+    if error["type"] == "string_pattern_mismatch":
+        pattern = str((error.get("ctx") or {}).get("pattern", ""))
+        return "must be an http:// or https:// URL with a host" if pattern.startswith("^https?://") else \
+            "is not in the expected form"
+    return error["msg"].removeprefix("Value error, ")
 
 
 def _describe(field: Any) -> str | None:
@@ -414,8 +444,7 @@ class _Loader:
             hint = _known(name, fields, "keys")
         else:
             hint = _describe(fields.get(name))
-        message = "must be a mapping of keys" if error["type"] in ("model_type", "dict_type") else \
-            error["msg"].removeprefix("Value error, ")
+        message = _message(error)
         if error["type"] == "extra_forbidden":
             self.problem(base + loc, f"{what}: unknown key {name!r}", hint)
         elif error["type"] == "missing":
@@ -433,25 +462,15 @@ class _Loader:
         return None, sorted(self.problems, key=_order)
 
     def parse(self) -> bool:
-        """Read and parse the file; False when there is nothing to check further."""
+        """Read the file within bounds (:mod:`.project_yaml`); False when there is nothing to check further."""
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            self.problems.append(Problem(self.file, f"cannot read the project file: {exc}",
-                                         "run `tradewind init` to create one"))
+            document = project_yaml.read(self.path)
+        except project_yaml.Unreadable as exc:
+            where = f"{self.file}:{exc.line}:{exc.column}" if exc.line else self.file
+            self.problems.append(Problem(where, exc.message, exc.hint))
             return False
-        try:
-            nodes = YAML(typ="rt").compose(io.StringIO(text))
-            loader = YAML(typ="rt")
-            loader.allow_duplicate_keys = True
-            self.root = loader.load(text)
-        except MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            where = f"{self.file}:{mark.line + 1}:{mark.column + 1}" if mark else self.file
-            self.problems.append(Problem(where, f"YAML syntax error: {exc.problem or exc.context}",
-                                         "check indentation, colons and quotes around values with `: #{}[]`"))
-            return False
-        for key, line, column in _duplicates(nodes):
+        self.root = document.data
+        for key, line, column in document.duplicates:
             self.problems.append(Problem(f"{self.file}:{line + 1}:{column + 1}", f"duplicate key {key!r}",
                                          "each key may appear once in a mapping; the later one would be ignored"))
         if not isinstance(self.root, CommentedMap):
@@ -469,7 +488,12 @@ class _Loader:
         connections = {name: self.connection(str(name), raw) for name, raw in self.section("connections").items()}
         if "connections" not in self.root:
             self.problem((), "the project file needs `connections`", "see `tradewind init` for an example")
-        flows = {str(name): self.flow(str(name), raw, connections) for name, raw in self.section("flows").items()}
+        raw_flows = self.section("flows")
+        if not raw_flows and isinstance(self.root.get("flows"), CommentedMap | None):
+            self.problem(("flows",), "no flows: add one under flows:", "a flow moves one entity kind, e.g. "
+                         "flows: {products: {from: erp.products, to: shop.products}}; `tradewind init` writes an "
+                         "example project")
+        flows = {str(name): self.flow(str(name), raw, connections) for name, raw in raw_flows.items()}
         if self.problems:
             return None
         return Project(path=self.file, settings=settings, setting_sources=sources,
@@ -518,7 +542,7 @@ class _Loader:
 
     def credentials_in_file(self, in_file: dict[str, Any]) -> None:
         url = in_file.get("database_url")
-        if isinstance(url, str) and "://" in url and urlsplit(url).password:
+        if isinstance(url, str) and _database_password(url):
             self.problem(("settings", "database_url"), "secrets are never written in the project file: "
                          "database_url holds a password", f"set {URL_ENV} in the environment instead", value=True)
 
@@ -696,7 +720,8 @@ class _Loader:
         try:
             return parse_interval(text)
         except ValueError as exc:
-            self.problem(loc, f"{what}: {exc}", "a whole number and a unit: 30s, 5m, 15m, 1h, 1d", value=True)
+            self.problem(loc, f"{what}: {exc}", "a whole number and a unit, at most 7d: 30s, 5m, 15m, 1h, 1d",
+                         value=True)
             return None
 
     def retry(self, flow: str, options: RetryOptions) -> RetrySpec | None:
@@ -706,25 +731,32 @@ class _Loader:
     def expressions(self, flow: str, spec: FlowSpec, kind: str | None) -> tuple[Any, Any] | None:
         """The compiled filter and mapping; expressions may read the entity by its kind name and ``source``."""
         roots = frozenset({kind, "source"}) if kind else DEFAULT_ROOTS
+        loc: Loc = ("flows", flow)
         compiled_filter = compiled_mapping = None
         ok = True
-        loc: Loc = ("flows", flow)
         if spec.filter is not None:
-            try:
-                compiled_filter = compile_filter(spec.filter, flow=flow, where=self.where((*loc, "filter"),
-                                                                                          value=True), roots=roots)
-            except ConfigError as error:
-                self.config_error(error, (*loc, "filter"))
-                ok = False
+            where = self.where((*loc, "filter"), value=True)
+            compiled_filter = self.compiled((*loc, "filter"), lambda: compile_filter(
+                spec.filter or "", flow=flow, where=where, roots=roots))
+            ok = compiled_filter is not None
         if spec.mapping is not None:
-            try:
-                compiled_mapping = compile_mapping(spec.mapping, flow=flow, roots=roots,
-                                                   locate=lambda key: self.where((*loc, "mapping", *_mapping_loc(key)),
-                                                                                 value=True))
-            except ConfigError as error:
-                self.config_error(error, (*loc, "mapping"))
-                ok = False
+            mapping = spec.mapping
+            compiled_mapping = self.compiled((*loc, "mapping"), lambda: compile_mapping(
+                mapping, flow=flow, roots=roots,
+                locate=lambda key: self.where((*loc, "mapping", *_mapping_loc(key)), value=True)))
+            ok = ok and compiled_mapping is not None
         return (compiled_filter, compiled_mapping) if ok else None
+
+    def compiled(self, loc: Loc, compile_: Callable[[], Any]) -> Any:
+        """What ``compile_`` makes of an expression, or None after reporting why it cannot be compiled."""
+        try:
+            return compile_()
+        except ConfigError as error:
+            self.config_error(error, loc)
+        except RecursionError:  # Jinja's parser recurses per nested bracket, `not` and operator
+            self.problem(loc, f"flow {loc[1]!r}, {loc[-1]}: an expression nests too deeply to compile",
+                         "split it, e.g. into a mapping table or several `set` rules", value=True)
+        return None
 
     def cursor(self, flow: str, field: str, source: _Endpoint) -> None:
         """Refuse a cursor override that would miss changes: only the resource's own cursor field is safe."""

@@ -52,8 +52,11 @@ class ExactOnlineOptions(ConnectionOptions):
     """How to reach one Exact Online division and how to book webshop orders in it."""
 
     base_url: str = Field("https://start.exactonline.nl", description="Exact Online host of the country the "
-                          "division lives in", examples=["https://start.exactonline.nl", "https://start.exactonline.be"])
-    division: int = Field(description="Exact Online division number (Settings → Company)", examples=[123456])
+                          "division lives in", examples=["https://start.exactonline.nl", "https://start.exactonline.be"],
+                          pattern=r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)"
+                                  r"(:[0-9]{1,5})?(/[^\s?#]*)?$")
+    division: int = Field(ge=1, le=999_999_999, description="Exact Online division number (Settings → Company)",
+                          examples=[123456])
     client_id: str = Field(description="Client ID of the app registration in the Exact App Center",
                            examples=["f3a1c6d2-4b7e-4c1a-9d2e-0a1b2c3d4e5f"])
     client_secret: SecretRef = Field(description="Client secret of the app registration", examples=["${EXACT_SECRET}"])
@@ -61,9 +64,9 @@ class ExactOnlineOptions(ConnectionOptions):
                                      "kept in the token store under exact_online:<division>",
                                      examples=["${EXACT_REFRESH_TOKEN}"])
     calls_per_minute: int = Field(60, description="API calls allowed per minute for the division (sources differ: "
-                                  "60 or 100); the X-RateLimit headers correct it", examples=[60])
+                                  "60 or 100); the X-RateLimit headers correct it", examples=[60], ge=1, le=1_000_000)
     calls_per_day: int = Field(5000, description="API calls allowed per day for the app and division (5,000 or "
-                               "9,000 by source)", examples=[5000])
+                               "9,000 by source)", examples=[5000], ge=1, le=100_000_000)
     group_field: str | None = Field("FreeTextField_01", description="Item field holding the model code that groups "
                                     "items (sizes, colours) into one webshop product; items with it empty stand "
                                     "alone; empty to never group", examples=["FreeTextField_01"])

@@ -49,8 +49,10 @@ class ShopifyOptions(ConnectionOptions):
     base_url: str | None = Field(
         default=None, description="Override of https://{shop} (a sandbox or a proxy); leave empty for Shopify",
         examples=["http://127.0.0.1:8001"],
+        pattern=r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?(/[^\s?#]*)?$",
     )
-    api_version: str = Field(default="2025-04", description="Admin API version (YYYY-MM)", examples=["2025-04"])
+    api_version: str = Field(default="2025-04", description="Admin API version (YYYY-MM)", examples=["2025-04"],
+                             pattern=r"^([0-9]{4}-[0-9]{2}|unstable)$")
     token: SecretRef = Field(
         description="Admin API access token of the app installed on the shop (sent as X-Shopify-Access-Token)",
         examples=["${SHOPIFY_TOKEN}"],
