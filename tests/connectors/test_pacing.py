@@ -7,6 +7,8 @@ import pytest
 from tradewind.connectors.base import Priority
 from tradewind.connectors.pacing import (
     CostBucket,
+    MemoryLedger,
+    Reading,
     WindowBudget,
     current_priority,
     forget_budgets,
@@ -194,3 +196,134 @@ def test_acquire_without_a_level_uses_the_current_priority() -> None:
     with priority(Priority.LOW):
         budget.acquire()
     assert START + 30 <= clock.now
+
+
+# -- budgets shared through a ledger (other processes' budgets are other WindowBudgets on it) ----
+
+ACCOUNT = "exact_online:1"
+
+
+def shared(clock: Clock, ledger: MemoryLedger, per_minute: int = 60, per_day: int = 1000) -> WindowBudget:
+    return WindowBudget.per_minute_and_day(per_minute, per_day, clock=clock, sleep=clock.sleep, ledger=ledger,
+                                           account=ACCOUNT)
+
+
+def left(ledger: MemoryLedger) -> tuple[int, int]:
+    """What the ledger has not yet granted to anyone: (minute, day)."""
+    return ledger.rows[ACCOUNT, "minute"].remaining, ledger.rows[ACCOUNT, "day"].remaining
+
+
+def test_two_budgets_on_one_ledger_share_the_minute() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    first, second = shared(clock, ledger, per_minute=10), shared(clock, ledger, per_minute=10)
+    for _ in range(6):
+        first.acquire(Priority.HIGH)
+    for _ in range(4):
+        second.acquire(Priority.HIGH)
+    assert ([], (0, 990)) == (clock.sleeps, left(ledger))
+    second.acquire(Priority.HIGH)  # the eleventh call of the minute waits for its reset
+    assert START + 20 <= clock.now < START + 21
+
+
+def test_calls_are_reserved_in_blocks_so_the_ledger_is_not_written_per_call() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    budget = shared(clock, ledger)
+    budget.acquire(Priority.HIGH)
+    assert (55, 995) == left(ledger)
+    for _ in range(4):
+        budget.acquire(Priority.HIGH)
+    assert (55, 995) == left(ledger)
+    budget.acquire(Priority.HIGH)
+    assert (50, 990) == left(ledger)
+
+
+def test_blocks_shrink_when_the_window_is_nearly_empty() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    budget = shared(clock, ledger)
+    budget.acquire(Priority.HIGH)
+    ledger.observe(ACCOUNT, [Reading("minute", remaining=5, reset_at=START + 20)])  # others took 50
+    budget.release()  # our 4 held calls go back: 9 left
+    budget.acquire(Priority.HIGH)
+    assert (7, 2) == (left(ledger)[0], budget.held[Priority.HIGH].calls + 1)  # a quarter of 9: 2
+
+
+def test_catalogue_stops_at_the_reserve_while_orders_elsewhere_take_the_rest() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    catalogue, orders = shared(clock, ledger, per_minute=10), shared(clock, ledger, per_minute=10)
+    for _ in range(8):
+        catalogue.acquire(Priority.LOW)
+    orders.acquire(Priority.HIGH)
+    orders.acquire(Priority.HIGH)
+    assert ([], 0) == (clock.sleeps, left(ledger)[0])
+    catalogue.acquire(Priority.LOW)
+    assert START + 20 <= clock.now < START + 21
+
+
+def test_a_block_reserved_for_orders_is_not_spent_on_catalogue_calls() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    budget = shared(clock, ledger, per_minute=10)
+    budget.acquire(Priority.HIGH)  # reserves 2 (a quarter of 10), holds 1 for orders
+    ledger.observe(ACCOUNT, [Reading("minute", remaining=2, reset_at=START + 20)])  # others took the rest
+    budget.acquire(Priority.HIGH)
+    assert [] == clock.sleeps
+    budget.acquire(Priority.HIGH)  # the ledger still grants orders the last 2
+    budget.acquire(Priority.LOW)  # the held order call is not the catalogue's
+    assert START + 20 <= clock.now < START + 21
+
+
+def test_calls_held_past_the_minute_go_back_to_the_day() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    budget = shared(clock, ledger)
+    budget.acquire(Priority.HIGH)
+    clock.now = START + 25  # the minute has rolled over; 4 held calls were not made
+    budget.acquire(Priority.HIGH)
+    assert (55, 1000 - 2 - 4) == left(ledger)
+
+
+def test_release_hands_held_calls_back() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    budget = shared(clock, ledger)
+    budget.acquire(Priority.HIGH)
+    budget.release()
+    assert ((59, 999), {}) == (left(ledger), budget.held)
+
+
+def test_vendor_figures_travel_with_the_next_reservation_less_the_calls_held() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    budget = shared(clock, ledger)
+    budget.acquire(Priority.HIGH)
+    budget.observe("minute", limit=60, remaining=40, reset_at=START + 20)  # 4 of these 40 are ours
+    assert (55, 995) == left(ledger)  # not written per answer
+    for _ in range(5):
+        budget.acquire(Priority.HIGH)
+    assert (36 - 5, 990) == left(ledger)
+
+
+def test_a_429_empties_the_shared_window_for_every_budget_at_once() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    first, second = shared(clock, ledger), shared(clock, ledger)
+    first.acquire(Priority.HIGH)
+    first.exhausted("minute", reset_at=START + 7)
+    assert ((0, 999), START + 7) == (left(ledger), ledger.rows[ACCOUNT, "minute"].reset_at)
+    second.acquire(Priority.HIGH)
+    assert START + 7 <= clock.now < START + 8
+
+
+def test_a_stale_answer_never_gives_shared_calls_back() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    budget = shared(clock, ledger)
+    budget.acquire(Priority.HIGH)
+    ledger.observe(ACCOUNT, [Reading("minute", remaining=30, reset_at=START + 20)])
+    ledger.observe(ACCOUNT, [Reading("minute", remaining=50, reset_at=START + 20)])
+    ledger.observe(ACCOUNT, [Reading("minute", remaining=0, reset_at=START - 5)])  # a window already over
+    assert 30 == left(ledger)[0]

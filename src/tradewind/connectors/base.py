@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import IntEnum
-from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
@@ -28,6 +28,9 @@ from tradewind.connectors.retry import RetryPolicy
 from tradewind.errors import ConfigError, RecordError
 from tradewind.log import register_secret
 from tradewind.model import Entity
+
+if TYPE_CHECKING:
+    from tradewind.connectors.pacing import BudgetLedger
 
 E = TypeVar("E", bound=Entity)
 
@@ -314,12 +317,14 @@ class Connector(ABC):
         tokens: TokenStore | None = None,
         environ: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
+        ledger: BudgetLedger | None = None,
     ) -> None:
         self.options = options
         self.retry = retry or RetryPolicy()
         self.http = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
         self.tokens: TokenStore = tokens or MemoryTokens()
         self.environ = environ
+        self.ledger = ledger  # where call budgets are shared with other processes; None: this process only
 
     def secret(self, ref: SecretRef) -> str:
         """Resolve a secret reference; the value is registered so no log ever shows it."""

@@ -6,6 +6,12 @@ so two flows on one Exact division never overrun its 60 calls a minute between t
 budget runs short, calls of lower :class:`~tradewind.connectors.base.Priority` (catalogue) wait
 for the next window while orders and payments still go through.
 
+Across processes (several ``tradewind`` processes or Celery workers on one division) the windows'
+figures live in a :class:`BudgetLedger` (the store's, in :mod:`tradewind.store.budgets`): a
+process reserves calls in small blocks, so the ledger is written once per block, not per call, and
+sends the vendor's latest figures along with its next reservation. The rules a ledger applies
+(:func:`take`, :func:`correct`, :func:`give_back`) are here, so every backend applies the same ones.
+
 The priority of a call comes from a context variable the engine sets for the flow it runs.
 """
 
@@ -14,9 +20,10 @@ from __future__ import annotations
 import contextvars
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from tradewind.connectors.base import Priority
 
@@ -38,18 +45,24 @@ def priority(level: Priority) -> Iterator[None]:
 
 @dataclass
 class Window:
-    """A fixed call window: ``limit`` calls, ``remaining`` left, refilled at ``reset_at`` (epoch s)."""
+    """A fixed call window: ``limit`` calls, ``remaining`` left, refilled at ``reset_at`` (epoch s).
+
+    ``period`` counts the windows rolled over, so calls reserved in one window are never given
+    back to a later one, even after the vendor moved ``reset_at``.
+    """
 
     name: str
     limit: int
     seconds: float
     remaining: int
     reset_at: float
+    period: int = 0
 
     def roll(self, now: float) -> None:
         if now >= self.reset_at:
             periods = int((now - self.reset_at) // self.seconds) + 1
             self.reset_at += periods * self.seconds
+            self.period += periods
             self.remaining = self.limit
 
 
@@ -57,11 +70,161 @@ RESERVE = {Priority.HIGH: 0.0, Priority.NORMAL: 0.1, Priority.LOW: 0.2}
 """Share of each window kept back from a priority: catalogue calls stop at 20% left."""
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What one answer's headers said of window ``window``; None where they said nothing."""
+
+    window: str
+    limit: int | None = None
+    remaining: int | None = None
+    reset_at: float | None = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A ledger's answer to a reservation: ``calls`` granted (0: try again in ``wait`` seconds),
+    and the shared windows as they stand after it (their ``period`` tells which windows the calls
+    belong to, their ``reset_at`` when those end)."""
+
+    calls: int
+    wait: float = 0.0
+    windows: tuple[Window, ...] = ()
+
+    @property
+    def resets(self) -> dict[str, float]:
+        return {window.name: window.reset_at for window in self.windows}
+
+    @property
+    def periods(self) -> dict[str, int]:
+        return {window.name: window.period for window in self.windows}
+
+
+class BudgetLedger(Protocol):
+    """Where the windows of system accounts are kept for every process that calls them.
+
+    ``scope`` names the shared figures (e.g. a hash of the database URL): one process keeps one
+    :class:`WindowBudget` per account and scope. ``windows`` describe the account's windows (made
+    with ``remaining = limit`` on first use); ``readings`` are vendor figures not yet passed on.
+    """
+
+    scope: str
+
+    def reserve(self, account: str, windows: Sequence[Window], want: int, level: Priority,
+                readings: Sequence[Reading] = ()) -> Grant: ...
+
+    def observe(self, account: str, readings: Sequence[Reading]) -> None: ...
+
+    def release(self, account: str, periods: Mapping[str, int], calls: int) -> None: ...
+
+
+def floor(window: Window, level: Priority) -> int:
+    """Calls of ``window`` kept back from ``level``."""
+    return int(window.limit * RESERVE[level])
+
+
+def take(windows: Sequence[Window], want: int, level: Priority, now: float) -> Grant:
+    """Take up to ``want`` calls from every window at once, above ``level``'s reserve.
+
+    Fewer when little is left (a quarter of the headroom, at least one), so one process does not
+    sit on calls another needs; none, with the wait until the tightest window resets, when a
+    window is at its reserve.
+    """
+    for window in windows:
+        window.roll(now)
+    headroom = min((window.remaining - floor(window, level) for window in windows), default=want)
+    if headroom <= 0:
+        wait = max(window.reset_at - now for window in windows if window.remaining <= floor(window, level))
+        return Grant(0, wait=wait, windows=_copies(windows))
+    calls = min(want, max(1, headroom // 4))
+    for window in windows:
+        window.remaining -= calls
+    return Grant(calls, windows=_copies(windows))
+
+
+def correct(window: Window, reading: Reading, now: float) -> None:
+    """Correct a shared window from the vendor's figures.
+
+    A reading of a window already over is ignored. A higher limit adds its difference. The vendor's
+    reset wins. Its remaining is an upper bound, as calls reserved elsewhere and not yet made still
+    count as remaining for the vendor: so the lower figure wins, and a stale answer never gives
+    calls back.
+    """
+    window.roll(now)
+    if reading.reset_at is not None and reading.reset_at <= now:
+        return
+    if reading.limit is not None and reading.limit != window.limit:
+        window.remaining = max(0, window.remaining + reading.limit - window.limit)
+        window.limit = reading.limit
+    if reading.reset_at is not None:
+        window.reset_at = reading.reset_at
+    if reading.remaining is not None:
+        window.remaining = max(0, min(window.remaining, reading.remaining))
+
+
+def give_back(window: Window, period: int, calls: int, now: float) -> None:
+    """Return calls reserved in window ``period`` and not made, if that window is still running."""
+    window.roll(now)
+    if window.period == period:
+        window.remaining = min(window.limit, window.remaining + calls)
+
+
+def _copies(windows: Sequence[Window]) -> tuple[Window, ...]:
+    return tuple(replace(window) for window in windows)
+
+
+@dataclass
+class MemoryLedger:
+    """A :class:`BudgetLedger` in this process's memory: for tests, and the rules' plainest use."""
+
+    clock: Clock = time.time
+    scope: str = "memory"
+    rows: dict[tuple[str, str], Window] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _rows(self, account: str, names: Sequence[str]) -> list[Window]:
+        return [self.rows[account, name] for name in names if (account, name) in self.rows]
+
+    def reserve(self, account: str, windows: Sequence[Window], want: int, level: Priority,
+                readings: Sequence[Reading] = ()) -> Grant:
+        with self.lock:
+            for spec in windows:
+                self.rows.setdefault((account, spec.name), replace(spec, remaining=spec.limit))
+            self._correct(account, readings)
+            return take(self._rows(account, [spec.name for spec in windows]), want, level, self.clock())
+
+    def observe(self, account: str, readings: Sequence[Reading]) -> None:
+        with self.lock:
+            self._correct(account, readings)
+
+    def release(self, account: str, periods: Mapping[str, int], calls: int) -> None:
+        with self.lock:
+            for window in self._rows(account, list(periods)):
+                give_back(window, periods[window.name], calls, self.clock())
+
+    def _correct(self, account: str, readings: Sequence[Reading]) -> None:
+        for reading in readings:
+            for window in self._rows(account, [reading.window]):
+                correct(window, reading, self.clock())
+
+
+@dataclass
+class Held:
+    """Calls reserved from a ledger and not yet made, in windows ``periods`` ending at ``resets``."""
+
+    calls: int
+    resets: dict[str, float]
+    periods: dict[str, int]
+
+
 @dataclass
 class WindowBudget:
     """Calls-per-window budget (minute and day), corrected from the vendor's headers.
 
-    ``acquire`` blocks until a call may be made; ``observe`` takes the vendor's own count.
+    ``acquire`` blocks until a call may be made; ``observe`` takes the vendor's own count. Without a
+    ``ledger`` the windows are this process's; with one they are shared under ``account``: calls are
+    reserved ``block`` at a time, kept per priority (a block reserved for catalogue calls obeyed
+    the catalogue's reserve, so any call may use it; a block reserved for orders serves only calls
+    as urgent), and handed back by :meth:`release`.
     """
 
     windows: list[Window]
@@ -69,10 +232,16 @@ class WindowBudget:
     sleep: Sleep = time.sleep
     lock: threading.Condition = field(default_factory=threading.Condition)
     waited: float = 0.0
+    ledger: BudgetLedger | None = None
+    account: str = ""
+    block: int = 5
+    held: dict[Priority, Held] = field(default_factory=dict)
+    readings: dict[str, Reading] = field(default_factory=dict)
 
     @classmethod
     def per_minute_and_day(cls, per_minute: int, per_day: int, clock: Clock = time.time,
-                           sleep: Sleep = time.sleep) -> WindowBudget:
+                           sleep: Sleep = time.sleep, *, ledger: BudgetLedger | None = None,
+                           account: str = "") -> WindowBudget:
         now = clock()
         return cls(
             windows=[
@@ -81,32 +250,77 @@ class WindowBudget:
             ],
             clock=clock,
             sleep=sleep,
+            ledger=ledger,
+            account=account,
         )
-
-    def _wait_needed(self, level: Priority) -> float:
-        now = self.clock()
-        wait = 0.0
-        for window in self.windows:
-            window.roll(now)
-            reserve = int(window.limit * RESERVE[level])
-            if window.remaining <= reserve:
-                wait = max(wait, window.reset_at - now)
-        return wait
 
     def acquire(self, level: Priority | None = None) -> None:
         level = current_priority.get() if level is None else level
         while True:
             with self.lock:
-                wait = self._wait_needed(level)
+                wait = self._take_local(level) if self.ledger is None else self._take_shared(self.ledger, level)
                 if wait <= 0:
-                    for window in self.windows:
-                        window.remaining -= 1
                     return
             self.waited += wait
             self.sleep(min(wait, 5.0) + 0.01)
 
+    def _take_local(self, level: Priority) -> float:
+        grant = take(self.windows, 1, level, self.clock())
+        return 0.0 if grant.calls else grant.wait
+
+    def _take_shared(self, ledger: BudgetLedger, level: Priority) -> float:
+        """One call from a held block, else a new block from the ledger; the wait when refused."""
+        self._drop_ended(ledger)
+        for held_level in sorted(self.held, reverse=True):
+            held = self.held[held_level]
+            if held_level >= level and held.calls > 0:
+                held.calls -= 1
+                return 0.0
+        readings = list(self.readings.values())
+        self.readings.clear()
+        grant = ledger.reserve(self.account, self.windows, self.block, level, readings)
+        self.windows = [replace(window) for window in grant.windows] or self.windows
+        if not grant.calls:
+            return max(grant.wait, 0.01)
+        self.held[level] = Held(grant.calls - 1, grant.resets, grant.periods)
+        return 0.0
+
+    def _drop_ended(self, ledger: BudgetLedger) -> None:
+        """Blocks of a window that has ended are dropped; what they held goes back to the windows
+        still running (a block of the ended minute still counts against the day)."""
+        now = self.clock()
+        for level, held in list(self.held.items()):
+            if min(held.resets.values(), default=now) <= now:
+                del self.held[level]
+                if held.calls:
+                    ledger.release(self.account, held.periods, held.calls)
+
+    def release(self) -> None:
+        """Pass the vendor's last figures on and hand calls reserved and not made back to the
+        ledger (when a connection closes)."""
+        with self.lock:
+            if self.ledger is None:
+                return
+            if self.readings:
+                self.ledger.observe(self.account, list(self.readings.values()))
+                self.readings.clear()
+            self._give_back(self.ledger)
+
+    def _give_back(self, ledger: BudgetLedger) -> None:
+        held, self.held = self.held, {}
+        for block in held.values():
+            if block.calls:
+                ledger.release(self.account, block.periods, block.calls)
+
+    def _held_calls(self) -> int:
+        return sum(held.calls for held in self.held.values())
+
     def observe(self, name: str, *, limit: int | None, remaining: int | None, reset_at: float | None) -> None:
-        """Take the vendor's figures for window ``name``; they win over our own count."""
+        """Take the vendor's figures for window ``name``; they win over our own count.
+
+        With a ledger they travel with the next reservation, less the calls this process holds
+        (the vendor counts those as remaining, but they are ours).
+        """
         with self.lock:
             for window in self.windows:
                 if window.name != name:
@@ -117,15 +331,35 @@ class WindowBudget:
                     window.remaining = min(remaining, window.remaining) if reset_at is None else remaining
                 if reset_at is not None:
                     window.reset_at = reset_at
+            if self.ledger is not None:
+                free = None if remaining is None else max(0, remaining - self._held_calls())
+                self._note(Reading(name, limit=limit, remaining=free, reset_at=reset_at))
+
+    def _note(self, reading: Reading) -> None:
+        """Keep a reading for the ledger; held calls end when the vendor says their window ends."""
+        self.readings[reading.window] = reading
+        if reading.reset_at is not None and reading.reset_at > self.clock():
+            for held in self.held.values():
+                if reading.window in held.resets:
+                    held.resets[reading.window] = reading.reset_at
 
     def exhausted(self, name: str, reset_at: float | None) -> None:
-        """The vendor answered 429 for window ``name``: nothing is left until ``reset_at``."""
+        """The vendor answered 429 for window ``name``: nothing is left until ``reset_at``.
+
+        With a ledger, held calls go back first (the day still has them) and the window is marked
+        empty at once for every process.
+        """
         with self.lock:
+            reset_at = None if reset_at is None else max(reset_at, self.clock())
             for window in self.windows:
                 if window.name == name:
                     window.remaining = 0
                     if reset_at is not None:
-                        window.reset_at = max(reset_at, self.clock())
+                        window.reset_at = reset_at
+            if self.ledger is not None:
+                self._give_back(self.ledger)
+                self.readings.pop(name, None)
+                self.ledger.observe(self.account, [Reading(name, remaining=0, reset_at=reset_at)])
 
 
 @dataclass

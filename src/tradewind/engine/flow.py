@@ -12,6 +12,7 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from tradewind.connectors.base import ConnectionOptions, Connector, Resource, TokenStore
+from tradewind.connectors.pacing import BudgetLedger
 from tradewind.connectors.retry import RetryPolicy
 from tradewind.mapping import CompiledFilter, CompiledMapping
 
@@ -31,8 +32,9 @@ class Connection:
     detail_log: bool = False
 
     def open(self, *, tokens: TokenStore | None = None, environ: Mapping[str, str] | None = None,
-             retry: RetryPolicy | None = None, **kwargs: Any) -> Connector:
-        return self.connector(self.options, tokens=tokens, environ=environ, retry=retry, **kwargs)
+             retry: RetryPolicy | None = None, ledger: BudgetLedger | None = None, **kwargs: Any) -> Connector:
+        """The connector for this connection; ``ledger`` shares its call budget with other processes."""
+        return self.connector(self.options, tokens=tokens, environ=environ, retry=retry, ledger=ledger, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -553,9 +553,7 @@ class ExactOnline(Connector):
     def client(self) -> ExactClient:
         if self._client is None:
             options = self.opts
-            budget = shared_budget(self.account_key(), lambda: WindowBudget.per_minute_and_day(
-                options.calls_per_minute, options.calls_per_day))
-            assert isinstance(budget, WindowBudget)
+            budget = self._budget(options)
             credentials = Credentials(client_id=options.client_id, client_secret=self.secret(options.client_secret),
                                       refresh_token=self.secret(options.refresh_token))
             self._client = ExactClient(http=self.http, base_url=options.base_url, division=options.division,
@@ -563,6 +561,22 @@ class ExactOnline(Connector):
                                        budget=budget, retry=self.retry)
             self._client.cache["options"] = options
         return self._client
+
+    def _budget(self, options: ExactOnlineOptions) -> WindowBudget:
+        """The division's budget in this process: one per ledger, whose figures every process shares."""
+        ledger, account = self.ledger, self.account_key()
+        key = account if ledger is None else f"{account}@{ledger.scope}"
+        budget = shared_budget(key, lambda: WindowBudget.per_minute_and_day(
+            options.calls_per_minute, options.calls_per_day, ledger=ledger, account=account))
+        assert isinstance(budget, WindowBudget)
+        budget.ledger = ledger  # the newest handle on the same shared figures
+        return budget
+
+    def close(self) -> None:
+        """Calls reserved and not made go back to the shared budget for other processes."""
+        if self._client is not None:
+            self._client.budget.release()
+        super().close()
 
     def resource(self, name: str) -> Resource[Any]:
         """The resource with this connection's settings bound into its codec (VAT codes, shipping and

@@ -1,0 +1,110 @@
+"""Call budgets in the store: one row per system account and window, shared by every process.
+
+Each reservation, correction or release is one short transaction that first locks the account's
+rows: its first statement writes, so SQLite takes its write lock at once (``BEGIN IMMEDIATE``
+semantics; others wait on the busy timeout), and PostgreSQL holds the rows ``FOR UPDATE``. The
+rules applied under the lock are :mod:`tradewind.connectors.pacing`'s, so another backend (Redis,
+with scale-out) only has to provide the lock and the rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tradewind.connectors.base import Priority
+from tradewind.connectors.pacing import Grant, Reading, Window, correct, give_back, take
+from tradewind.store.db import Store, now
+from tradewind.store.tables import call_budgets as table
+
+
+class StoreBudgets:
+    """A :class:`~tradewind.connectors.pacing.BudgetLedger` backed by the database."""
+
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+        self.store = store
+        self.clock = clock
+        self.scope = "store:" + hashlib.sha256(store.url.encode()).hexdigest()[:16]
+
+    def reserve(self, account: str, windows: Sequence[Window], want: int, level: Priority,
+                readings: Sequence[Reading] = ()) -> Grant:
+        with self.store.begin() as conn:
+            _lock(conn, account)
+            _create(conn, account, windows)
+            rows = _rows(conn, account)
+            _correct(rows, readings, self.clock())
+            grant = take([rows[spec.name] for spec in windows], want, level, self.clock())
+            _save(conn, account, rows)
+        return grant
+
+    def observe(self, account: str, readings: Sequence[Reading]) -> None:
+        with self.store.begin() as conn:
+            _lock(conn, account)
+            rows = _rows(conn, account)
+            _correct(rows, readings, self.clock())
+            _save(conn, account, rows)
+
+    def release(self, account: str, periods: Mapping[str, int], calls: int) -> None:
+        with self.store.begin() as conn:
+            _lock(conn, account)
+            rows = _rows(conn, account)
+            for name, period in periods.items():
+                if name in rows:
+                    give_back(rows[name], period, calls, self.clock())
+            _save(conn, account, rows)
+
+    def windows(self, account: str) -> dict[str, Window]:
+        """The account's shared windows as stored (for status pages and tests)."""
+        with self.store.begin() as conn:
+            return _rows(conn, account)
+
+
+def _lock(conn: Connection, account: str) -> None:
+    """A write that changes nothing: the database's write lock (SQLite) or the rows' locks (PostgreSQL)."""
+    conn.execute(update(table).where(table.c.account == account).values(remaining=table.c.remaining))
+
+
+def _create(conn: Connection, account: str, windows: Sequence[Window]) -> None:
+    """Rows for windows the account has none for yet, full; a row another process made first stays."""
+    have = set(conn.execute(select(table.c.window).where(table.c.account == account)).scalars())
+    missing = [dict(account=account, window=spec.name, limit=spec.limit, seconds=spec.seconds,
+                    remaining=spec.limit, reset_at=spec.reset_at, period=0, updated_at=now())
+               for spec in windows if spec.name not in have]
+    if missing:
+        conn.execute(_insert_new(conn), missing)
+
+
+def _insert_new(conn: Connection) -> Any:
+    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return module.insert(table).on_conflict_do_nothing(index_elements=["account", "window"])
+
+
+def _rows(conn: Connection, account: str) -> dict[str, Window]:
+    found = conn.execute(select(table).where(table.c.account == account).with_for_update())
+    return {row.window: Window(row.window, row.limit, row.seconds, row.remaining, row.reset_at, row.period)
+            for row in found}
+
+
+def _correct(rows: Mapping[str, Window], readings: Sequence[Reading], at: float) -> None:
+    for reading in readings:
+        if reading.window in rows:
+            correct(rows[reading.window], reading, at)
+
+
+def _save(conn: Connection, account: str, rows: Mapping[str, Window]) -> None:
+    if not rows:
+        return
+    statement = (update(table)
+                 .where(table.c.account == bindparam("b_account"), table.c.window == bindparam("b_window"))
+                 .values(limit=bindparam("b_limit"), remaining=bindparam("b_remaining"),
+                         reset_at=bindparam("b_reset_at"), period=bindparam("b_period"),
+                         updated_at=bindparam("b_updated_at")))
+    stamp = now()
+    conn.execute(statement, [dict(b_account=account, b_window=w.name, b_limit=w.limit, b_remaining=w.remaining,
+                                  b_reset_at=w.reset_at, b_period=w.period, b_updated_at=stamp)
+                          for w in rows.values()])

@@ -1,0 +1,200 @@
+"""Call budgets in the store: reservations, corrections and releases on SQLite and PostgreSQL,
+threads racing for one window, and processes sharing an Exact division served on loopback."""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+import time
+from typing import Any
+
+import httpx
+
+from tradewind.connectors.base import Priority
+from tradewind.connectors.exact_online.connector import ExactOnline, ExactOnlineOptions
+from tradewind.connectors.pacing import Reading, Window, WindowBudget, priority
+from tradewind.connectors.retry import RetryPolicy
+from tradewind.errors import RateLimited
+from tradewind.sandboxes import exact_online
+from tradewind.sandboxes._serve import Served
+from tradewind.store.budgets import StoreBudgets
+from tradewind.store.db import Store
+
+START = 1_000_000_000.0  # 40 s into a minute
+ACCOUNT = "exact_online:1"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def specs(per_minute: int = 60, per_day: int = 1000) -> list[Window]:
+    return WindowBudget.per_minute_and_day(per_minute, per_day, clock=lambda: START).windows
+
+
+def left(ledger: StoreBudgets, account: str = ACCOUNT) -> tuple[int, int]:
+    windows = ledger.windows(account)
+    return windows["minute"].remaining, windows["day"].remaining
+
+
+def test_first_reservation_makes_full_rows_and_takes_a_block(store: Store) -> None:
+    ledger = StoreBudgets(store, clock=Clock())
+    grant = ledger.reserve(ACCOUNT, specs(), 5, Priority.HIGH)
+    assert (5, 0.0, {"minute": START + 20, "day": START - START % 86400 + 86400}) == (
+        grant.calls, grant.wait, grant.resets)
+    assert (55, 995) == left(ledger)
+    assert {} == ledger.windows("exact_online:2")
+
+
+def test_blocks_shrink_near_the_end_and_each_priority_keeps_its_reserve(store: Store) -> None:
+    ledger = StoreBudgets(store, clock=Clock())
+    ledger.reserve(ACCOUNT, specs(per_minute=10), 5, Priority.HIGH)  # a quarter of 10: 2
+    ledger.observe(ACCOUNT, [Reading("minute", remaining=3, reset_at=START + 20)])
+    refused = ledger.reserve(ACCOUNT, specs(per_minute=10), 5, Priority.LOW)  # 3 left, 2 kept back: 1
+    assert (1, 2) == (refused.calls, left(ledger)[0])
+    refused = ledger.reserve(ACCOUNT, specs(per_minute=10), 5, Priority.LOW)
+    assert (0, 20.0) == (refused.calls, refused.wait)
+    assert [1, 1, 0] == [ledger.reserve(ACCOUNT, specs(per_minute=10), 5, Priority.HIGH).calls for _ in range(3)]
+
+
+def test_vendor_figures_correct_the_rows(store: Store) -> None:
+    clock = Clock()
+    ledger = StoreBudgets(store, clock=clock)
+    ledger.reserve(ACCOUNT, specs(), 5, Priority.HIGH)
+    ledger.observe(ACCOUNT, [Reading("minute", limit=100, remaining=None, reset_at=START + 15)])
+    assert (95, START + 15) == (left(ledger)[0], ledger.windows(ACCOUNT)["minute"].reset_at)  # 40 more
+    ledger.observe(ACCOUNT, [Reading("minute", remaining=30, reset_at=START + 15),
+                             Reading("minute", remaining=70, reset_at=START + 15),  # stale: never gives back
+                             Reading("day", remaining=0, reset_at=START - 1)])  # a window already over
+    assert (30, 995) == left(ledger)
+
+
+def test_rows_refill_when_their_window_ends(store: Store) -> None:
+    clock = Clock()
+    ledger = StoreBudgets(store, clock=clock)
+    first = ledger.reserve(ACCOUNT, specs(), 5, Priority.HIGH)
+    clock.now = START + 21
+    again = ledger.reserve(ACCOUNT, specs(), 5, Priority.HIGH)
+    assert ({"minute": 1, "day": 0}, START + 80) == (
+        {name: again.periods[name] - first.periods[name] for name in again.periods}, again.resets["minute"])
+    assert (55, 990) == left(ledger)
+
+
+def test_release_gives_back_only_to_windows_still_running(store: Store) -> None:
+    clock = Clock()
+    ledger = StoreBudgets(store, clock=clock)
+    grant = ledger.reserve(ACCOUNT, specs(), 5, Priority.HIGH)
+    ledger.release(ACCOUNT, grant.periods, 3)
+    assert (58, 998) == left(ledger)
+    grant = ledger.reserve(ACCOUNT, specs(), 5, Priority.HIGH)
+    clock.now = START + 21  # the minute of that grant is over; the day is not
+    ledger.release(ACCOUNT, grant.periods, 4)
+    assert (60, 997) == left(ledger)
+
+
+def test_threads_racing_for_one_window_are_granted_exactly_its_limit(store: Store) -> None:
+    ledger = StoreBudgets(store)
+    windows = WindowBudget.per_minute_and_day(40, 10_000).windows
+    granted: list[tuple[int, int]] = []  # calls, minute window they came from
+
+    def drain() -> None:
+        while (grant := ledger.reserve(ACCOUNT, windows, 3, Priority.HIGH)).calls:
+            granted.append((grant.calls, grant.periods["minute"]))
+
+    threads = [threading.Thread(target=drain) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rows = ledger.windows(ACCOUNT)
+    minutes = {period for _, period in granted}  # a minute boundary may fall inside the race
+    total = sum(calls for calls, _ in granted)
+    assert (total, total) == (40 * len(minutes) - rows["minute"].remaining, 10_000 - rows["day"].remaining)
+
+
+# -- processes sharing one Exact division ------------------------------------------------------
+
+LIMIT = 20
+WANT = 8  # three processes want 24 calls; the division allows 20 a minute
+ENVIRON = {"SECRET": "demo-secret", "REFRESH": "demo-refresh"}
+
+
+class HeldBack(Exception):
+    """The shared budget asked this process to wait for the next window."""
+
+
+def _held_back(seconds: float) -> None:
+    raise HeldBack(seconds)
+
+
+def _exact(url: str, store: Store) -> ExactOnline:
+    options = ExactOnlineOptions(base_url=url, division=123456, client_id="demo-client", client_secret="${SECRET}",
+                                 refresh_token="${REFRESH}", calls_per_minute=LIMIT)
+    return ExactOnline(options, ledger=StoreBudgets(store), environ=ENVIRON,
+                       retry=RetryPolicy(max_rate_limit_wait=0))  # a 429 is raised, not waited out
+
+
+def _call(url: str, database: str, barrier: Any, results: Any) -> None:
+    """One process: calls the division until it has made ``WANT`` calls or is told to wait."""
+    store = Store(database)
+    connector = _exact(url, store)
+    client = connector.client
+    client.budget.sleep = _held_back
+    client.access_token()  # the token call is not rate-limited; the race starts after it
+    made, outcome = 0, "done"
+    barrier.wait(timeout=60)
+    try:
+        with priority(Priority.HIGH):  # orders: no reserve kept back, the whole window is theirs
+            for _ in range(WANT):
+                client.request("GET", "logistics/Items", params={"$select": "ID", "$top": "1"})
+                made += 1
+    except HeldBack:
+        outcome = "held back"
+    except RateLimited:
+        outcome = "429"
+    finally:
+        connector.close()
+        store.dispose()
+    results.put((made, outcome))
+
+
+def _division_at_the_start_of_a_minute() -> Served:
+    """The sandbox's clock runs a few seconds ahead, to the start of its minute window, so the whole
+    test falls in one window (its resets then lie a little late by our clock: a ledger errs safe)."""
+    app = exact_online.create_app(minutely_limit=LIMIT, rotate_refresh_tokens=False)
+    offset = (1 - time.time() % 60) % 60
+    app.state.sandbox.clock = lambda: time.time() + offset
+    return Served(app)
+
+
+def test_processes_on_one_division_share_its_minute(store: Store) -> None:
+    """Answers are slowed so each process always has a call in flight: the vendor's headers alone
+    (a budget per process) then let all three fire when one call is left, and two get a 429."""
+    with _division_at_the_start_of_a_minute() as served:
+        warm = _exact(served.url, store)
+        warm.client.request("GET", "logistics/Items", params={"$select": "ID", "$top": "1"})
+        warm.close()  # the rows now carry the division's own figures: 19 left until its reset
+        slow = {"status": 0, "delay": 0.3, "times": 1000, "path_contains": "/Items"}
+        httpx.post(f"{served.url}/_sandbox/faults", json=slow).raise_for_status()
+        spawn = multiprocessing.get_context("spawn")
+        barrier, results = spawn.Barrier(3), spawn.Queue()
+        workers = [spawn.Process(target=_call, args=(served.url, store.url, barrier, results)) for _ in range(3)]
+        for worker in workers:
+            worker.start()
+        reports = [results.get(timeout=60) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=30)
+        calls = httpx.get(f"{served.url}/_sandbox/calls").json()["by_route"]
+        answered = served.sandbox.minutely.used
+    made = sum(count for count, _ in reports)
+    api_calls = sum(n for route, n in calls.items() if route.startswith("GET /api/v1/"))
+    assert [0, 0, 0] == [worker.exitcode for worker in workers]
+    assert "429" not in [outcome for _, outcome in reports]
+    assert (api_calls, answered) == (1 + made, 1 + made)  # every call made was answered: no 429
+    assert "held back" in [outcome for _, outcome in reports]  # 24 wanted, and only 19 were left
+    assert made <= LIMIT - 1
+    assert LIMIT - 1 - made == left(StoreBudgets(store), "exact_online:123456")[0]  # unused calls were handed back
