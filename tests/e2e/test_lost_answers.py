@@ -4,6 +4,7 @@ booked exactly once, the transfer saying what happened; and a run that lost its 
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 from collections import Counter
@@ -12,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.e2e.slice import World, start_world
@@ -48,7 +50,7 @@ def short_timeout(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
 
     def open_(flow: Any, which: str) -> Connector:
         connector = opened(flow, which)
-        connector.http.timeout = __import__("httpx").Timeout(1.0)
+        connector.http.timeout = httpx.Timeout(1.0)
         return connector
 
     monkeypatch.setattr(world.services.runner, "open", open_)
@@ -138,3 +140,13 @@ def test_a_live_holder_is_named_as_alive(store: Store) -> None:
     with FlowLease(store, "orders", "first-run"), pytest.raises(FlowBusy) as busy:
         FlowLease(store, "orders", "second-run").__enter__()
     assert "its process is alive" in str(busy.value) and "first-ru" in str(busy.value)
+
+
+def test_a_lease_this_process_left_behind_is_taken_at_once(store: Store) -> None:
+    """A release that failed (the database was down as the run ended) must not block the flow for
+    a lease's length in a long-running ``serve``: the lease's run is no longer active here."""
+    here = locks.Claimant(owner=f"{socket.gethostname()}:{os.getpid()}", host=socket.gethostname(),
+                          pid=os.getpid(), run_id="ended-run")
+    assert locks.acquire(store, "orders", here, timedelta(minutes=5))
+    with FlowLease(store, "orders", "next-run") as lease:
+        assert 2 == lease.epoch

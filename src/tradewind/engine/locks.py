@@ -53,10 +53,17 @@ def process_alive(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
+_ACTIVE: set[str] = set()
+"""Runs of this process that hold a lease now: a lease of this process's that is not among them
+was left behind (its release failed while the database was down) and is free to take."""
+
+
 def holder_alive(holder: Holder) -> bool | None:
     """True/False for a holder on this host; None when it runs elsewhere (only expiry tells)."""
     if holder.host != socket.gethostname() or holder.pid is None:
         return None
+    if holder.pid == os.getpid():
+        return holder.run_id in _ACTIVE
     return process_alive(holder.pid)
 
 
@@ -100,6 +107,7 @@ class FlowLease:
         if epoch is None:
             epoch = self._take_over_dead(who)
         self.epoch = epoch
+        _ACTIVE.add(self.run_id)
         self._thread.start()
         return self
 
@@ -143,6 +151,7 @@ class FlowLease:
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+        _ACTIVE.discard(self.run_id)
         try:
             with self.store.begin() as conn:
                 repo.release(conn, self.flow, self.run_id, self.epoch)
