@@ -222,7 +222,7 @@ class WindowBudget:
 
     ``acquire`` blocks until a call may be made; ``observe`` takes the vendor's own count. Without a
     ``ledger`` the windows are this process's; with one they are shared under ``account``: calls are
-    reserved ``block`` at a time, kept per priority (a block reserved for catalogue calls obeyed
+    reserved a ``block`` at a time, kept per priority (a block reserved for catalogue calls obeyed
     the catalogue's reserve, so any call may use it; a block reserved for orders serves only calls
     as urgent), and handed back by :meth:`release`.
     """
@@ -234,7 +234,9 @@ class WindowBudget:
     waited: float = 0.0
     ledger: BudgetLedger | None = None
     account: str = ""
-    block: int = 5
+    block: int | None = None
+    """Calls reserved at a time; None: 5, or a twelfth of the tightest window when that is more
+    (a lifted limit then costs the ledger a write per thousands of calls, not per five)."""
     held: dict[Priority, Held] = field(default_factory=dict)
     readings: dict[str, Reading] = field(default_factory=dict)
 
@@ -278,12 +280,17 @@ class WindowBudget:
                 return 0.0
         readings = list(self.readings.values())
         self.readings.clear()
-        grant = ledger.reserve(self.account, self.windows, self.block, level, readings)
+        grant = ledger.reserve(self.account, self.windows, self._want(), level, readings)
         self.windows = [replace(window) for window in grant.windows] or self.windows
         if not grant.calls:
             return max(grant.wait, 0.01)
         self.held[level] = Held(grant.calls - 1, grant.resets, grant.periods)
         return 0.0
+
+    def _want(self) -> int:
+        if self.block is not None:
+            return self.block
+        return max(5, min((window.limit for window in self.windows), default=5) // 12)
 
     def _drop_ended(self, ledger: BudgetLedger) -> None:
         """Blocks of a window that has ended are dropped; what they held goes back to the windows
