@@ -16,7 +16,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from tradewind import log
@@ -25,7 +26,7 @@ from tradewind.connectors import get as get_connector
 from tradewind.engine.locks import FlowBusy
 from tradewind.engine.project import config_sources, load_project, validate
 from tradewind.engine.runner import RunResult
-from tradewind.engine.services import Services
+from tradewind.engine.services import Replay, Services
 from tradewind.errors import ConfigError, TradewindError
 from tradewind.store.db import Store
 
@@ -192,30 +193,81 @@ def transfers(
 @app.command()
 def failures(
     flow: Annotated[str | None, typer.Argument(help="Only this flow")] = None,
+    key: Annotated[str | None, typer.Option("--key", help="Only the record with this source id or business key "
+                                                          "(order number #1042 or 1042, SKU, e-mail, number=#1042)")]
+    = None,
     project: ProjectOpt = DEFAULT_PROJECT,
     database: DatabaseOpt = None,
 ) -> None:
     """Records waiting to be tried again, with the last error."""
     services = _services(project, database, connects=False)
-    table = Table("flow", "source id", "attempts", "next try (UTC)", "last error")
-    for f in services.failures(flow):
-        table.add_row(f.flow, f.source_id, str(f.attempts), f"{f.next_attempt_at:%Y-%m-%d %H:%M}", f.last_error or "")
+    try:
+        rows = services.failures(flow, key=key)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    table = Table("flow", "source id", "natural key", "attempts", "next try (UTC)", "last error")
+    for f in rows:
+        table.add_row(f.flow, f.source_id, f.natural_key or "", str(f.attempts), f"{f.next_attempt_at:%Y-%m-%d %H:%M}",
+                      f.last_error or "")
     console.print(table)
+    if key is not None and not rows:
+        raise _fail(f"no failed record with source id or business key {key!r}" + (f" in flow {flow}" if flow else ""))
 
 
 @app.command()
 def replay(
     flow: Annotated[str, typer.Argument(help="Flow name")],
-    source_ids: Annotated[list[str] | None, typer.Argument(help="Failed records to replay (default: all)")] = None,
+    keys: Annotated[list[str] | None, typer.Argument(
+        help="Failed records to replay, by source id or business key: order number (#1042 or 1042), SKU, e-mail, "
+             "or the natural key whole (number=#1042). Default: every failed record of the flow")] = None,
     project: ProjectOpt = DEFAULT_PROJECT,
     database: DatabaseOpt = None,
 ) -> None:
-    """Try failed records again now, ignoring their backoff."""
+    """Try failed records again now, ignoring their backoff. Says what became of each named record;
+    exits 1 when a named record is not among the failed records or a replayed record fails again."""
     services = _services(project, database)
     try:
-        _print_result(services.replay(flow, source_ids or None))
+        report = _replay_with_progress(services, flow, keys or None)
+    except FlowBusy as busy:
+        raise _fail(str(busy), code=3) from None
     except TradewindError as error:
         raise _fail(str(error)) from None
+    _print_replay(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _replay_with_progress(services: Services, flow: str, keys: list[str] | None) -> Replay:
+    columns = [TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task(f"replaying {flow}", total=None)
+
+        def tell(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        return services.replay(flow, keys, progress=tell)
+
+
+def _print_replay(report: Replay) -> None:
+    if report.result is None:
+        console.print(f"no failed records to replay in flow {report.flow}" if not report.named else
+                      f"none of these is among the failed records of flow {report.flow}")
+    else:
+        _print_result(report.result)
+    for key, named in report.named.items():
+        if not named:
+            console.print(f"  {escape(key)}: [red]not found[/red] among the failed records of flow {report.flow}",
+                          highlight=False, soft_wrap=True)
+        for f in named:
+            outcome, reason = report.ending(f.source_id)
+            shown = "failed again" if outcome == "failed" else outcome
+            colour = "red" if outcome in ("failed", "not replayed") else "green"
+            label = f"{key}: record {f.source_id}" + (f" ({f.natural_key})" if f.natural_key else "")
+            why = f" — {escape(reason)}" if reason else ""
+            console.print(f"  {escape(label)} → [{colour}]{shown}[/{colour}]{why}", highlight=False, soft_wrap=True)
+    if report.result is not None:
+        console.print(f"  {report.still_queued} record(s) still queued in flow {report.flow}"
+                      + (f"; see: tradewind failures {report.flow}" if report.still_queued else ""), highlight=False)
 
 
 @bindings_app.callback()

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -16,6 +17,52 @@ from tradewind.store.bindings import Binding
 from tradewind.store.db import Store
 from tradewind.store.failures import Failure
 from tradewind.store.runs import Run, Transfer
+
+
+@dataclass
+class Replay:
+    """What a replay did: the run, and for each named key the queued records it named (none:
+    not among the failed records) with their transfers' endings in the run."""
+
+    flow: str
+    total: int
+    named: dict[str, list[Failure]] = field(default_factory=dict)
+    result: RunResult | None = None
+    endings: dict[str, Transfer] = field(default_factory=dict)
+    still_queued: int = 0
+
+    def ending(self, source_id: str) -> tuple[str, str | None]:
+        """(outcome, reason) of one replayed record; ``not replayed`` when the run never ended it."""
+        t = self.endings.get(source_id)
+        if t is None or t.outcome is None:
+            why = self.result.error if self.result and self.result.error else "the run did not reach it"
+            return "not replayed", why
+        return t.outcome, (f"{t.field}: {t.reason}" if t.field and t.reason else t.reason)
+
+    @property
+    def missing(self) -> list[str]:
+        return [key for key, named in self.named.items() if not named]
+
+    @property
+    def ok(self) -> bool:
+        """Every chosen record replayed and written or skipped, and every named key found."""
+        if self.missing or (self.result is not None and self.result.status == "failed"):
+            return False
+        if self.result is not None and self.result.counts.get("failed", 0):
+            return False
+        return all(self.ending(f.source_id)[0] not in ("failed", "not replayed")
+                   for named in self.named.values() for f in named)
+
+
+def _done(progress: Callable[[int, int], None] | None, total: int) -> Progress | None:
+    """A run's counters as records done out of ``total``."""
+    if progress is None:
+        return None
+
+    def tell(counts: dict[str, int]) -> None:
+        progress(sum(counts.get(k, 0) for k in ("created", "updated", "skipped", "failed")), total)
+
+    return tell
 
 
 @dataclass
@@ -39,16 +86,29 @@ class Services:
                  progress: Progress | None = None) -> RunResult:
         return self.runner.run(self.flow(name), trigger=trigger, dry_run=dry_run, full=full, progress=progress)
 
-    def replay(self, name: str, source_ids: list[str] | None = None) -> RunResult:
-        """Try failed records again now, whatever their backoff (all of the flow's, or these)."""
+    def replay(self, name: str, keys: Sequence[str] | None = None, *,
+               progress: Callable[[int, int], None] | None = None) -> Replay:
+        """Try failed records again now, whatever their backoff: all of the flow's, or those that
+        ``keys`` name (source ids or business keys, see :func:`failures.find`). One run, reading
+        the chosen records from the queue a page at a time; ``progress(done, total)`` after each."""
         flow = self.flow(name)
         with self.store.begin() as conn:
-            queued = [f.source_id for f in failures.all_for(conn, name)]
-        chosen = source_ids if source_ids is not None else queued
-        missing = sorted(set(chosen) - set(queued))
-        if missing:
-            raise ConfigError(f"no failed record {', '.join(missing)} in flow {name}")
-        return self.runner.run(flow, trigger="replay", only=chosen)
+            if keys is None:
+                found: dict[str, list[Failure]] = {}
+                ids = failures.source_ids(conn, name)
+            else:
+                found = failures.find(conn, name, keys, flow.target_res.natural_keys)
+                ids = sorted({f.source_id for named in found.values() for f in named})
+        report = Replay(flow=name, total=len(ids), named=found)
+        if not ids:
+            return report
+        report.result = self.runner.run(flow, trigger="replay", only=ids, progress=_done(progress, len(ids)))
+        with self.store.begin() as conn:
+            if found:
+                ended = runs.list_transfers(conn, report.result.run_id, limit=max(1000, 2 * len(ids)))
+                report.endings = {t.source_id: t for t in ended}
+            report.still_queued = failures.count(conn, name)
+        return report
 
     def reset_cursor(self, name: str) -> None:
         self.flow(name)
@@ -78,9 +138,15 @@ class Services:
         with self.store.begin() as conn:
             return runs.history(conn, flow, source_id)
 
-    def failures(self, flow: str | None = None) -> list[Failure]:
+    def failures(self, flow: str | None = None, *, key: str | None = None) -> list[Failure]:
+        """The retry queue (or one flow's); with ``key``, the records that source id or business key names."""
+        if key is None:
+            with self.store.begin() as conn:
+                return failures.all_for(conn, flow)
+        names = [flow] if flow else sorted(self.project.flows)
         with self.store.begin() as conn:
-            return failures.all_for(conn, flow)
+            return [f for n in names for f in failures.all_for(conn, n, key=key,
+                                                                key_names=self.flow(n).target_res.natural_keys)]
 
     def bindings(self, **filters: Any) -> list[Binding]:
         return Binder(self.store).search(**filters)

@@ -1,17 +1,19 @@
 """The retry queue: failed records with their source payload, tried again on later runs.
 
 A failed record does not hold the cursor back; it waits here, with backoff, until it is written
-or skipped (then its row goes) or replayed by hand.
+or skipped (then its row goes) or replayed by hand. Each row keeps the record's natural key
+(``number=#1042``, ``sku=A-1``), so people find a failed order by the number they know.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import ColumnElement, Connection, delete, false, func, or_, select
 
 from tradewind.store.db import now, upsert
 from tradewind.store.tables import failures
@@ -26,30 +28,58 @@ class Failure:
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
+    natural_key: str | None = None
 
 
 def record(conn: Connection, *, flow: str, source_id: str, payload: dict[str, Any], version: str | None,
-           attempts: int, next_attempt_at: datetime, error: str, run_id: str) -> None:
+           attempts: int, next_attempt_at: datetime, error: str, run_id: str, natural_key: str | None = None) -> None:
+    """Queue a failed record, or count one more attempt of a queued one."""
     upsert(
         conn, failures,
         dict(flow=flow, source_id=source_id, payload=json.dumps(payload, default=str), version=version,
              attempts=attempts, next_attempt_at=next_attempt_at, last_error=error, last_run_id=run_id,
-             updated_at=now()),
+             updated_at=now(), natural_key=natural_key),
         keys=["flow", "source_id"],
-        update=["payload", "version", "attempts", "next_attempt_at", "last_error", "last_run_id", "updated_at"],
+        update=["payload", "version", "attempts", "next_attempt_at", "last_error", "last_run_id", "updated_at",
+                "natural_key"],
     )
 
 
 def _failure(row: Any) -> Failure:
     return Failure(flow=row.flow, source_id=row.source_id, payload=json.loads(row.payload), version=row.version,
-                   attempts=row.attempts, next_attempt_at=row.next_attempt_at, last_error=row.last_error)
+                   attempts=row.attempts, next_attempt_at=row.next_attempt_at, last_error=row.last_error,
+                   natural_key=row.natural_key)
 
 
-def due(conn: Connection, flow: str, *, limit: int = 500, include_waiting: bool = False) -> list[Failure]:
+def due(conn: Connection, flow: str, *, limit: int | None = None, include_waiting: bool = False) -> list[Failure]:
+    """Records due for another try, longest due first; all of them unless ``limit`` is given."""
     query = select(failures).where(failures.c.flow == flow).order_by(failures.c.next_attempt_at).limit(limit)
     if not include_waiting:
         query = query.where(failures.c.next_attempt_at <= now())
     return [_failure(row) for row in conn.execute(query)]
+
+
+def due_after(conn: Connection, flow: str, after: str | None, *, limit: int) -> list[Failure]:
+    """One page of the records due now, in source id order after ``after`` (keyset paging: rows
+    written or queued again while the caller works through the pages never shift the pages)."""
+    query = select(failures).where(failures.c.flow == flow, failures.c.next_attempt_at <= now())
+    if after is not None:
+        query = query.where(failures.c.source_id > after)
+    query = query.order_by(failures.c.source_id).limit(limit)
+    return [_failure(row) for row in conn.execute(query)]
+
+
+def source_ids(conn: Connection, flow: str) -> list[str]:
+    """Every queued record's source id (waiting or not), in order: what "replay all" replays."""
+    query = select(failures.c.source_id).where(failures.c.flow == flow).order_by(failures.c.source_id)
+    return list(conn.execute(query).scalars())
+
+
+def count(conn: Connection, flow: str | None = None) -> int:
+    query = select(func.count()).select_from(failures)
+    if flow:
+        query = query.where(failures.c.flow == flow)
+    return int(conn.execute(query).scalar_one())
 
 
 def get(conn: Connection, flow: str, source_id: str) -> Failure | None:
@@ -57,20 +87,76 @@ def get(conn: Connection, flow: str, source_id: str) -> Failure | None:
     return _failure(row) if row else None
 
 
-def get_many(conn: Connection, flow: str, source_ids: list[str]) -> dict[str, Failure]:
-    if not source_ids:
+def get_many(conn: Connection, flow: str, ids: list[str]) -> dict[str, Failure]:
+    if not ids:
         return {}
-    rows = conn.execute(select(failures).where(failures.c.flow == flow, failures.c.source_id.in_(source_ids)))
+    rows = conn.execute(select(failures).where(failures.c.flow == flow, failures.c.source_id.in_(ids)))
     return {row.source_id: _failure(row) for row in rows}
 
 
-def clear(conn: Connection, flow: str, source_ids: list[str]) -> None:
-    if source_ids:
-        conn.execute(delete(failures).where(failures.c.flow == flow, failures.c.source_id.in_(source_ids)))
+def clear(conn: Connection, flow: str, ids: list[str]) -> None:
+    if ids:
+        conn.execute(delete(failures).where(failures.c.flow == flow, failures.c.source_id.in_(ids)))
 
 
-def all_for(conn: Connection, flow: str | None = None) -> list[Failure]:
+def all_for(conn: Connection, flow: str | None = None, *, key: str | None = None,
+            key_names: Sequence[str] = ()) -> list[Failure]:
+    """The queue, or one flow's; with ``key``, only the records it names (see :func:`find`)."""
     query = select(failures).order_by(failures.c.flow, failures.c.source_id)
     if flow:
         query = query.where(failures.c.flow == flow)
-    return [_failure(row) for row in conn.execute(query)]
+    if key is None:
+        return [_failure(row) for row in conn.execute(query)]
+    rows = conn.execute(query.where(or_(failures.c.source_id == key, _key_matches(key, key_names))))
+    return [f for f in map(_failure, rows) if _names(f, key, key_names)]
+
+
+def find(conn: Connection, flow: str, wanted: Sequence[str], key_names: Sequence[str]) -> dict[str, list[Failure]]:
+    """The queued records each of ``wanted`` names: a source id, or a business key — the stored
+    natural key whole (``number=#1042``) or one of its values bare (``#1042``, ``1042`` for an
+    order number ``#1042``, ``A-1``, an e-mail in any case). ``key_names`` are the flow's natural
+    key names in stored order (``("sku", "location")``). A key may name several records."""
+    return {key: all_for(conn, flow, key=key, key_names=key_names) for key in dict.fromkeys(wanted)}
+
+
+def _key_matches(key: str, names: Sequence[str]) -> ColumnElement[bool]:
+    """Where ``natural_key`` is ``key`` itself, or holds it as the value of one of ``names``: the
+    index finds whole keys; parts of composite keys are narrowed by LIKE, then :func:`_names`."""
+    column: ColumnElement[Any] = failures.c.natural_key
+    if "@" in key:  # e-mail addresses are compared case-insensitively
+        column, key = func.lower(column), key.lower()
+    conditions = [column == key]
+    for index, name in enumerate(names):
+        for value in _values(name, key):
+            conditions.append(_component(column, index, len(names), f"{name}={value}"))
+    return or_(false(), *conditions)
+
+
+def _names(f: Failure, key: str, names: Sequence[str]) -> bool:
+    """Whether ``key`` names ``f`` exactly (SQLite's LIKE ignores case, so its answers are checked)."""
+    stored = f.natural_key or ""
+    if "@" in key:
+        stored, key = stored.lower(), key.lower()
+    if key in (f.source_id, stored):
+        return True
+    parts = stored.split(",") if len(names) > 1 else [stored]
+    return len(parts) == len(names) and any(
+        parts[index] == f"{name}={value}" for index, name in enumerate(names) for value in _values(name, key))
+
+
+def _values(name: str, key: str) -> list[str]:
+    """The stored values a bare ``key`` may stand for: an order number may be typed without its ``#``."""
+    if "=" in key:
+        return []
+    return [key, f"#{key}"] if name == "number" and not key.startswith("#") else [key]
+
+
+def _component(column: ColumnElement[Any], index: int, size: int, part: str) -> ColumnElement[bool]:
+    """``part`` (``name=value``) as the index-th of ``size`` comma-joined parts of ``column``."""
+    if size == 1:
+        return column == part
+    if index == 0:
+        return column.startswith(f"{part},", autoescape=True)
+    if index == size - 1:
+        return column.endswith(f",{part}", autoescape=True)
+    return column.contains(f",{part},", autoescape=True)
