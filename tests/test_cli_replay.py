@@ -83,6 +83,19 @@ def test_replay_all_writes_every_failed_record_page_after_page(world: World, sto
     assert sorted(o["name"] for o in orders) == sorted(o["YourRef"] for o in world.exact_orders())
 
 
+def test_replay_reports_records_done_out_of_all_after_each_page(world: World) -> None:
+    failing_orders(world, 510)
+    add_the_item_to_exact(world)
+    told: list[tuple[int, int]] = []
+
+    report = world.services.replay("orders", progress=lambda done, total: told.append((done, total)))
+
+    assert report.ok and 510 == report.result.counts["created"]  # type: ignore[union-attr]
+    assert ((0, 510), (510, 510)) == (told[0], told[-1])
+    assert (500, 510) in told, told  # the first page of 500 is written before the second is read
+    assert sorted(told) == told
+
+
 def test_replay_by_order_number_replays_just_those(world: World, store: Store) -> None:
     first, second, third = failing_orders(world, 3)
     add_the_item_to_exact(world)

@@ -102,7 +102,12 @@ class Services:
         report = Replay(flow=name, total=len(ids), named=found)
         if not ids:
             return report
-        report.result = self.runner.run(flow, trigger="replay", only=ids, progress=_done(progress, len(ids)))
+        tell = _done(progress, len(ids))
+        if tell is not None:
+            tell({})
+        report.result = self.runner.run(flow, trigger="replay", only=ids, progress=tell)
+        if tell is not None:  # the run tells after each page read; the last page is written after that
+            tell(report.result.counts)
         with self.store.begin() as conn:
             if found:
                 ended = runs.list_transfers(conn, report.result.run_id, limit=max(1000, 2 * len(ids)))
