@@ -13,6 +13,7 @@
     │   ├── MappingError     — a mapping expression failed for this record
     │   └── RejectedByTarget — the target refused the write (validation, unknown reference)
     └── IntegrityError       — a promise is at risk (binding conflict, lost lock): stop the flow and alert
+        └── LeaseLost        — another run took the flow's lease over: this run makes no further write
 """
 
 from __future__ import annotations
