@@ -1,9 +1,11 @@
 """Structured logging (structlog) with secret redaction.
 
 Events, not sentences: ``run_started flow=orders run_id=…``. Context (run, flow) is bound once.
-Secrets never reach a log: values resolved from secret references are registered here and
-replaced by ``***`` wherever they appear, and keys that name credentials are masked whatever
-their value.
+Secrets never reach a log: values resolved from secret references (and OAuth tokens as they are
+received or read back) are registered here and replaced by ``***`` wherever they appear, tracebacks
+included: structlog's ``format_exc_info`` renders them to text *before* redaction (and without the
+local variables a rich traceback would show), the stdlib filter masks its own traceback text.
+Keys that name credentials are masked whatever their value.
 """
 
 from __future__ import annotations
@@ -49,14 +51,23 @@ def redact(logger: Any, method: str, event: MutableMapping[str, Any]) -> Mutable
     return event
 
 
+def mask(text: str) -> str:
+    """``text`` with every registered secret replaced by ``***`` (for output that bypasses logging)."""
+    return _mask(text) if _secrets else text
+
+
 class _RedactingFilter(logging.Filter):
-    """The same masking for stdlib logging (httpx, uvicorn, apscheduler)."""
+    """The same masking for stdlib logging (httpx, uvicorn, apscheduler), tracebacks included."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if _secrets:
             record.msg = _mask(str(record.msg))
             if record.args and isinstance(record.args, tuple):
                 record.args = tuple(_mask(str(a)) for a in record.args)
+            if record.exc_info and record.exc_info[0] is not None:
+                record.exc_text = _mask(logging.Formatter().formatException(record.exc_info))
+            if record.stack_info:
+                record.stack_info = _mask(record.stack_info)
         return True
 
 
@@ -84,6 +95,8 @@ def configure(level: str | None = None, *, json: bool | None = None) -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,  # traceback → text, so ``redact`` sees it
             redact,
             renderer,
         ],

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import IntEnum
@@ -235,11 +237,12 @@ class Resource(ABC, Generic[E]):
         """Yield pages of records changed since the cursor value ``since`` (all when None)."""
 
     @abstractmethod
-    def find(self, client: Any, keys: Mapping[str, str]) -> NativeRecord | None:
+    def find(self, client: Any, keys: Mapping[str, str]) -> Found:
         """Look a record up by natural key(s), e.g. ``{"sku": "A-1", "location": "1"}`` or
-        ``{"email": ...}``; None when absent. Used for matching and for crash recovery."""
+        ``{"email": ...}``; None when absent, :class:`Ambiguous` when several records match.
+        Used for matching, for crash recovery and to settle a write whose answer was lost."""
 
-    def find_many(self, client: Any, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+    def find_many(self, client: Any, keys: Sequence[Mapping[str, str]]) -> list[Found]:
         """Look several records up at once (answers aligned with ``keys``). Resources with a search
         call override this, so a first sync of 10,000 SKUs costs a few dozen calls, not 10,000."""
         return [self.find(client, one) for one in keys]
@@ -274,18 +277,26 @@ class Resource(ABC, Generic[E]):
 
 
 class TokenStore(Protocol):
-    """Where a connector keeps OAuth tokens between runs (rotating refresh tokens must survive)."""
+    """Where a connector keeps OAuth tokens between runs (rotating refresh tokens must survive).
+
+    ``put`` is durable when it returns (its own commit). ``lock(key)`` is held around a token
+    exchange, across every process sharing the store, so two never trade the same refresh token;
+    whoever gets it second re-reads ``get(key)`` and uses the fresh pair instead of exchanging.
+    """
 
     def get(self, key: str) -> dict[str, Any] | None: ...
 
     def put(self, key: str, value: dict[str, Any]) -> None: ...
 
+    def lock(self, key: str) -> AbstractContextManager[object]: ...
+
 
 @dataclass
 class MemoryTokens:
-    """A process-local :class:`TokenStore`, for tests and one-off runs."""
+    """A process-local :class:`TokenStore`, for tests and one-off runs (its lock spans threads only)."""
 
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    locks: dict[str, threading.Lock] = field(default_factory=dict)
 
     def get(self, key: str) -> dict[str, Any] | None:
         return self.values.get(key)

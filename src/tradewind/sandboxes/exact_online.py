@@ -25,6 +25,12 @@ What it reproduces, and where each behaviour comes from (see also
   ``api/relations.py`` pads with ``'%18s'``). Item ``Code`` is documented only as "Item code" and ossobv
   ``api/items.py`` filters it unpadded, so item codes are stored as given.
 * ``IsWebshopItem`` is an ``int`` (0/1, Edm.Byte) per the same field docs; ``VATPercentage`` is a fraction.
+* Token rules since 2021-07-01 (Exact KB via docs.maesn.com/rate-limits; forums.invantive.com "Impact Exact
+  Online API adjustments July 1, 2021" and "Exact Online error message: Old refresh token used"): each refresh
+  rotates the refresh token and a spent one is refused (``invalid_grant``); a new access token at most once per
+  9.5 minutes, modelled by ``min_refresh_interval=570`` (off by default, so fixtures may refresh at will). The
+  exact error body Exact sends for a too-early refresh is not published: the sandbox answers 400
+  ``invalid_request`` with a description **[uncertain]**.
 
 Read-only fields sent on POST/PUT are ignored; unknown fields are refused (400), as WCF does. The control
 plane (``/_sandbox/...``) comes from :mod:`tradewind.sandboxes._kit`.
@@ -349,6 +355,8 @@ class _Tokens:
     refresh: set[str] = field(default_factory=set)
     access: dict[str, float] = field(default_factory=dict)
     codes: set[str] = field(default_factory=set)
+    refreshed_at: float | None = None
+    exchanges: int = 0
 
 
 class ExactOnlineSandbox:
@@ -357,8 +365,10 @@ class ExactOnlineSandbox:
     def __init__(self, *, division: int = 123456, client_id: str = "demo-client", client_secret: str = "demo-secret",
                  refresh_token: str = "demo-refresh", minutely_limit: int | None = 60,
                  daily_limit: int | None = 5000, token_ttl: int = 600, rotate_refresh_tokens: bool = True,
-                 rate_headers_on_429: bool = True, require_filter: bool = False) -> None:
+                 rate_headers_on_429: bool = True, require_filter: bool = False,
+                 min_refresh_interval: float = 0.0) -> None:
         self.division = division
+        self.min_refresh_interval = min_refresh_interval
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_ttl = token_ttl
@@ -429,8 +439,15 @@ class ExactOnlineSandbox:
             return 400, {"error": "unsupported_grant_type" if kind else "invalid_request"}
 
     def _refresh(self, token: str | None) -> tuple[int, dict[str, str]]:
+        """A refresh-token grant; ``tokens.exchanges`` counts the granted ones."""
         if not token or token not in self.tokens.refresh:
             return 400, {"error": "invalid_grant"}
+        last = self.tokens.refreshed_at
+        if self.min_refresh_interval and last is not None and self.clock() - last < self.min_refresh_interval:
+            return 400, {"error": "invalid_request",
+                         "error_description": "Access token requested too early: at most one every 9.5 minutes"}
+        self.tokens.refreshed_at = self.clock()
+        self.tokens.exchanges += 1
         issued = self.issue_token()
         self.tokens.refresh.discard(issued["refresh_token"])
         if self.rotate_refresh_tokens:
@@ -1257,17 +1274,20 @@ def _body(raw: bytes) -> dict[str, Any]:
 def create_app(*, division: int = 123456, client_id: str = "demo-client", client_secret: str = "demo-secret",
                refresh_token: str = "demo-refresh", minutely_limit: int | None = 60, daily_limit: int | None = 5000,
                token_ttl: int = 600, rotate_refresh_tokens: bool = True, seed: Mapping[str, Any] | None = None,
-               rate_headers_on_429: bool = True, require_filter: bool = False) -> Starlette:
+               rate_headers_on_429: bool = True, require_filter: bool = False,
+               min_refresh_interval: float = 0.0) -> Starlette:
     """The Exact Online sandbox as an ASGI app; ``app.state.sandbox`` is its :class:`ExactOnlineSandbox`.
 
     ``None`` limits lift rate limiting (benchmarks). ``rate_headers_on_429=False`` drops the rate headers
     from 429 answers, as some observers report Exact doing; ``require_filter=True`` enforces the announced
-    "mandatory filtering" on standard and bulk endpoints.
+    "mandatory filtering" on standard and bulk endpoints; ``min_refresh_interval=570`` refuses a refresh
+    sooner than that after the last one, as Exact does.
     """
     state = ExactOnlineSandbox(division=division, client_id=client_id, client_secret=client_secret,
                                refresh_token=refresh_token, minutely_limit=minutely_limit, daily_limit=daily_limit,
                                token_ttl=token_ttl, rotate_refresh_tokens=rotate_refresh_tokens,
-                               rate_headers_on_429=rate_headers_on_429, require_filter=require_filter)
+                               rate_headers_on_429=rate_headers_on_429, require_filter=require_filter,
+                               min_refresh_interval=min_refresh_interval)
     if seed:
         state.seed(seed)
     routes = [

@@ -15,25 +15,22 @@ import json
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
 from tradewind.connectors.base import TokenStore
+from tradewind.connectors.exact_online.auth import Credentials, TokenKeeper
 from tradewind.connectors.http import default_translate, retry_after_seconds, send
 from tradewind.connectors.pacing import WindowBudget
 from tradewind.connectors.retry import RetryPolicy
 from tradewind.errors import ConfigError, RateLimited, RejectedByTarget, TradewindError, TransientError
-from tradewind.log import register_secret
 
 Row = dict[str, Any]
-
-TOKEN_MARGIN = 30.0
-"""Seconds before expiry at which a bearer token is no longer used."""
 
 MAX_FILTER = 1500
 """Longest ``$filter`` sent in one URL: IIS refuses query strings beyond 2,048 characters by
@@ -196,14 +193,6 @@ def translate(response: httpx.Response) -> TradewindError | None:
         f"{where}: Exact Online answered {status}", status=status)
 
 
-def translate_token(response: httpx.Response) -> TradewindError | None:
-    """The token endpoint: any refusal means the grant is unusable (not retryable)."""
-    if response.status_code in (400, 401, 403):
-        return ConfigError(f"Exact Online refused the refresh token ({response.status_code})",
-                           hint="authorise the app again and set a new refresh token")
-    return default_translate(response) if response.status_code >= 400 else None
-
-
 # -- rate limits -------------------------------------------------------------------------------
 
 _WINDOWS = (("minute", "X-RateLimit-Minutely-"), ("day", "X-RateLimit-"))
@@ -254,24 +243,12 @@ def retry_after(response: httpx.Response, clock: Callable[[], float] = time.time
 
 # -- the client --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Credentials:
-    """What the refresh-token grant needs. The secrets are resolved values: never log this."""
-
-    client_id: str
-    client_secret: str
-    refresh_token: str
-
-    def __repr__(self) -> str:
-        return f"Credentials(client_id={self.client_id!r}, client_secret=***, refresh_token=***)"
-
-
 class ExactClient:
     """One division's API over an injected ``httpx.Client``.
 
-    Tokens live in ``tokens`` under ``token_key``: the rotated refresh token is written there
-    before it is used, so a restart (or another client on the same store) goes on with the
-    newest one. Every API call waits for the shared ``budget`` first.
+    Tokens live in ``tokens`` under ``token_key`` (see :mod:`.auth`): the rotated pair is stored
+    the moment it arrives, under the store's lock, so a restart (or another process on the same
+    store) goes on with the newest one. Every API call waits for the shared ``budget`` first.
     """
 
     def __init__(self, *, http: httpx.Client, base_url: str, division: int, credentials: Credentials,
@@ -290,34 +267,19 @@ class ExactClient:
 
     # -- auth --------------------------------------------------------------------------------
 
+    @cached_property
+    def keeper(self) -> TokenKeeper:
+        return TokenKeeper(http=self.http, token_url=f"{self.base_url}/api/oauth2/token",
+                           credentials=self.credentials, tokens=self.tokens, key=self.token_key,
+                           retry=self.retry, clock=self.clock)
+
     def access_token(self) -> str:
-        state = self.tokens.get(self.token_key) or {}
-        token = state.get("access_token")
-        if token and float(state.get("expires_at", 0)) - TOKEN_MARGIN > self.clock():
-            return str(token)
-        return self.refresh()
+        """A live bearer token: held in memory, else the store's, else from an exchange."""
+        return self.keeper.access_token()
 
     def refresh(self) -> str:
-        """Trade the newest refresh token for a bearer token and keep the rotated refresh token."""
-        state = self.tokens.get(self.token_key) or {}
-        refresh_token = state.get("refresh_token") or self.credentials.refresh_token
-        form = {"grant_type": "refresh_token", "refresh_token": refresh_token,
-                "client_id": self.credentials.client_id, "client_secret": self.credentials.client_secret}
-        response = send(self.http, lambda: self.http.build_request("POST", f"{self.base_url}/api/oauth2/token",
-                                                                   data=form),
-                        translate=translate_token, policy=self.retry)
-        body = response.json()
-        try:
-            token = str(body["access_token"])
-            expires_in = float(body.get("expires_in") or 600)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ConfigError("Exact Online's token answer has no usable access_token") from exc
-        rotated = str(body.get("refresh_token") or refresh_token)
-        register_secret(token)
-        register_secret(rotated)
-        self.tokens.put(self.token_key, {"access_token": token, "expires_at": self.clock() + expires_in,
-                                         "refresh_token": rotated})
-        return token
+        """Replace the held bearer token (refused by the API): one exchange across all processes."""
+        return self.keeper.refresh()
 
     # -- requests ----------------------------------------------------------------------------
 

@@ -555,7 +555,8 @@ class ExactOnline(Connector):
             options = self.opts
             budget = self._budget(options)
             credentials = Credentials(client_id=options.client_id, client_secret=self.secret(options.client_secret),
-                                      refresh_token=self.secret(options.refresh_token))
+                                      refresh_token=self.secret(options.refresh_token),
+                                      refresh_env=options.refresh_token.name)
             self._client = ExactClient(http=self.http, base_url=options.base_url, division=options.division,
                                        credentials=credentials, tokens=self.tokens, token_key=self.account_key(),
                                        budget=budget, retry=self.retry)
