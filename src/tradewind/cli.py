@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from tradewind import log
 from tradewind.connectors import available
@@ -422,3 +423,9 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("stopped")
         sys.exit(130)
+    except SQLAlchemyError as error:  # the store itself: one line, never parameters or a traceback
+        cause = getattr(error, "orig", None) or error
+        err.print(f"[red]error:[/red] tradewind's database cannot be used ({type(cause).__name__}: "
+                  f"{escape(str(cause).splitlines()[0][:200])}); check that it is running and reachable "
+                  "(TRADEWIND_DATABASE_URL or --database), then run again", markup=True)
+        sys.exit(1)
