@@ -429,3 +429,21 @@ def main() -> None:
                   f"{escape(str(cause).splitlines()[0][:200])}); check that it is running and reachable "
                   "(TRADEWIND_DATABASE_URL or --database), then run again", markup=True)
         sys.exit(1)
+
+
+# -- secrets (docs/secrets.md) ------------------------------------------------------------------
+
+secrets_app = typer.Typer(help="Tokens kept in the store, sealed with TRADEWIND_SECRET_KEY.", no_args_is_help=True)
+app.add_typer(secrets_app, name="secrets")
+
+
+@secrets_app.command("rotate")
+def secrets_rotate(database: DatabaseOpt = None) -> None:
+    """Re-encrypt every stored token with the first key of TRADEWIND_SECRET_KEY (old keys listed after it)."""
+    from tradewind.store.tokens import StoreTokens
+
+    try:
+        resealed = StoreTokens(Store(database)).rotate_keys()
+    except ConfigError as error:
+        raise _fail(escape(str(error))) from None
+    console.print(f"{resealed} stored token(s) re-encrypted with the newest key; the old keys may now go")

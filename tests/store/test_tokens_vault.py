@@ -132,3 +132,19 @@ def test_engine_errors_hide_parameters(store: Store) -> None:
     with pytest.raises(sa.exc.SQLAlchemyError) as caught, store.begin() as conn:
         conn.execute(sa.text("INSERT INTO no_such_table (v) VALUES (:v)"), {"v": secret})
     assert secret not in "".join(traceback.format_exception(caught.value))
+
+
+def test_cli_secrets_rotate(sqlite_store: Store) -> None:
+    from typer.testing import CliRunner
+
+    from tradewind.cli import app
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    value = pair()
+    StoreTokens(sqlite_store, vault=Vault([old])).put(KEY, value)
+    runner = CliRunner()
+    refused = runner.invoke(app, ["secrets", "rotate", "--database", sqlite_store.url], env={KEY_ENV: new})
+    assert 1 == refused.exit_code and "keep the old key listed after the new one" in refused.output
+    done = runner.invoke(app, ["secrets", "rotate", "--database", sqlite_store.url], env={KEY_ENV: f"{new},{old}"})
+    assert 0 == done.exit_code and "1 stored token(s) re-encrypted" in done.output
+    assert value == StoreTokens(sqlite_store, vault=Vault([new])).get(KEY)
