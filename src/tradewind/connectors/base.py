@@ -150,6 +150,21 @@ class Page:
 
     records: list[NativeRecord]
     cursor: str | None = None
+    durable: Callable[[], None] | None = None
+    """Called by the engine once every record of this page has ended durably (and the cursor, if
+    any, is stored): a file source moves the processed file aside only then."""
+
+
+@dataclass(frozen=True)
+class Ambiguous:
+    """A look-up by natural key that matched several target records (a shop may hold two
+    products with one SKU). The engine never picks one: the record fails naming ``candidates``."""
+
+    candidates: tuple[str, ...]
+
+
+Found = NativeRecord | Ambiguous | None
+"""What a look-up by natural key answers: the one record, several candidates, or nothing."""
 
 
 @dataclass
@@ -206,6 +221,7 @@ class Resource(ABC, Generic[E]):
         encode: Encode[E] | None = None,
         description: str = "",
         batch_size: int = 1,
+        visible_after: timedelta = timedelta(0),
     ) -> None:
         self.entity = entity
         self.native_key = native_key
@@ -216,6 +232,10 @@ class Resource(ABC, Generic[E]):
         self.encode = encode
         self.description = description
         self.batch_size = batch_size if "bulk" in self.can else 1
+        self.visible_after = visible_after
+        """How long a write may take to show in a look-up (a target that goes on processing after
+        answering, or after the client gave up): until then, not finding a record whose write's
+        answer was lost proves nothing, and the record waits instead of being sent again."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
@@ -246,6 +266,12 @@ class Resource(ABC, Generic[E]):
         """Look several records up at once (answers aligned with ``keys``). Resources with a search
         call override this, so a first sync of 10,000 SKUs costs a few dozen calls, not 10,000."""
         return [self.find(client, one) for one in keys]
+
+    def get(self, client: Any, ids: Sequence[str]) -> list[NativeRecord | None]:
+        """Read these records by their native ids (answers aligned with ``ids``; None where gone):
+        a webhook that announces records reads just those, and a failed record is replayed by
+        reading it again from its source. Resources that can read by id override this."""
+        raise ConfigError(f"{self.name} cannot be read by id in this system")
 
     def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
         """Whether ``found`` (the target's record, found by natural key) already holds every value of
@@ -303,6 +329,9 @@ class MemoryTokens:
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         self.values[key] = value
+
+    def lock(self, key: str) -> threading.Lock:
+        return self.locks.setdefault(key, threading.Lock())
 
 
 class Connector(ABC):

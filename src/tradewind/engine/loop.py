@@ -484,6 +484,8 @@ def close_page(page: Page, batch: Sequence[Transfer], ctx: RunContext) -> None:
                 cursor_repo.put(conn, ctx.flow.name, ctx.cursor.last)
     for name, amount in counts.items():
         ctx.counts[name] += amount
+    if page.durable is not None and not ctx.dry_run:
+        page.durable()
     for t in batch:
         if t.stage == Stage.FAILED:
             ctx.log.warning("transfer_failed", source_id=t.record.id, natural_key=t.natural_key, field=t.field,
