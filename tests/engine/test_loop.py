@@ -240,3 +240,27 @@ def test_a_part_filled_batch_waits_for_the_next_page(store: Store) -> None:
     assert 3 == shop.calls["find_many"]
     with store.begin() as conn:
         assert (T0 + timedelta(seconds=8)).isoformat() == cursors.get(conn, "products")
+
+
+def test_a_mapping_is_applied_once_on_update(store: Store) -> None:
+    erp, shop = catalogue(1), System()
+    mapping = compile_mapping(parse_mapping({"set": {"title": "record.title ~ ' (web)'"}}, flow="products"),
+                              flow="products")
+    run = runner(store, erp, shop)
+    run.run(flow(mapping=mapping))
+    assert "Product 0 (web)" == shop.by_key("P00000")["title"]  # type: ignore[index]
+    erp.touch("1", T0 + timedelta(hours=1), price="12.00")
+    assert 1 == run.run(flow(mapping=mapping)).counts["updated"]
+    assert "Product 0 (web)" == shop.by_key("P00000")["title"]  # type: ignore[index]
+
+
+def test_a_full_run_over_an_unchanged_catalogue_writes_nothing(store: Store) -> None:
+    erp, shop = catalogue(5), System()
+    run = runner(store, erp, shop)
+    run.run(flow())
+    erp.add({"key": "P-MISSED", "title": "Committed late", "sku": "LATE"}, modified=T0 - timedelta(days=1))
+    shop.calls.clear()
+    full = run.run(flow(), full=True)
+    assert (6, 1, 0, 5) == (full.counts["received"], full.counts["created"], full.counts.get("updated", 0),
+                            full.counts["skipped"]), full
+    assert 1 == shop.calls["create"] and 0 == shop.calls["update"]

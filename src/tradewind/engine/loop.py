@@ -76,9 +76,10 @@ def map_(t: Transfer, ctx: RunContext) -> None:
         return
     assert t.entity is not None
     try:
-        t.native = encode(t.entity, ctx.refs)
+        t.encoded = encode(t.entity, ctx.refs)
+        t.native = t.encoded
         if ctx.flow.mapping is not None:
-            t.native = ctx.flow.mapping.apply(t.native, expression_context(t, ctx), is_update=False)
+            t.native = ctx.flow.mapping.apply(t.encoded, expression_context(t, ctx), is_update=False)
     except RecordError as error:
         t.fail(error.message, error.field)
         return
@@ -91,7 +92,7 @@ def map_(t: Transfer, ctx: RunContext) -> None:
 
 def compare_hash(t: Transfer, ctx: RunContext) -> None:
     binding = t.binding
-    if binding is None or binding.pending or ctx.full:
+    if binding is None or binding.pending:
         return
     if binding.hash == t.hash:
         t.skip(f"unchanged since {binding.updated_at:%Y-%m-%dT%H:%MZ}")
@@ -238,10 +239,11 @@ def _claimed_by_another(t: Transfer, record: Found, claimed: dict[str, str], new
 
 
 def payload_for(t: Transfer, ctx: RunContext) -> dict[str, Any]:
-    """What to send: on update, the mapping's create-only fields are dropped."""
+    """What to send: on update, the mapping applied to the connector's encoding with its
+    create-only fields dropped (applied once: a ``set`` appending a suffix appends it once)."""
     assert t.native is not None
-    if t.action == "update" and ctx.flow.mapping is not None:
-        return ctx.flow.mapping.apply(t.native, expression_context(t, ctx), is_update=True)
+    if t.action == "update" and ctx.flow.mapping is not None and t.encoded is not None:
+        return ctx.flow.mapping.apply(t.encoded, expression_context(t, ctx), is_update=True)
     return t.native
 
 

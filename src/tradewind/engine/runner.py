@@ -62,7 +62,8 @@ class Runner:
 
     def run(self, flow: Flow, *, trigger: str = "manual", dry_run: bool = False, full: bool = False,
             only: list[str] | None = None, progress: Progress | None = None) -> RunResult:
-        """Run ``flow`` once. ``full`` reads from the beginning and ignores content hashes;
+        """Run ``flow`` once. ``full`` reads from the beginning (records the cursor missed are
+        caught; unchanged ones still cost no write);
         ``only`` replays just these failed source records."""
         run_id = uuid.uuid4().hex
         try:

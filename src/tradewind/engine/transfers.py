@@ -45,7 +45,8 @@ class Transfer:
     natural_key: str = ""
     keys: dict[str, str] = dataclasses.field(default_factory=dict)
     binding: Binding | None = None
-    native: dict[str, Any] | None = None
+    encoded: dict[str, Any] | None = None  # the target connector's encoding, before the flow's mapping
+    native: dict[str, Any] | None = None  # what a create sends: the encoding with the mapping applied
     hash: str | None = None
     target_id: str | None = None
     action: str | None = None  # "create" | "update"
