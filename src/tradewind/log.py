@@ -61,14 +61,30 @@ class _RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if _secrets:
-            record.msg = _mask(str(record.msg))
-            if record.args and isinstance(record.args, tuple):
-                record.args = tuple(_mask(str(a)) for a in record.args)
+            # the message formatted first, then masked: masking arguments one by one would break "%d"
+            record.msg, record.args = _mask(record.getMessage()), None
             if record.exc_info and record.exc_info[0] is not None:
                 record.exc_text = _mask(logging.Formatter().formatException(record.exc_info))
             if record.stack_info:
                 record.stack_info = _mask(record.stack_info)
         return True
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """stdlib records to whatever ``sys.stderr`` is at the time; a record that cannot be written is
+    reported in one line, never with logging's own dump of the record's (unmasked) traceback."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        print(f"--- logging error in {record.name}: {type(error).__name__}", file=sys.__stderr__)
 
 
 class _Stderr:
@@ -104,6 +120,6 @@ def configure(level: str | None = None, *, json: bool | None = None) -> None:
         logger_factory=_stderr_factory,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.addFilter(_RedactingFilter())
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
