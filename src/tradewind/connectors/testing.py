@@ -45,7 +45,7 @@ class SelfRefs:
                 if value is None:
                     continue
                 found = resource.find(self.connection.client, {key: value})
-                if found is not None:
+                if isinstance(found, NativeRecord):
                     return found.id
         raise RecordError(f"no {entity} with {dict(keys)} in the sandbox")
 
@@ -184,7 +184,7 @@ class ConnectorContract:
             created = resource.create(connection.client, native)
             keys = resource.natural_keys_of(entity)
             found = resource.find(connection.client, keys)
-            assert found is not None, f"{name}: created record not found by {keys}"
+            assert isinstance(found, NativeRecord), f"{name}: created record not found alone by {keys}: {found}"
             assert [found] == resource.find_many(connection.client, [keys])
             assert created.id == found.id
             decoded = resource.decode(found.data)

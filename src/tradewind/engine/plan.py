@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tradewind.connectors.base import NativeRecord
 from tradewind.engine.context import RunContext
 from tradewind.engine.transfers import Outcome, Transfer
 from tradewind.mapping import diff
@@ -38,7 +39,7 @@ def _current_records(chosen: list[Transfer], ctx: RunContext) -> dict[str, dict[
     found = ctx.target_res.find_many(ctx.target.client, [t.keys for t in updates])
     current: dict[str, dict[str, Any]] = {}
     for t, record in zip(updates, found, strict=True):
-        if record is None:
+        if not isinstance(record, NativeRecord):  # absent, or Ambiguous (decide failed it)
             continue
         try:
             current[t.record.id] = ctx.target_res.decode(record.data).model_dump(mode="json")

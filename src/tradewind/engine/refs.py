@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tradewind.connectors.base import Resource
+from tradewind.connectors.base import Ambiguous, Resource
 from tradewind.engine.binder import Intent, Pair, Result
 from tradewind.engine.context import RunContext
 from tradewind.errors import RecordError
@@ -63,6 +63,10 @@ class TargetRefs:
         record = self._resource(entity).find(self.ctx.target.client, {key: value})
         if record is None:
             return None
+        if isinstance(record, Ambiguous):  # e.g. two accounts with one e-mail address: never pick one
+            raise RecordError(f"{entity} {key} {value!r} matches several records in {target}: "
+                              f"{', '.join(record.candidates)}; tradewind never picks one — remove the duplicates "
+                              "there", field=key)
         if not self.ctx.dry_run:
             self._bind(entity, natural, record.id, hash="")
         return record.id

@@ -15,12 +15,14 @@ from pydantic import Field
 
 from tradewind.connectors import connector
 from tradewind.connectors.base import (
+    Ambiguous,
     Capability,
     ConnectionOptions,
     Connector,
     CursorKind,
     Decode,
     Encode,
+    Found,
     NativeRecord,
     Page,
     Resource,
@@ -192,9 +194,10 @@ class ExactResource(Resource[E]):
             clauses.append(f"({lookup(value)})")
         return " and ".join(clauses)
 
-    def find(self, client: ExactClient, keys: Mapping[str, str]) -> NativeRecord | None:
+    def find(self, client: ExactClient, keys: Mapping[str, str]) -> Found:
         """Filter by the keys Exact can filter on; check the others (e.g. a price's list) on the
-        decoded records."""
+        decoded records. Several matches (two accounts with one e-mail address, two sales orders
+        with one YourRef) are :class:`Ambiguous`: the engine never picks one."""
         filtered = {k: v for k, v in keys.items() if k in self.lookups}
         rest = {k: v for k, v in keys.items() if k not in self.lookups}
         if not filtered:
@@ -202,8 +205,11 @@ class ExactResource(Resource[E]):
             raise RecordError(f"{self.name} cannot be found by {sorted(keys)} in Exact Online (by: {known})")
         rows = _without_metadata(client.rows(self.path, self.query(**{"$filter": self._clause(filtered)})))
         if not rest:
+            ids = sorted({str(row[self.native_key]) for row in rows})
+            if len(ids) > 1:  # told apart before assembling, which may cost calls (contacts)
+                return Ambiguous(tuple(ids))
             return next(iter(self.assemble(client, rows[:1])), None)
-        return next((r for r in self.assemble(client, rows) if self._has(r, rest)), None)
+        return _one_of([r for r in self.assemble(client, rows) if self._has(r, rest)])
 
     def _has(self, record: NativeRecord, keys: Mapping[str, str]) -> bool:
         entity = self.decode(record.data)
@@ -282,10 +288,10 @@ class ProductResource(ExactResource[Product]):
                 found.setdefault(codec.group_of(row, group_field) or "", []).append(row)
         return found
 
-    def find(self, client: ExactClient, keys: Mapping[str, str]) -> NativeRecord | None:
+    def find(self, client: ExactClient, keys: Mapping[str, str]) -> Found:
         return self.find_many(client, [keys])[0]
 
-    def find_many(self, client: ExactClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+    def find_many(self, client: ExactClient, keys: Sequence[Mapping[str, str]]) -> list[Found]:
         """One ``or``-filter per kind of key (and per ~40 values), however many are asked."""
         group_field = _options(client).group_field
         rows: list[Row] = []
@@ -293,7 +299,7 @@ class ProductResource(ExactResource[Product]):
             values = sorted({one[name] for one in keys if name in one})
             rows.extend(self._lookup(client, name, values, group_field))
         answers = [self._answer(one, rows, group_field) for one in keys]
-        _with_product_vat(client, [a for a in answers if a is not None])
+        _with_product_vat(client, [a for a in answers if isinstance(a, NativeRecord)])
         return answers
 
     def _lookup(self, client: ExactClient, name: str, values: list[str], group_field: str | None) -> list[Row]:
@@ -308,17 +314,31 @@ class ProductResource(ExactResource[Product]):
         return found
 
     @staticmethod
-    def _answer(keys: Mapping[str, str], rows: list[Row], group_field: str | None) -> NativeRecord | None:
+    def _answer(keys: Mapping[str, str], rows: list[Row], group_field: str | None) -> Found:
+        """The product the keys match: a group (by key) or an item (by SKU or EAN). Matches in
+        several groups or items (an EAN on two items, a key that is one group's model code and
+        another item's code) are :class:`Ambiguous`, naming the products' ids."""
         matches = [r for r in rows if all(_matches(r, n, v, group_field) for n, v in keys.items())]
         if not matches:
             return None
-        if "key" in keys:
+        grouped = "key" in keys
+        ids = sorted({(codec.group_of(r, group_field) if grouped else None) or str(r["ID"]) for r in matches})
+        if len(ids) > 1:
+            return Ambiguous(tuple(ids))
+        if grouped:
             group = codec.group_of(matches[0], group_field)
             if group is not None:
                 members = [r for r in rows if codec.group_of(r, group_field) == group]
                 return _product_record(group, group, _merge(members, []))
         item = matches[0]
         return _product_record(str(item["ID"]), item.get("Code"), [item])
+
+
+def _one_of(records: list[NativeRecord]) -> Found:
+    """The one record, None for none, :class:`Ambiguous` for several."""
+    if len({r.id for r in records}) > 1:
+        return Ambiguous(tuple(sorted({r.id for r in records})))
+    return records[0] if records else None
 
 
 def _key_clause(name: str, value: str, field: str | None) -> str:

@@ -3,7 +3,9 @@
 Calls per resource (N records, first sync / incremental):
 
 * products — read: N/25 pages; write: one ``productSet`` per product (create is an upsert by
-  handle, so a create retried after a crash never duplicates); lookups: N/25 searches by handle.
+  handle, so a create retried after a crash never duplicates); lookups: one search per 50 terms
+  (each product's variant SKUs and its handle, OR-ed), so products of V variants cost about
+  N·(V+1)/50 searches.
 * prices — one price per variant (price list ``default`` only); lookups N/50 searches by SKU,
   writes one ``productVariantsBulkUpdate`` per product touched.
 * stock — lookups N/50 searches by SKU per location; writes one ``inventorySetQuantities`` per
@@ -14,8 +16,10 @@ Calls per resource (N records, first sync / incremental):
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
@@ -25,8 +29,10 @@ from pydantic import Field, field_validator
 
 from tradewind.connectors import connector
 from tradewind.connectors.base import (
+    Ambiguous,
     ConnectionOptions,
     Connector,
+    Found,
     NativeRecord,
     Page,
     Resource,
@@ -37,7 +43,14 @@ from tradewind.connectors.base import (
 )
 from tradewind.connectors.pacing import CostBucket, shared_budget
 from tradewind.connectors.shopify import codec, queries
-from tradewind.connectors.shopify.client import ShopifyClient, any_of, dig, since_query, user_errors
+from tradewind.connectors.shopify.client import (
+    ShopifyClient,
+    any_of,
+    dig,
+    search_value,
+    since_query,
+    user_errors,
+)
 from tradewind.errors import ConfigError, RecordError, RejectedByTarget
 from tradewind.model import Customer, Order, Price, Product, StockLevel
 
@@ -98,8 +111,18 @@ def _last_version(records: list[NativeRecord]) -> str | None:
 class _FindByBatch(Resource[Any]):
     """Shared ``find`` (one-element ``find_many``) so both always agree."""
 
-    def find(self, client: Any, keys: Mapping[str, str]) -> NativeRecord | None:
+    def find(self, client: Any, keys: Mapping[str, str]) -> Found:
         return self.find_many(client, [keys])[0]
+
+
+def one_of(records: Iterable[NativeRecord]) -> Found:
+    """The one record a natural key matched, None for none; several are :class:`Ambiguous`, naming
+    their ids: a shop may hold one SKU (or e-mail, or order name) twice, and picking one would
+    write to a record chosen by chance."""
+    unique = {record.id: record for record in records}
+    if len(unique) > 1:
+        return Ambiguous(tuple(sorted(unique)))
+    return next(iter(unique.values()), None)
 
 
 class _NotReadable(_FindByBatch):
@@ -116,8 +139,23 @@ def _batches(values: Sequence[str], size: int) -> Iterator[list[str]]:
 # -- products -----------------------------------------------------------------------------------
 
 
+SKUS = "skus"
+"""A product's look-up key holding its variants' SKUs (a JSON list), searched before its handle."""
+
+
 class ProductsResource(_FindByBatch):
-    """Products with variants, keyed by handle (the slugified product key)."""
+    """Products with variants, keyed by handle (the slugified product key) and found by their
+    variants' SKUs first: a product the shop already holds under another handle is that product,
+    not one to create again."""
+
+    def natural_keys_of(self, entity: Product) -> dict[str, str]:
+        """``{"skus": '["A-1", "A-2"]', "key": "a"}``: what :meth:`find_many` looks the product up by."""
+        keys = super().natural_keys_of(entity)
+        return {SKUS: json.dumps([variant.sku for variant in entity.variants]), **keys}
+
+    def natural_key(self, entity: Product) -> str:
+        """The product key alone (``key=a``), as bindings store it: its variants come and go."""
+        return ",".join(f"{k}={v}" for k, v in super().natural_keys_of(entity).items())
 
     def record(self, client: ShopifyClient, node: dict[str, Any]) -> NativeRecord:
         client.complete(node, "variants", queries.PRODUCT_VARIANTS_REST, "product.variants")
@@ -130,13 +168,20 @@ class ProductsResource(_FindByBatch):
             records = [self.record(client, node) for node in nodes]
             yield Page(records, cursor=_last_version(records))
 
-    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
-        handles = [_handle_or_none(k.get("key")) for k in keys]
-        found: dict[str, NativeRecord] = {}
-        for batch in _batches([h for h in handles if h], queries.PRODUCT_KEYS_PER_LOOKUP):
-            for nodes in client.paginate(queries.PRODUCTS, {"query": any_of("handle", batch)}, "products", len(batch)):
-                found.update({n["handle"]: self.record(client, n) for n in nodes if n.get("handle") in batch})
-        return [found.get(h) if h else None for h in handles]
+    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[Found]:
+        """By SKUs (``skus``, or one ``sku`` as a reference names it), then by handle (``key``), in
+        searches OR-ing 50 terms: a first sync costs about N·(V+1)/50 calls, not one per product."""
+        wanted = [_ProductKeys.of(k) for k in keys]
+        terms = list(dict.fromkeys(term for w in wanted for term in w.terms()))
+        found = _ProductsFound(skus={s for w in wanted for s in w.skus}, handles={w.handle for w in wanted if w.handle})
+        for start in range(0, len(terms), queries.KEYS_PER_LOOKUP):
+            query = " OR ".join(f"{name}:{search_value(value)}"
+                                for name, value in terms[start:start + queries.KEYS_PER_LOOKUP])
+            for nodes in client.paginate(queries.PRODUCTS, {"query": query}, "products", queries.PRODUCTS_PAGE):
+                for node in nodes:
+                    if node["id"] not in found.records and found.may_hold(node):
+                        found.add(self.record(client, node))
+        return [found.answer(w) for w in wanted]
 
     def create(self, client: ShopifyClient, native: dict[str, Any]) -> NativeRecord:
         product = _product_input(client, native, creating=True)
@@ -152,6 +197,69 @@ class ProductsResource(_FindByBatch):
             error.record = product.get("handle")
             raise
         return self.record(client, payload["product"])
+
+
+@dataclass(frozen=True)
+class _ProductKeys:
+    """One product's look-up keys: its SKUs and its handle."""
+
+    skus: tuple[str, ...]
+    handle: str | None
+
+    @classmethod
+    def of(cls, keys: Mapping[str, str]) -> _ProductKeys:
+        skus = [str(s).strip() for s in json.loads(keys[SKUS])] if keys.get(SKUS) else []
+        if keys.get("sku"):
+            skus.append(keys["sku"].strip())
+        return cls(skus=tuple(dict.fromkeys(s for s in skus if s)), handle=_handle_or_none(keys.get("key")))
+
+    def terms(self) -> list[tuple[str, str]]:
+        """Search terms, SKUs first; kept together so one search mostly answers one product."""
+        return [("sku", s) for s in self.skus] + ([("handle", self.handle)] if self.handle else [])
+
+
+@dataclass
+class _ProductsFound:
+    """Products found by a batch of searches, and their ids by wanted SKU and wanted handle.
+
+    Shopify's search is fuzzy, so only exact SKUs and handles count; a shop may hold one SKU on
+    several products (Shopify allows it), so a SKU maps to a set of products."""
+
+    skus: set[str]
+    handles: set[str]
+    records: dict[str, NativeRecord] = field(default_factory=dict)
+    by_sku: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    by_handle: dict[str, str] = field(default_factory=dict)
+
+    def may_hold(self, node: Mapping[str, Any]) -> bool:
+        """Whether a product answered may hold a wanted key (its further variants may)."""
+        variants = node.get("variants") or {}
+        return (node.get("handle") in self.handles or bool(dig(variants, "pageInfo.hasNextPage"))
+                or any(_sku(v) in self.skus for v in variants.get("nodes") or []))
+
+    def add(self, record: NativeRecord) -> None:
+        held = [s for s in (_sku(v) for v in dig(record.data, "variants.nodes") or []) if s in self.skus]
+        handle = record.data.get("handle")
+        if held or handle in self.handles:
+            self.records[record.id] = record
+        for sku in held:
+            self.by_sku[sku].add(record.id)
+        if handle in self.handles:
+            self.by_handle[handle] = record.id
+
+    def answer(self, wanted: _ProductKeys) -> Found:
+        """The product holding the SKUs (under any handle), else the one with the handle. SKUs on
+        several products, or SKUs on one and the handle on another, are :class:`Ambiguous`."""
+        ids = {product for sku in wanted.skus for product in self.by_sku.get(sku, ())}
+        if wanted.handle in self.by_handle:
+            ids.add(self.by_handle[wanted.handle])
+        if len(ids) > 1:
+            return Ambiguous(tuple(sorted(ids)))
+        return self.records[ids.pop()] if ids else None
+
+
+def _sku(variant: Mapping[str, Any]) -> str:
+    return str(variant.get("sku") or "").strip()
 
 
 def _handle_or_none(key: str | None) -> str | None:
@@ -199,26 +307,18 @@ def _variant_prices_for_shop(client: ShopifyClient, product: dict[str, Any], cur
 # -- variants by SKU (prices and stock) ---------------------------------------------------------
 
 
-def _oldest_per_sku(nodes: list[dict[str, Any]], wanted: set[str]) -> dict[str, dict[str, Any]]:
-    """One variant per wanted SKU; Shopify allows a SKU on several variants, the oldest wins."""
-    chosen: dict[str, dict[str, Any]] = {}
-    for node in sorted(nodes, key=lambda n: int(str(n["id"]).rsplit("/", 1)[-1] or 0)):
-        sku = (node.get("sku") or "").strip()
-        if sku in wanted and sku not in chosen:
-            chosen[sku] = node
-    return chosen
-
-
 def variants_by_sku(client: ShopifyClient, skus: Sequence[str], document: str = queries.VARIANTS_BY_SKU,
-                    **variables: Any) -> dict[str, dict[str, Any]]:
-    """SKU → variant node, in searches of 50 SKUs (exact matches only: Shopify's search is fuzzy)."""
-    found: dict[str, dict[str, Any]] = {}
+                    **variables: Any) -> dict[str, list[dict[str, Any]]]:
+    """SKU → every variant holding it exactly (Shopify's search is fuzzy, and Shopify allows one SKU
+    on several variants), in searches of 50 SKUs."""
+    found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for batch in _batches([s for s in skus if s], queries.KEYS_PER_LOOKUP):
-        nodes: list[dict[str, Any]] = []
+        wanted = set(batch)
         for page in client.paginate(document, {**variables, "query": any_of("sku", batch)}, "productVariants",
                                     len(batch)):
-            nodes.extend(page)
-        found.update(_oldest_per_sku(nodes, set(batch)))
+            for node in page:
+                if _sku(node) in wanted and all(n["id"] != node["id"] for n in found[_sku(node)]):
+                    found[_sku(node)].append(node)
     return found
 
 
@@ -251,9 +351,10 @@ class PricesResource(_NotReadable):
         product = dig(node, "product.id")
         return NativeRecord(id=f"{node['id']}|{product}" if product else str(node["id"]), data=data)
 
-    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[Found]:
+        """By SKU; a SKU on several variants is :class:`Ambiguous`, naming the price ids."""
         found = variants_by_sku(client, [k.get("sku", "") for k in keys])
-        return [self.record(client, found[k["sku"]]) if k.get("sku") in found else None for k in keys]
+        return [one_of(self.record(client, node) for node in found.get(k.get("sku", ""), [])) for k in keys]
 
     def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
         """The variant's price already equals the amount a write would store."""
@@ -285,7 +386,8 @@ class PricesResource(_NotReadable):
         index: dict[str, str] = client.cache.setdefault("product_of_variant", {})
         unknown = [w.native.get("sku", "") for w in writes if w.native_id and _product(w, index) is None]
         if unknown:  # ids bound before they carried their product
-            index.update({n["id"]: dig(n, "product.id") for n in variants_by_sku(client, unknown).values()})
+            found = variants_by_sku(client, unknown)
+            index.update({n["id"]: dig(n, "product.id") for nodes in found.values() for n in nodes})
         groups: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for i, write in enumerate(writes):
             try:
@@ -387,18 +489,20 @@ def location_id(client: ShopifyClient, code: str) -> str:
 class StockResource(_NotReadable):
     """``available`` quantities per SKU and location; native id ``<inventoryItemGID>|<locationGID>``."""
 
-    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[Found]:
+        """By SKU per location; a SKU on several variants is :class:`Ambiguous`, naming the level ids."""
         by_location: dict[str, list[str]] = defaultdict(list)
         for key in keys:
             by_location[key.get("location") or "default"].append(key.get("sku", ""))
-        found: dict[tuple[str, str], NativeRecord] = {}
+        found: dict[tuple[str, str], Found] = {}
         for code, skus in by_location.items():
             try:
                 location = location_id(client, code)
             except RecordError:
                 continue
             nodes = variants_by_sku(client, skus, queries.STOCK_BY_SKU, locationId=location)
-            found.update({(sku, code): _stock_record(node, code, location) for sku, node in nodes.items()})
+            found.update({(sku, code): one_of(_stock_record(n, code, location) for n in held)
+                          for sku, held in nodes.items()})
         return [found.get((k.get("sku", ""), k.get("location") or "default")) for k in keys]
 
     def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
@@ -412,6 +516,9 @@ class StockResource(_NotReadable):
         found = self.find(client, {"sku": sku, "location": code})
         if found is None:
             raise RecordError(f"no variant with SKU {sku} in the shop — sync products first", field="sku", record=sku)
+        if isinstance(found, Ambiguous):
+            raise RecordError(f"SKU {sku} matches several records in the shop: {', '.join(found.candidates)}; "
+                              "it never picks one", field="sku", record=sku)
         return self.update(client, found.id, native)
 
     def update(self, client: ShopifyClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
@@ -491,17 +598,18 @@ class CustomersResource(_FindByBatch):
             records = [_customer_record(node) for node in nodes]
             yield Page(records, cursor=_last_version(records))
 
-    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[Found]:
+        """By e-mail (case-insensitive); several customers with one address are :class:`Ambiguous`."""
         emails = [(k.get("email") or "").strip().lower() for k in keys]
-        found: dict[str, NativeRecord] = {}
+        found: dict[str, list[NativeRecord]] = defaultdict(list)
         for batch in _batches([e for e in emails if e], queries.KEYS_PER_LOOKUP):
             for nodes in client.paginate(queries.CUSTOMERS, {"query": any_of("email", batch)}, "customers",
                                          len(batch)):
                 for node in nodes:
-                    email = (dig(node, "defaultEmailAddress.emailAddress") or "").lower()
-                    if email in batch and email not in found:
-                        found[email] = _customer_record(node)
-        return [found.get(e) if e else None for e in emails]
+                    email = (dig(node, "defaultEmailAddress.emailAddress") or "").strip().lower()
+                    if email in batch:
+                        found[email].append(_customer_record(node))
+        return [one_of(found.get(e, [])) if e else None for e in emails]
 
     def create(self, client: ShopifyClient, native: dict[str, Any]) -> NativeRecord:
         payload = _keyed(lambda: client.mutate(queries.CUSTOMER_CREATE, {"input": native}, "customerCreate"),
@@ -543,13 +651,16 @@ class OrdersResource(_FindByBatch):
             records = [self.record(client, node) for node in nodes]
             yield Page(records, cursor=_last_version(records))
 
-    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[NativeRecord | None]:
+    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[Found]:
+        """By name (``#1001``); several orders with one name are :class:`Ambiguous`."""
         numbers = [k.get("number") or "" for k in keys]
-        found: dict[str, NativeRecord] = {}
+        found: dict[str, list[NativeRecord]] = defaultdict(list)
         for batch in _batches([n for n in numbers if n], queries.ORDERS_PAGE):
             for nodes in client.paginate(queries.ORDERS, {"query": any_of("name", batch)}, "orders", len(batch)):
-                found.update({n["name"]: self.record(client, n) for n in nodes if n.get("name") in batch})
-        return [found.get(n) if n else None for n in numbers]
+                for node in nodes:
+                    if node.get("name") in batch:
+                        found[node["name"]].append(self.record(client, node))
+        return [one_of(found.get(n, [])) if n else None for n in numbers]
 
 
 # -- the connector ------------------------------------------------------------------------------
@@ -567,7 +678,9 @@ class Shopify(Connector):
     products = ProductsResource(
         Product, native_key="id", natural_keys=["key"], cursor=UpdatedSince("updatedAt"),
         can=["read", "create", "update"], decode=codec.product_in, encode=codec.product_out,
-        description="Products with variants; the product key is stored as the handle (slugified)",
+        description="Products with variants; the product key is stored as the handle (slugified). A product is "
+                    "found by its variants' SKUs first, then by handle: one the shop holds under another handle "
+                    "is bound, not created again; SKUs on several shop products fail the record, naming them",
     )
     prices = PricesResource(
         Price, native_key="id", natural_keys=["sku"], cursor=None, can=["update", "bulk"],
