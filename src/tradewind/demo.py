@@ -76,7 +76,8 @@ def run_demo(*, products: int, duration: float | None, directory: Path, port: in
         counts = " ".join(f"{k}={v}" for k, v in result.counts.items() if v)
         console.print(f"[bold]{result.flow:8}[/bold] {result.status:9} {counts}")
 
-    scheduler = Scheduler(services.project.flows, services.run_flow, on_result=on_result)
+    scheduler = Scheduler(services.project.flows, services.run_flow, waiting_for=services.waiting_for,
+                          on_result=on_result)
     stop = threading.Event()
     trickle = threading.Thread(target=trickle_orders, args=(shop, stop, console), daemon=True)
     api = Served(create_api(services, scheduler), port=port)

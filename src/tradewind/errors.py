@@ -11,6 +11,7 @@
     ├── StoreUnavailable     — the database cannot be reached: the run stops writing at once and ends cleanly
     ├── RecordError          — this record is wrong: fail this transfer only, keep the vendor's message and field path
     │   ├── MappingError     — a mapping expression failed for this record
+    │   ├── MissingReference — a record it refers to is not in the target (yet): parked when a flow brings it
     │   └── RejectedByTarget — the target refused the write (validation, unknown reference)
     └── IntegrityError       — a promise is at risk (binding conflict, lost lock): stop the flow and alert
         └── LeaseLost        — another run took the flow's lease over: this run makes no further write
@@ -95,6 +96,15 @@ class RecordError(TradewindError):
 
 class MappingError(RecordError):
     """A mapping expression failed for a record (or, at compile time, for every record)."""
+
+
+class MissingReference(RecordError):
+    """A record this one refers to (an order's customer, a line's product) is not in the target.
+    When the flow runs ``after`` the flow that brings such records, the record is parked until then."""
+
+    def __init__(self, message: str, *, entity: str, field: str | None = None, record: str | None = None) -> None:
+        self.entity = entity
+        super().__init__(message, field=field, record=record)
 
 
 class RejectedByTarget(RecordError):

@@ -114,7 +114,8 @@ def report(console: Console) -> Any:
 
 
 def serve(services: Services, *, host: str, port: int, console: Console) -> None:
-    scheduler = Scheduler(services.project.flows, services.run_flow, on_result=report(console))
+    scheduler = Scheduler(services.project.flows, services.run_flow, waiting_for=services.waiting_for,
+                          on_result=report(console))
     scheduler.start()
     console.print(f"tradewind serving {services.project.path}: API on http://{host}:{port}/ ; scheduled: "
                   + ", ".join(f"{n} ({f.schedule.describe()})" for n, f in services.project.flows.items()))

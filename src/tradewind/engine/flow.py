@@ -81,6 +81,9 @@ class Flow:
     enabled: bool = True
     cursor: str | None = None
     """The source cursor field named in the project file; None means the resource's own."""
+    after: tuple[str, ...] = ()
+    """Flows this one depends on (``after: [products]``): it does not start while they run or before
+    their first run, and its records whose dependency is missing are parked until they have run."""
 
     @property
     def entity(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,7 +21,15 @@ from tradewind.engine.binder import Intent, Result
 from tradewind.engine.context import RunContext
 from tradewind.engine.plan import plan_batch
 from tradewind.engine.transfers import Outcome, Stage, Transfer
-from tradewind.errors import ConfigError, IntegrityError, OutcomeUnknown, RecordError, StoreUnavailable, TransientError
+from tradewind.errors import (
+    ConfigError,
+    IntegrityError,
+    MissingReference,
+    OutcomeUnknown,
+    RecordError,
+    StoreUnavailable,
+    TransientError,
+)
 from tradewind.model import content_hash
 from tradewind.store import cursors as cursor_repo
 from tradewind.store import failures, runs, snapshots
@@ -29,6 +37,8 @@ from tradewind.store.failures import Failure
 
 Step = Callable[[Transfer, RunContext], None]
 GAVE_UP = datetime(9999, 1, 1, tzinfo=UTC)
+PARKED_AT_MOST = timedelta(days=1)
+"""A parked record is woken by its flow's run; should that never come, it is tried again after this."""
 
 
 # -- per record ----------------------------------------------------------------------------------
@@ -80,6 +90,9 @@ def map_(t: Transfer, ctx: RunContext) -> None:
         t.native = t.encoded
         if ctx.flow.mapping is not None:
             t.native = ctx.flow.mapping.apply(t.encoded, expression_context(t, ctx), is_update=False)
+    except MissingReference as error:
+        _fail_or_park(t, ctx, error.message, error.field)
+        return
     except RecordError as error:
         t.fail(error.message, error.field)
         return
@@ -175,12 +188,22 @@ def _look_up(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
             else:
                 result.append(t)
         elif ctx.flow.write == "update" or "create" not in ctx.target_res.can:
-            t.fail(f"not found in {ctx.flow.target.name} by {t.natural_key}; "
-                   f"{ctx.flow.target_resource} there can only be updated")
+            _fail_or_park(t, ctx, f"not found in {ctx.flow.target.name} by {t.natural_key}; "
+                                  f"{ctx.flow.target_resource} there can only be updated")
         else:
             t.action = "create"
             result.append(t)
     return result
+
+
+def _fail_or_park(t: Transfer, ctx: RunContext, reason: str, field: str | None = None) -> None:
+    """A missing dependency: parked on the flow that brings it when the flow runs ``after`` one,
+    else a failure like any other."""
+    if ctx.flow.after:
+        t.park(f"waiting for flow {ctx.flow.after[0]}: {reason}", ctx.flow.after[0])
+        t.field = field
+    else:
+        t.fail(reason, field)
 
 
 def _fail_ambiguous(t: Transfer, found: Ambiguous, ctx: RunContext) -> None:
@@ -469,15 +492,16 @@ outcome waits in the retry queue like a failure (its reason says which it is).""
 
 def close_page(page: Page, batch: Sequence[Transfer], ctx: RunContext) -> None:
     """Persist skipped and failed endings, the retry queue and counters; then move the cursor."""
-    ended = [t for t in batch if t.stage in (Stage.SKIPPED, Stage.FAILED) or (ctx.dry_run and t.outcome)]
-    counts = dict.fromkeys(("created", "updated", "skipped", "failed"), 0)
+    ended = [t for t in batch if t.stage in (Stage.SKIPPED, Stage.FAILED, Stage.PARKED)
+             or (ctx.dry_run and t.outcome)]
+    counts = dict.fromkeys(("created", "updated", "skipped", "failed", "parked"), 0)
     for t in batch:
         if t.outcome is not None and t.outcome != Outcome.PLANNED and not ctx.dry_run:
             counts[COUNTED_AS.get(t.outcome, t.outcome.value)] += 1
     with ctx.store.begin() as conn:
         runs.end_transfers(conn, [ending(t) for t in ended])
         if not ctx.dry_run:
-            _queue_failures(conn, [t for t in batch if t.stage == Stage.FAILED], ctx)
+            _queue_failures(conn, [t for t in batch if t.stage in (Stage.FAILED, Stage.PARKED)], ctx)
             failures.clear(conn, ctx.flow.name,
                            [t.record.id for t in batch if t.stage == Stage.SKIPPED and not t.keep_failure])
             runs.add_counts(conn, ctx.run_id, {"received": len(batch), **counts})
@@ -502,14 +526,16 @@ def ending(t: Transfer) -> dict[str, Any]:
 def _queue_failures(conn: Any, failed: list[Transfer], ctx: RunContext) -> None:
     retry = ctx.flow.retry
     for t in failed:
-        gave_up = t.attempt >= retry.max_attempts
-        wait = retry.backoff * (2 ** (t.attempt - 1))
+        if t.stage == Stage.PARKED:  # waits for its flow, however long; a safety net tries it daily
+            attempts, due, error = t.attempt - 1, datetime.now(UTC) + PARKED_AT_MOST, t.reason or ""
+        else:
+            gave_up = t.attempt >= retry.max_attempts
+            attempts, due = t.attempt, GAVE_UP if gave_up else datetime.now(UTC) + retry.backoff * 2 ** (t.attempt - 1)
+            error = (t.reason or "") + (f" (gave up after {t.attempt} attempts; replay by hand)" if gave_up else "")
         failures.record(
             conn, flow=ctx.flow.name, source_id=t.record.id, payload=t.record.data, version=t.record.version,
-            attempts=t.attempt, next_attempt_at=GAVE_UP if gave_up else datetime.now(UTC) + wait,
-            error=(t.reason or "") + (f" (gave up after {t.attempt} attempts; replay by hand)" if gave_up else ""),
-            run_id=ctx.run_id,
-            natural_key=t.natural_key or None,
+            attempts=attempts, next_attempt_at=due, error=error, run_id=ctx.run_id,
+            natural_key=t.natural_key or None, parked_on=t.parked_on,
         )
 
 

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, timedelta
+from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 from urllib.parse import urlsplit, urlunsplit
@@ -154,6 +155,11 @@ class FlowSpec(BaseModel):
         description="Records per write call where the target has bulk writes (default: the resource's own); at "
                     f"most {MAX_BATCH_SIZE:,}, the records a run holds between pages")
     enabled: bool = Field(default=True, examples=[True], description="A disabled flow is checked but never scheduled")
+    after: list[str] = Field(
+        default_factory=list, examples=[["products"]],
+        description="Flows this one depends on: its scheduled runs wait while they run and until their first "
+                    "completed run, and a record whose dependency is missing (a price for a product not yet "
+                    "created) is parked — not failed — and tried again by itself once that flow has run")
 
 
 class ProjectSpec(BaseModel):
@@ -494,11 +500,32 @@ class _Loader:
                          "flows: {products: {from: erp.products, to: shop.products}}; `tradewind init` writes an "
                          "example project")
         flows = {str(name): self.flow(str(name), raw, connections) for name, raw in raw_flows.items()}
+        self.dependencies(raw_flows)
         if self.problems:
             return None
         return Project(path=self.file, settings=settings, setting_sources=sources,
                        connections={n: s.connection for n, s in connections.items() if s.connection},
                        flows={n: f for n, f in flows.items() if f})
+
+    def dependencies(self, raw_flows: Mapping[Any, Any]) -> None:
+        """``after`` names flows of this project, and the flows' dependencies have no cycle."""
+        graph: dict[str, list[str]] = {}
+        for name, raw in raw_flows.items():
+            after = raw.get("after") if isinstance(raw, Mapping) else None
+            if not isinstance(after, list):
+                continue
+            graph[str(name)] = [str(d) for d in after]
+            for dependency in graph[str(name)]:
+                if dependency not in raw_flows or dependency == str(name):
+                    self.problem(("flows", name, "after"), f"flow {name!r}: after names {dependency!r}, which is "
+                                 f"{'the flow itself' if dependency == str(name) else 'no flow of this project'}",
+                                 _known(dependency, map(str, raw_flows), "flows"), value=True)
+        try:
+            tuple(TopologicalSorter(graph).static_order())
+        except CycleError as cycle:
+            loop = " → ".join(map(str, cycle.args[1]))
+            self.problem(("flows", cycle.args[1][0], "after"), f"flows depend on each other in a circle: {loop}",
+                         "remove one of the `after` entries")
 
     def section(self, key: str) -> Mapping[Any, Any]:
         raw = self.root.get(key)
@@ -649,7 +676,8 @@ class _Loader:
         return Flow(name=name, source=source_connection, source_resource=source.resource_name,
                     target=target_connection, target_resource=target.resource_name, schedule=schedule,
                     filter=expressions[0], mapping=expressions[1], write=spec.write, match=dict(spec.match),
-                    retry=retry, batch_size=spec.batch_size, enabled=spec.enabled, cursor=spec.cursor, **extra)
+                    retry=retry, batch_size=spec.batch_size, enabled=spec.enabled, cursor=spec.cursor,
+                    after=tuple(spec.after), **extra)
 
     def endpoint(self, flow: str, key: str, text: str, connections: Mapping[Any, _ConnectionState]) -> _Endpoint | None:
         loc: Loc = ("flows", flow, key)

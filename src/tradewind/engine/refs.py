@@ -13,7 +13,7 @@ from typing import Any
 from tradewind.connectors.base import Ambiguous, Resource
 from tradewind.engine.binder import Intent, Pair, Result
 from tradewind.engine.context import RunContext
-from tradewind.errors import RecordError
+from tradewind.errors import MissingReference, RecordError
 from tradewind.model import Entity, content_hash
 
 NEW = "(new)"
@@ -76,7 +76,7 @@ class TargetRefs:
         allowed = entity in self.ctx.flow.create_missing and "create" in resource.can and resource.encode
         if payload is None or not allowed:
             known = ", ".join(f"{k} {v!r}" for k, v in keys.items() if v)
-            raise RecordError(f"{entity} with {known} is unknown in {self.ctx.flow.target.name}")
+            raise MissingReference(f"{entity} with {known} is unknown in {self.ctx.flow.target.name}", entity=entity)
         if self.ctx.dry_run:
             return NEW
         assert resource.encode is not None

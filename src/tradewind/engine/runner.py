@@ -23,7 +23,7 @@ from tradewind.engine.refs import TargetRefs
 from tradewind.engine.transfers import Transfer
 from tradewind.errors import StoreUnavailable, TradewindError
 from tradewind.store import cursors as cursor_repo
-from tradewind.store import runs
+from tradewind.store import failures, runs
 from tradewind.store.budgets import StoreBudgets
 from tradewind.store.db import Store
 from tradewind.store.tokens import StoreTokens
@@ -114,6 +114,9 @@ class Runner:
             target.close()
         with self.store.begin() as conn:
             runs.finish(conn, run_id, status=status, cursor_to=ctx.cursor.last or ctx.cursor.stored, error=error)
+            woken = 0 if dry_run or status == "failed" else failures.wake(conn, flow.name)
+        if woken:
+            ctx.log.info("parked_woken", records=woken)
         ctx.log.info("run_finished", status=status, **dict(ctx.counts))
         return RunResult(run_id=run_id, flow=flow.name, status=status, counts=dict(ctx.counts), error=error,
                          cursor_from=ctx.cursor.stored, cursor_to=ctx.cursor.last or ctx.cursor.stored,

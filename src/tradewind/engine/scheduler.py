@@ -36,13 +36,19 @@ class Scheduler:
     """Runs each enabled, scheduled flow on its trigger; ``on_result`` hears every run's end."""
 
     def __init__(self, flows: dict[str, Flow], run_flow: RunFlow,
-                 on_result: Callable[[RunResult], None] = lambda result: None) -> None:
+                 on_result: Callable[[RunResult], None] = lambda result: None,
+                 waiting_for: Callable[[str], str | None] = lambda name: None) -> None:
         self.flows = flows
         self.run_flow = run_flow
         self.on_result = on_result
+        self.waiting_for = waiting_for
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
 
     def _job(self, name: str) -> None:
+        waiting = self.waiting_for(name)
+        if waiting is not None:
+            log.info("trigger_skipped", flow=name, reason=waiting)
+            return
         try:
             self.on_result(self.run_flow(name))
         except FlowBusy as busy:

@@ -13,6 +13,7 @@ from tradewind.engine.runner import Progress, Runner, RunResult
 from tradewind.errors import ConfigError
 from tradewind.store import cursors as cursor_repo
 from tradewind.store import failures, runs, snapshots
+from tradewind.store import locks as locks_repo
 from tradewind.store.bindings import Binding
 from tradewind.store.db import Store
 from tradewind.store.failures import Failure
@@ -114,6 +115,18 @@ class Services:
                 report.endings = {t.source_id: t for t in ended}
             report.still_queued = failures.count(conn, name)
         return report
+
+    def waiting_for(self, name: str) -> str | None:
+        """Why flow ``name`` should not start now (a flow it runs ``after`` is running, or has never
+        completed a run), or None. Schedulers ask; a run started by hand goes ahead, parking what waits."""
+        for dependency in self.flow(name).after:
+            with self.store.begin() as conn:
+                if locks_repo.holder(conn, dependency) is not None:
+                    return f"waiting for flow {dependency}, which is running"
+                done = [r for r in runs.recent(conn, flow=dependency, limit=20) if r.status in ("succeeded", "partial")]
+            if not done:
+                return f"waiting for flow {dependency}'s first completed run"
+        return None
 
     def reset_cursor(self, name: str) -> None:
         self.flow(name)

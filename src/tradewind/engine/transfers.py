@@ -21,6 +21,7 @@ class Stage(StrEnum):
     WRITTEN = "written"
     SKIPPED = "skipped"
     FAILED = "failed"
+    PARKED = "parked"
 
 
 class Outcome(StrEnum):
@@ -30,6 +31,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     PLANNED = "planned"
     MATCHED = "matched"  # found already in the target and bound, nothing written
+    PARKED = "parked"  # waits for a record another flow brings; tried again once that flow has run
     UNKNOWN = "unknown"  # a write's answer was lost and the target does not show it yet: re-checked later
 
 
@@ -56,16 +58,21 @@ class Transfer:
     answer: dict[str, Any] | None = None
     changes: list[FieldChange] = dataclasses.field(default_factory=list)
     keep_failure: bool = False
+    parked_on: str | None = None
 
     @property
     def done(self) -> bool:
-        return self.stage in (Stage.WRITTEN, Stage.SKIPPED, Stage.FAILED)
+        return self.stage in (Stage.WRITTEN, Stage.SKIPPED, Stage.FAILED, Stage.PARKED)
 
     def skip(self, reason: str) -> None:
         self.stage, self.outcome, self.reason = Stage.SKIPPED, Outcome.SKIPPED, reason
 
     def fail(self, reason: str, field: str | None = None) -> None:
         self.stage, self.outcome, self.reason, self.field = Stage.FAILED, Outcome.FAILED, reason, field
+
+    def park(self, reason: str, on: str) -> None:
+        """Waits for flow ``on`` to bring what this record needs; not a failure, not counted as an attempt."""
+        self.stage, self.outcome, self.reason, self.parked_on = Stage.PARKED, Outcome.PARKED, reason, on
 
     def written(self, target_id: str, outcome: Outcome) -> None:
         self.stage, self.outcome, self.target_id = Stage.WRITTEN, outcome, target_id

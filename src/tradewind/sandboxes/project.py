@@ -49,12 +49,14 @@ _FLOWS = {
     to: shop.prices
 %(every)s    filter: "price.customer_reference is none"   # general prices only
     write: update
+    after: [products]                     # a price waits (parked) for its product
 """,
     "stock": """\
   stock:
     from: erp.stock
     to: shop.stock
 %(every)s    write: update
+    after: [products]
 """,
     "orders": """\
   orders:

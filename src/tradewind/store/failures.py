@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, false, func, or_, select
+from sqlalchemy import ColumnElement, Connection, delete, false, func, or_, select, update
 
 from tradewind.store.db import now, upsert
+from tradewind.store.keys import fit_key
 from tradewind.store.tables import failures
 
 
@@ -29,26 +30,35 @@ class Failure:
     next_attempt_at: datetime
     last_error: str | None
     natural_key: str | None = None
+    parked_on: str | None = None
 
 
 def record(conn: Connection, *, flow: str, source_id: str, payload: dict[str, Any], version: str | None,
-           attempts: int, next_attempt_at: datetime, error: str, run_id: str, natural_key: str | None = None) -> None:
-    """Queue a failed record, or count one more attempt of a queued one."""
+           attempts: int, next_attempt_at: datetime, error: str, run_id: str, natural_key: str | None = None,
+           parked_on: str | None = None) -> None:
+    """Queue a failed record, or count one more attempt of a queued one. A record ``parked_on`` a
+    flow waits for that flow's next run (:func:`wake`)."""
     upsert(
         conn, failures,
         dict(flow=flow, source_id=source_id, payload=json.dumps(payload, default=str), version=version,
              attempts=attempts, next_attempt_at=next_attempt_at, last_error=error, last_run_id=run_id,
-             updated_at=now(), natural_key=natural_key),
+             updated_at=now(), natural_key=natural_key, parked_on=parked_on),
         keys=["flow", "source_id"],
         update=["payload", "version", "attempts", "next_attempt_at", "last_error", "last_run_id", "updated_at",
-                "natural_key"],
+                "natural_key", "parked_on"],
     )
+
+
+def wake(conn: Connection, flow: str) -> int:
+    """Records parked on ``flow`` are due now: the flow that brings their dependency has run."""
+    return int(conn.execute(update(failures).where(failures.c.parked_on == flow)
+                            .values(next_attempt_at=now(), parked_on=None)).rowcount)
 
 
 def _failure(row: Any) -> Failure:
     return Failure(flow=row.flow, source_id=row.source_id, payload=json.loads(row.payload), version=row.version,
                    attempts=row.attempts, next_attempt_at=row.next_attempt_at, last_error=row.last_error,
-                   natural_key=row.natural_key)
+                   natural_key=row.natural_key, parked_on=row.parked_on)
 
 
 def due(conn: Connection, flow: str, *, limit: int | None = None, include_waiting: bool = False) -> list[Failure]:
@@ -91,7 +101,8 @@ def get_many(conn: Connection, flow: str, ids: list[str]) -> dict[str, Failure]:
     if not ids:
         return {}
     rows = conn.execute(select(failures).where(failures.c.flow == flow, failures.c.source_id.in_(ids)))
-    return {row.source_id: _failure(row) for row in rows}
+    asked = {fit_key(i, 200): i for i in ids}  # ids longer than the column are stored fitted
+    return {asked.get(row.source_id, row.source_id): _failure(row) for row in rows}
 
 
 def clear(conn: Connection, flow: str, ids: list[str]) -> None:

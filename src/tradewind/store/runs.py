@@ -12,7 +12,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 from tradewind.store.db import now
 from tradewind.store.tables import runs, transfers
 
-COUNTERS = ("received", "created", "updated", "skipped", "failed")
+COUNTERS = ("received", "created", "updated", "skipped", "failed", "parked")
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,7 @@ class Run:
     cursor_from: str | None
     cursor_to: str | None
     error: str | None
+    parked: int = 0
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,7 @@ runs = Table(
     Column("updated", Integer, nullable=False, default=0),
     Column("skipped", Integer, nullable=False, default=0),
     Column("failed", Integer, nullable=False, default=0),
+    Column("parked", Integer, nullable=False, default=0, server_default="0"),
     Column("cursor_from", Text),
     Column("cursor_to", Text),
     Column("error", CleanText),
@@ -165,7 +166,9 @@ failures = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     Column("natural_key", Key(400)),  # the record's business key (``number=#1042``), to find it by
     UniqueConstraint("flow", "source_id", name="uq_failures_record"),
+    Column("parked_on", String(200)),  # the flow whose run wakes this record (a missing dependency)
     Index("ix_failures_natural_key", "flow", "natural_key"),
+    Index("ix_failures_parked_on", "parked_on"),
 )
 
 tokens = Table(

@@ -192,7 +192,8 @@ class ProductsResource(_FindByBatch):
 
     def _set(self, client: ShopifyClient, identifier: dict[str, str], product: dict[str, Any]) -> NativeRecord:
         try:
-            payload = client.mutate(queries.PRODUCT_SET, {"identifier": identifier, "input": product}, "productSet")
+            payload = client.mutate(queries.PRODUCT_SET, {"identifier": identifier, "input": product}, "productSet",
+                                    idempotent=True)  # an upsert by handle or id
         except RejectedByTarget as error:
             error.record = product.get("handle")
             raise
@@ -404,7 +405,8 @@ class PricesResource(_NotReadable):
     def _write_product(self, client: ShopifyClient, product_id: str, members: list[tuple[int, str]],
                        writes: Sequence[Write], results: list[WriteResult | None]) -> None:
         variants = [{"id": _variant(writes[i]), "price": amount} for i, amount in members]
-        data = client.execute(queries.VARIANTS_BULK_UPDATE, {"productId": product_id, "variants": variants})
+        data = client.execute(queries.VARIANTS_BULK_UPDATE, {"productId": product_id, "variants": variants},
+                              idempotent=True)  # sets prices
         payload = data.get("productVariantsBulkUpdate") or {}
         failed = _refusals(payload, "variants", len(members))
         saved = {v["id"]: v for v in payload.get("productVariants") or []}
@@ -551,7 +553,7 @@ class StockResource(_NotReadable):
             quantities = [_quantity(writes[i]) for i in order]
             data = client.execute(queries.INVENTORY_SET, {"input": {
                 "name": "available", "reason": "correction", "ignoreCompareQuantity": True,
-                "quantities": quantities}})
+                "quantities": quantities}}, idempotent=True)  # sets absolute quantities
             payload = data.get("inventorySetQuantities") or {}
             refused = _refusals(payload, "quantities", len(order))
             if not refused:
@@ -618,7 +620,7 @@ class CustomersResource(_FindByBatch):
 
     def update(self, client: ShopifyClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
         variables = {"input": {**native, "id": native_id}}
-        payload = _keyed(lambda: client.mutate(queries.CUSTOMER_UPDATE, variables, "customerUpdate"),
+        payload = _keyed(lambda: client.mutate(queries.CUSTOMER_UPDATE, variables, "customerUpdate", idempotent=True),
                          native.get("email"))
         return _customer_record(payload["customer"])
 
