@@ -101,7 +101,8 @@ def validate_cmd(project: ProjectOpt = DEFAULT_PROJECT) -> None:
 def run(
     flow: Annotated[str, typer.Argument(help="Flow name from the project file")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read and map, write nothing, print the plan")] = False,
-    full: Annotated[bool, typer.Option("--full", help="Read from the beginning; only records that changed are written")] = False,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Read from the beginning; only records that changed are written")] = False,
     project: ProjectOpt = DEFAULT_PROJECT,
     database: DatabaseOpt = None,
 ) -> None:
