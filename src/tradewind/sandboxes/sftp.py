@@ -1,0 +1,105 @@
+"""A real SFTP server on loopback (asyncssh), serving one folder: the "sandbox" of a file drop.
+
+It runs on an event loop of its own in a background thread, with a host key generated per
+server and one user (password or public key). Like the HTTP sandboxes it counts what happens
+and takes faults: ``drop_connections(n)`` closes the next ``n`` SSH connections as they arrive,
+so a client sees the connection lost. It knows nothing of tradewind's connectors.
+
+    with SftpSandbox(tmp_path) as server:
+        server.url          # sftp://tradewind@127.0.0.1:PORT/
+        server.host_key     # "ssh-ed25519 AAAA…", for the connection's host_key
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import warnings
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+with warnings.catch_warnings():  # asyncssh imports cryptography's deprecated DSA names
+    warnings.simplefilter("ignore")
+    import asyncssh
+
+
+class SftpSandbox:
+    """An SFTP server chrooted to ``root``; ``user`` logs in with ``password`` or ``client_key``."""
+
+    def __init__(self, root: Path | str, *, user: str = "tradewind", password: str = "sandbox-password",
+                 client_key: str | None = None) -> None:
+        self.root = Path(root)
+        self.user = user
+        self.password = password
+        self.client_key = client_key
+        self.connections = 0
+        self.dropped = 0
+        self._drop = 0
+        self._key = asyncssh.generate_private_key("ssh-ed25519")
+        self.host_key = self._key.export_public_key().decode().strip()
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="sftp-sandbox", daemon=True)
+        self._server: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"sftp://{self.user}@127.0.0.1:{self.port}/"
+
+    def drop_connections(self, count: int) -> None:
+        """Close the next ``count`` connections as soon as they open (a flaky network or server)."""
+        self._drop = count
+
+    def start(self) -> SftpSandbox:
+        self._thread.start()
+        self._server = asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(10)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def _listen(self) -> Any:
+        sandbox = self
+
+        class Server(asyncssh.SSHServer):
+            def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
+                self.conn = conn
+                sandbox.connections += 1
+                if sandbox._drop > 0:
+                    sandbox._drop -= 1
+                    sandbox.dropped += 1
+                    conn.abort()
+
+            def begin_auth(self, username: str) -> bool:
+                if sandbox.client_key is not None:
+                    self.conn.set_authorized_keys(asyncssh.import_authorized_keys(sandbox.client_key))
+                return True
+
+            def password_auth_supported(self) -> bool:
+                return True
+
+            def validate_password(self, username: str, password: str) -> bool:
+                return username == sandbox.user and password == sandbox.password
+
+            def public_key_auth_supported(self) -> bool:
+                return sandbox.client_key is not None
+
+        return await asyncssh.listen(
+            "127.0.0.1", 0, server_host_keys=[self._key], server_factory=Server,
+            sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(self.root).encode()), allow_scp=False)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(10)
+            self._server = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+    def __enter__(self) -> SftpSandbox:
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
