@@ -18,9 +18,12 @@ from typing import Any
 import pytest
 
 from tests.e2e.slice import ENVIRON, start_world
-from tests.faults.booking import lift_exact_limits, on_order_booked, tally, tradewind, with_secret_key
+from tests.faults.booking import lift_exact_limits, on_order_booked, tradewind, with_secret_key, world_tally
+from tests.faults.harness import report
 from tests.faults.pgcluster import DATABASE, Cluster, usable_cluster
 from tradewind.store.db import Store
+
+pytestmark = pytest.mark.faults
 
 PAID = 24
 STOP_AFTER = 3
@@ -52,7 +55,8 @@ def _outage_problems(done: subprocess.CompletedProcess[str], cluster: Cluster) -
 
 
 def test_a_database_outage_fails_the_run_cleanly_and_the_next_run_books_every_order_once(
-        pg_cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        pg_cluster: Cluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     with_secret_key(monkeypatch)
     store = Store(pg_cluster.url)
     store.upgrade()
@@ -60,7 +64,7 @@ def test_a_database_outage_fails_the_run_cleanly_and_the_next_run_books_every_or
     try:
         lift_exact_limits(world, store)
         assert "succeeded" == world.run("products").status
-        paid = world.add_orders(PAID, seed=31)
+        world.add_orders(PAID, seed=31)
         world.add_orders(2, seed=32, paid=False)
         stopped_at: list[int] = []
 
@@ -73,27 +77,29 @@ def test_a_database_outage_fails_the_run_cleanly_and_the_next_run_books_every_or
         failed = _run_orders(world.project_path, pg_cluster)
         assert stopped_at, f"the run booked fewer than {STOP_AFTER} orders: {failed.stderr[-3000:]}"
         booked = len(world.exact_orders())
-        during = tally(paid, world.exact_orders())
-        print(f"\noutage after order {stopped_at[0]}; exit {failed.returncode}; booked in all {booked}; {during}")
-        print("first run's output:\n" + (failed.stdout + failed.stderr)[-4000:])
+        during = world_tally(world)
+        details = [f"outage after order {stopped_at[0]}; the run exited {failed.returncode} having booked {booked}; "
+                   f"then {during.line()}", "its output:", (failed.stdout + failed.stderr)[-4000:]]
         problems = _outage_problems(failed, pg_cluster)
         if booked > stopped_at[0] + 1:
             problems.append(f"{booked - stopped_at[0]} orders were booked after the database stopped (at most 1 "
                             "in flight is allowed)")
         if during.duplicates or during.incomplete:
-            problems.append(f"half-written or duplicated during the outage: {during}")
+            problems.append(f"half-written or duplicated during the outage: {during.line()}")
 
         pg_cluster.start()
         store.dispose()
         again = _run_orders(world.project_path, pg_cluster)
-        final = tally(paid, world.exact_orders())
-        print(f"after restart: exit {again.returncode}; {final}")
-        print("next run's output:\n" + (again.stdout + again.stderr)[-4000:])
+        final = world_tally(world)
+        details += [f"after the restart the next run exited {again.returncode}", "its output:",
+                    (again.stdout + again.stderr)[-4000:]]
+        report("database_outage", final, details, capsys)
         if again.returncode != 0:
             problems.append(f"the next run, database back, exited {again.returncode}: "
                             f"{(again.stderr or again.stdout).strip()[-600:]}")
         if not final.clean or final.written != PAID:
-            problems.append(f"not every paid order is in Exact exactly once: {final}")
+            problems.append(f"not every paid order is in Exact exactly once: {final.line()}")
+            problems += final.problems[:10]
         assert not problems, "\n".join(problems)
     finally:
         world.exact.stop()

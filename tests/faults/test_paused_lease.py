@@ -22,9 +22,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.e2e.slice import ENVIRON, World, start_world
-from tests.faults.booking import lift_exact_limits, on_order_booked, tally, tradewind, with_secret_key
+from tests.faults.booking import lift_exact_limits, on_order_booked, tradewind, with_secret_key, world_tally
+from tests.faults.harness import report
 from tradewind.store.db import Store
 from tradewind.store.tables import flow_locks
+
+pytestmark = pytest.mark.faults
 
 LEASE_SECONDS = 3
 PAID = 12
@@ -60,9 +63,10 @@ def world(tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch) -> Any:
     w.shop.stop()
 
 
-def test_a_run_paused_past_its_lease_writes_nothing_more_after_another_took_over(world: World, store: Store) -> None:
+def test_a_run_paused_past_its_lease_writes_nothing_more_after_another_took_over(
+        world: World, store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     assert "succeeded" == world.run("products").status
-    paid = world.add_orders(PAID, seed=41)
+    world.add_orders(PAID, seed=41)
     env = {**os.environ, **ENVIRON, "TRADEWIND_LOG_LEVEL": "WARNING"}
     command = tradewind("run", "orders", "-p", str(world.project_path), "--database", store.url)
     booked: Counter[str] = Counter()  # orders stored per phase: first, second, resumed
@@ -93,10 +97,11 @@ def test_a_run_paused_past_its_lease_writes_nothing_more_after_another_took_over
             first.kill()
             first.wait()
     resumed_writes = _writes(world.calls(world.exact))
-    result = tally(paid, world.exact_orders())
-    print(f"\norders booked by phase {dict(booked)}; writes after resuming {resumed_writes}; {result}")
-    print("second run:\n" + (second.stdout + second.stderr)[-3000:])
-    print(f"resumed first run (exit {first.returncode}):\n" + (out + err)[-3000:])
+    result = world_tally(world)
+    report(f"paused_lease_{store.engine.dialect.name}", result, [
+        f"orders booked by phase {dict(booked)}; writes after resuming {resumed_writes}",
+        f"second run (exit {second.returncode}):", (second.stdout + second.stderr)[-3000:],
+        f"resumed first run (exit {first.returncode}):", (out + err)[-3000:]], capsys)
     problems = []
     if second.returncode != 0:
         problems.append(f"the second run did not take over the expired lease (exit {second.returncode})")
@@ -108,5 +113,6 @@ def test_a_run_paused_past_its_lease_writes_nothing_more_after_another_took_over
     if "Traceback" in err:
         problems.append("the resumed run printed a traceback")
     if not result.clean or result.written != PAID:
-        problems.append(f"not every paid order is in Exact exactly once: {result}")
+        problems.append(f"not every paid order is in Exact exactly once: {result.line()}")
+        problems += result.problems[:10]
     assert not problems, "\n".join(problems)

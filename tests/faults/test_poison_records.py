@@ -19,12 +19,15 @@ from typing import Any
 import pytest
 
 from tests.engine.memory import T0, MemoryConnector, MemoryOptions, MemoryProducts, System, flow
+from tests.faults.harness import Tally, report
 from tradewind.connectors.base import Connector, NativeRecord, Page
 from tradewind.engine.flow import Connection, Flow
 from tradewind.engine.runner import Runner, RunResult
 from tradewind.store import failures
 from tradewind.store.db import Store
 from tradewind.store.runs import Transfer, list_transfers
+
+pytestmark = pytest.mark.faults
 
 
 class VersionedProducts(MemoryProducts):
@@ -144,7 +147,7 @@ def _judge(p: Poison, transfers: list[Transfer], queued: list[str], shop: System
     return None
 
 
-def _tally(store: Store, shop: System, poisons: list[Poison], good: int, result: RunResult | None) -> str:
+def _tally(store: Store, shop: System, poisons: list[Poison], good: int, result: RunResult | None) -> Tally:
     """The issue's tally line: records sent, written to the target, duplicate target records, and
     lost — records that neither reached the target nor ended as a transfer of the run."""
     keys = [r.get("key") for r in shop.records.values()]
@@ -155,14 +158,15 @@ def _tally(store: Store, shop: System, poisons: list[Poison], good: int, result:
         with store.begin() as conn:
             ended = sum(1 for t in list_transfers(conn, result.run_id) if t.outcome is not None)
     lost = len(sent) - max(written, ended)
-    return (f"records={len(sent)} written={written} duplicates={len(keys) - len(set(keys))} lost={lost} "
-            f"incomplete=0")
+    return Tally(records=len(sent), written=written, duplicates=len(keys) - len(set(keys)), lost=lost, incomplete=0)
 
 
-def _check(store: Store, erp: System, shop: System, poisons: list[Poison], good: int) -> list[str]:
-    """Run once; every breach of the promise, and the printed tally."""
+def _check(store: Store, erp: System, shop: System, poisons: list[Poison], good: int, *, name: str,
+           capsys: pytest.CaptureFixture[str]) -> list[str]:
+    """Run once, report the tally, and return every breach of the promise."""
     result, broke = _run(store, erp, shop)
-    print(f"\n{_tally(store, shop, poisons, good, result)} status={result.status if result else broke}")
+    status = f"run {result.status} {result.counts}" if result else str(broke)
+    report(f"poison_{name}_{store.engine.dialect.name}", _tally(store, shop, poisons, good, result), [status], capsys)
     if result is None:
         return [str(broke)]
     with store.begin() as conn:
@@ -181,25 +185,23 @@ def _check(store: Store, erp: System, shop: System, poisons: list[Poison], good:
 
 
 @pytest.fixture
-def shop() -> System:
-    return System()
-
-
-@pytest.fixture
 def refusing_shop() -> System:
     return System(refuse_skus={"REFUSED"})
 
 
 @pytest.mark.parametrize("poison", POISONS, ids=[p.tag.removeprefix("poison-") for p in POISONS])
-def test_a_poison_record_fails_alone(store: Store, poison: Poison, refusing_shop: System) -> None:
+def test_a_poison_record_fails_alone(store: Store, poison: Poison, refusing_shop: System,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
     erp = _source([poison], good=4)
-    problems = _check(store, erp, refusing_shop, [poison], good=4)
+    problems = _check(store, erp, refusing_shop, [poison], good=4, name=poison.tag.removeprefix("poison-"),
+                      capsys=capsys)
     assert not problems, "\n".join(problems)
 
 
-def test_every_poison_in_one_page_and_a_later_run_goes_on(store: Store, refusing_shop: System) -> None:
+def test_every_poison_in_one_page_and_a_later_run_goes_on(store: Store, refusing_shop: System,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     erp = _source(POISONS, good=6)
-    problems = _check(store, erp, refusing_shop, POISONS, good=6)
+    problems = _check(store, erp, refusing_shop, POISONS, good=6, name="all", capsys=capsys)
     _add(erp, "good-late", {"key": "GOOD-LATE", "title": "Late", "sku": "SKU-LATE", "price": "5.00"}, 1000)
     later, broke = _run(store, erp, refusing_shop)
     if broke is not None:
