@@ -89,9 +89,12 @@ class SftpSandbox:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.close()
-            asyncio.run_coroutine_threadsafe(self._server.wait_closed(), self._loop).result(10)
-            self._server = None
+            server, self._server = self._server, None
+
+            async def closed() -> None:
+                server.close()
+                await server.wait_closed()
+            asyncio.run_coroutine_threadsafe(closed(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()

@@ -35,8 +35,8 @@ def decoded(files: Any, resource: str, pages: list[Page]) -> dict[str, Any]:
 
 def test_csv_in_cp1252_with_semicolons_and_decimal_commas(drop: tuple[Path, OpenFiles]) -> None:
     root, open_files = drop
-    put(root, "in/products-1.csv", "Artikel;Omschrijving;Prijs\r\nA-1;Crème brûlée set;12,50\r\nA-2;\"Mok; groot\";3\r\n",
-        encoding="cp1252")
+    put(root, "in/products-1.csv",
+        "Artikel;Omschrijving;Prijs\r\nA-1;Crème brûlée set;12,50\r\nA-2;\"Mok; groot\";3\r\n", encoding="cp1252")
     files = open_files(products=PRODUCTS)
     found = decoded(files, "products", read(files, "products"))
     assert ["A-1", "A-2"] == list(found)

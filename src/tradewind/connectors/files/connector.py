@@ -177,4 +177,5 @@ class Files(Connector):
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+            self._client = None
         super().close()

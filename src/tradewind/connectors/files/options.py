@@ -71,8 +71,8 @@ class FileSettings(BaseModel):
     processed: str | None = Field(default=None, description="Folder (below the location) files are moved to once every "
                                   "record of theirs is durable; then every file still in `folder` is read, "
                                   "else files after the cursor only", examples=["processed"])
-    failed: str | None = Field(default=None, description="Folder files that could not be read to the end (bad encoding, "
-                               "malformed XML) are moved to instead of `processed`", examples=["failed"])
+    failed: str | None = Field(default=None, description="Folder files that could not be read to the end (bad "
+                               "encoding, malformed XML) are moved to instead of `processed`", examples=["failed"])
     output: str = Field(default="{resource}-{now:%Y%m%dT%H%M%S}Z-{uid}.{ext}", description="Name of files written "
                         "(one per batch); placeholders {resource}, {now} (UTC), {uid}, {ext}",
                         examples=["picklist-{now:%Y%m%d-%H%M%S}-{uid}.csv"])
@@ -86,14 +86,7 @@ class FileSettings(BaseModel):
 
 
 class FilesOptions(ConnectionOptions):
-    """A folder of CSV or XML files, on this machine or on an SFTP server.
-
-    Per resource (`products`, `prices`, `stock`, `customers`, `orders`, `pick_lists`) under
-    `resources`: `folder`, `pattern` (glob), `order_by` (name|mtime), `encoding`, `csv`
-    (`delimiter`, `quotechar`, `header`, `columns`), `xml` (`record`, `lines`, `root`), `fields`
-    (column or element path → canonical field), `currency`, `decimal`, `timezone`, `page_size`,
-    `processed`, `failed`, `output` (file name template). See docs/connectors.md.
-    """
+    """A folder of CSV or XML files, on this machine or on an SFTP server (see docs/connectors.md)."""
 
     location: str = Field(description="A local folder, or sftp://user@host:port/path",
                           examples=["sftp://tradewind@files.example.com:22/outbox"])
@@ -106,8 +99,13 @@ class FilesOptions(ConnectionOptions):
                                  examples=["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI…"])
     timeout: float = Field(default=30.0, gt=0, description="Seconds to wait for the SFTP server per call")
     resources: dict[Literal["products", "prices", "stock", "customers", "orders", "pick_lists"], FileSettings] = \
-        Field(default_factory=dict, description="Settings per resource (see above); a resource left out uses "
-              "the defaults", examples=[{"products": {"pattern": "products-*.csv", "processed": "done"}}])
+        Field(default_factory=dict, description="Settings per resource; a resource left out uses the defaults. "
+              "Keys: `folder`, `pattern` (glob), `order_by` (name or mtime), `encoding`, `csv` (`delimiter`, "
+              "`quotechar`, `header`, `columns`), `xml` (`record`, `lines`, `root`), `fields` (column or element "
+              "path → canonical field path), `currency`, `decimal`, `timezone` (of times without one), "
+              "`page_size`, `processed` and `failed` (folders), `output` (name template of files written: "
+              "{resource}, {now}, {uid}, {ext})",
+        examples=[{"products": {"pattern": "products-*.csv", "processed": "done"}}])
 
     @field_validator("location")
     @classmethod
