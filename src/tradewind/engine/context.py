@@ -45,6 +45,8 @@ class RunContext:
     plan: list[Transfer] = field(default_factory=list)
     handled: dict[str, str | None] = field(default_factory=dict)
     epoch: int = 0
+    events_only: bool = False
+    """Read just the records pushed events announced (a run woken by a webhook), not the cursor's."""
     """The flow lease's epoch this run writes under (recorded on every intent)."""
     log: Any = field(default_factory=lambda: structlog.get_logger("tradewind.run"))
 

@@ -17,6 +17,7 @@ from tradewind.engine.binder import Binder
 from tradewind.engine.context import Hooks, RunContext
 from tradewind.engine.cursors import Cursor
 from tradewind.engine.flow import Flow
+from tradewind.engine.inbox import inbox_pages
 from tradewind.engine.locks import FlowLease
 from tradewind.engine.loop import HeldPages, flush, read_page, retry_pages
 from tradewind.engine.refs import TargetRefs
@@ -61,15 +62,18 @@ class Runner:
         return connection.open(tokens=StoreTokens(self.store), ledger=StoreBudgets(self.store))
 
     def run(self, flow: Flow, *, trigger: str = "manual", dry_run: bool = False, full: bool = False,
-            only: list[str] | None = None, progress: Progress | None = None) -> RunResult:
-        """Run ``flow`` once. ``full`` reads from the beginning (records the cursor missed are
-        caught; unchanged ones still cost no write);
-        ``only`` replays just these failed source records."""
+            only: list[str] | None = None, progress: Progress | None = None,
+            events_only: bool = False) -> RunResult:
+        """Run ``flow`` once: failed records due again, records pushed events announced (the
+        inbox), then the source's changes since the cursor. ``full`` reads from the beginning
+        (records the cursor missed are caught; unchanged ones still cost no write); ``only``
+        replays just these failed source records; ``events_only`` reads just the inbox (a run
+        woken by a webhook)."""
         run_id = uuid.uuid4().hex
         try:
             with FlowLease(self.store, flow.name, run_id) as lease:
                 return self._run_leased(flow, run_id, lease, trigger=trigger, dry_run=dry_run, full=full,
-                                        only=only, progress=progress)
+                                        only=only, progress=progress, events_only=events_only)
         except SQLAlchemyError as error:
             raise self.unavailable(error) from None
 
@@ -82,7 +86,7 @@ class Runner:
             "the run continues from what was stored")
 
     def _run_leased(self, flow: Flow, run_id: str, lease: FlowLease, *, trigger: str, dry_run: bool, full: bool,
-                    only: list[str] | None, progress: Progress | None) -> RunResult:
+                    only: list[str] | None, progress: Progress | None, events_only: bool) -> RunResult:
         with self.store.begin() as conn:
             stored = None if full else cursor_repo.get(conn, flow.name)
             runs.interrupt_stale(conn, flow.name, except_run=run_id)
@@ -94,6 +98,7 @@ class Runner:
                          full=full, hooks=self.hooks, log=log.bind(run_id=run_id[:8], flow=flow.name))
         ctx.refs = TargetRefs(ctx)
         ctx.epoch = lease.epoch
+        ctx.events_only = events_only
         ctx.log.info("run_started", trigger=trigger, dry_run=dry_run, cursor=ctx.cursor.start)
         status, error = "succeeded", None
         fence = write_fence.set(None if dry_run else lease.fence)
@@ -130,6 +135,13 @@ class Runner:
             _tell(progress, ctx)
         flush(held, ctx)
         if only is not None:
+            return
+        for page in inbox_pages(ctx):
+            lease.fence()
+            read_page(page, ctx, held)
+            _tell(progress, ctx)
+        flush(held, ctx)
+        if ctx.events_only:
             return
         for page in ctx.source_res.pages(ctx.source.client, ctx.cursor.start):
             lease.fence()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from tradewind.engine import inbox
 from tradewind.engine.binder import Binder
 from tradewind.engine.flow import Project
 from tradewind.engine.runner import Progress, Runner, RunResult
@@ -84,8 +85,9 @@ class Services:
             raise ConfigError(f"no flow named {name!r}", hint=f"flows in {self.project.path}: {known}") from None
 
     def run_flow(self, name: str, *, trigger: str = "manual", dry_run: bool = False, full: bool = False,
-                 progress: Progress | None = None) -> RunResult:
-        return self.runner.run(self.flow(name), trigger=trigger, dry_run=dry_run, full=full, progress=progress)
+                 progress: Progress | None = None, events_only: bool = False) -> RunResult:
+        return self.runner.run(self.flow(name), trigger=trigger, dry_run=dry_run, full=full, progress=progress,
+                               events_only=events_only)
 
     def replay(self, name: str, keys: Sequence[str] | None = None, *,
                progress: Callable[[int, int], None] | None = None) -> Replay:
@@ -115,6 +117,20 @@ class Services:
                 report.endings = {t.source_id: t for t in ended}
             report.still_queued = failures.count(conn, name)
         return report
+
+    def receive_event(self, connection: str, resource: str, event_id: str, record_ids: Sequence[str],
+                      occurred_at: datetime | None = None) -> bool:
+        """Store a pushed event durably (acknowledge the vendor after this returns); False for a
+        duplicate delivery. Runs of the flows reading ``connection.resource`` drain it."""
+        if connection not in self.project.connections:
+            raise ConfigError(f"no connection named {connection!r}")
+        return inbox.receive(self.store, connection=connection, resource=resource, event_id=event_id,
+                             record_ids=record_ids, occurred_at=occurred_at)
+
+    def flows_reading(self, connection: str, resource: str) -> list[str]:
+        """The flows whose source is ``connection.resource`` (the ones an event for it wakes)."""
+        return [name for name, flow in self.project.flows.items()
+                if flow.source.name == connection and flow.source_resource == resource]
 
     def waiting_for(self, name: str) -> str | None:
         """Why flow ``name`` should not start now (a flow it runs ``after`` is running, or has never

@@ -199,3 +199,19 @@ call_budgets = Table(
     Column("period", Integer, nullable=False),  # windows rolled over: reservations name the one they took from
     Column("updated_at", UtcDateTime, nullable=False),
 )
+
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("connection", String(100), nullable=False),
+    Column("resource", String(100), nullable=False),
+    Column("event_id", Key(200), nullable=False),  # the vendor's event id: a duplicate delivery is stored once
+    Column("record_ids", CleanText, nullable=False),  # JSON list of the native ids the event announces
+    Column("occurred_at", UtcDateTime),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("processed_at", UtcDateTime),
+    Column("run_id", String(36)),
+    UniqueConstraint("connection", "event_id", name="uq_inbox_event"),
+    Index("ix_inbox_waiting", "connection", "resource", "processed_at"),
+)
