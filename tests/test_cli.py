@@ -81,6 +81,12 @@ def test_dry_run_plans_and_writes_nothing_then_run_and_inspect(world: World) -> 
     assert 0 == code, out
     assert "plan (nothing written)" in out and "create" in out
     assert [] == world.shop.sandbox.dump()["products"]
+    dry = world.services.runs(limit=1)[0]
+    assert dry.dry_run and dry.received > 0 and dry.received == dry.created + dry.skipped + dry.failed, dry
+    assert f"plan: {dry.created} create, 0 update, {dry.skipped} skip, {dry.failed} fail, 0 parked" in out, out
+    assert f"would create={dry.created}" in out
+    code, out = invoke("runs")
+    assert 0 == code and "dry run · succeeded" in out and f" {dry.received} " in out, out
     code, out = invoke("run", "products")
     assert 0 == code and "succeeded" in out, out
     code, out = invoke("runs")
@@ -113,6 +119,29 @@ def test_mapping_functions_and_connectors_are_documented() -> None:
     assert 0 == code and "exact_online" in out and "shopify" in out
     code, out = invoke("connectors", "show", "exact_online")
     assert 0 == code and "division" in out and "orders" in out
+
+
+@pytest.mark.parametrize("name", ["exact_online", "shopify"])
+def test_connectors_show_prints_types_and_defaults_as_a_user_reads_them(name: str) -> None:
+    code, out = invoke("connectors", "show", name)
+    assert 0 == code, out
+    for python in ("<class", "SecretRef(", "PydanticUndefined", "typing.", "Literal[", "| None", "None "):
+        assert python not in out, (python, out)
+    assert "secret (${ENV})" in out and "text, optional" in out and "mapping of text → text" in out
+    assert "—" in out and "required" in out
+
+
+def test_connectors_show_names_bounds_and_defaults_as_written_in_a_project_file() -> None:
+    code, out = invoke("connectors", "show", "exact_online")
+    assert 0 == code, out
+    rows = {line.split("│")[1].strip(): [cell.strip() for cell in line.split("│")[2:4]]
+            for line in out.splitlines() if line.startswith("│") and line.split("│")[1].strip()}
+    assert ["integer 1–999,999,999", "required"] == rows["division"]
+    assert ["integer 1–1,000,000", "60"] == rows["calls_per_minute"]
+    assert ["boolean", "false"] == rows["vat_rates"]
+    assert ["list of text", "[]"] == rows["stock_warehouses"]
+    assert ["text, optional", "—"] == rows["shipping_item"]
+    assert "updated since Modified" in out and "sync token Timestamp" in out
 
 
 def test_config_show_explains_where_values_come_from(world: World) -> None:

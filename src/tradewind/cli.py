@@ -26,6 +26,7 @@ from tradewind.connectors import available
 from tradewind.connectors import get as get_connector
 from tradewind.engine.locks import FlowBusy
 from tradewind.engine.project import config_sources, load_project, validate
+from tradewind.engine.reference import cursor_text, default_text, type_text
 from tradewind.engine.runner import RunResult
 from tradewind.engine.services import Replay, Services
 from tradewind.errors import ConfigError, TradewindError
@@ -115,7 +116,7 @@ def run(
     except TradewindError as error:
         raise _fail(str(error)) from None
     if dry_run:
-        _print_plan(result)
+        _print_plan(result, services.flow(flow).target.name)
     _print_result(result)
     if result.status == "failed":
         raise typer.Exit(1)
@@ -135,24 +136,37 @@ def _with_progress(services: Services, flow: str, *, dry_run: bool, full: bool) 
 
 
 def _print_result(result: RunResult) -> None:
-    counts = " ".join(f"{name}={result.counts.get(name, 0)}"
-                      for name in ("received", "created", "updated", "skipped", "failed"))
+    names = ("received", "created", "updated", "skipped", "failed", "parked")
+    shown = {"created": "would create", "updated": "would update"} if result.dry_run else {}
+    counts = " ".join(f"{shown.get(name, name)}={result.counts.get(name, 0)}" for name in names)
     colour = {"succeeded": "green", "partial": "yellow"}.get(result.status, "red")
-    console.print(f"run {result.run_id[:8]} [{colour}]{result.status}[/{colour}] {counts}")
+    kind = "dry run" if result.dry_run else "run"
+    console.print(f"{kind} {result.run_id[:8]} [{colour}]{result.status}[/{colour}] {counts}")
     if result.error:
         console.print(f"  {result.error}", markup=False)
-    if result.counts.get("failed"):
+    if result.counts.get("failed") and not result.dry_run:
         console.print(f"  see: tradewind transfers {result.run_id[:8]} --outcome failed")
 
 
-def _print_plan(result: RunResult) -> None:
+PLAN_COLOURS = {"create": "green", "update": "cyan", "skip": "dim", "fail": "red", "parked": "yellow"}
+
+
+def _print_plan(result: RunResult, target: str) -> None:
+    """Every record read, with what a real run would do to it and why."""
+    from tradewind.engine import plan
+
+    lines = plan.lines(result.plan, target)
     table = Table("action", "record", "natural key", "reason / changes", title="plan (nothing written)")
-    for t in result.plan:
-        action = t.reason if t.outcome == "planned" else (t.outcome or "")
-        detail = "; ".join(f"{c.path}: {c.before!r} → {c.after!r}" for c in t.changes[:8]) or (
-            t.reason if t.outcome != "planned" else "")
-        table.add_row(str(action), t.record.id, t.natural_key, detail)
+    for line in lines:
+        changes = [f"{c.path}: {c.before!r} → {c.after!r}" for c in line.changes[:8]]
+        more = [f"… and {len(line.changes) - 8} more"] if len(line.changes) > 8 else []
+        colour = PLAN_COLOURS[line.action]
+        table.add_row(f"[{colour}]{line.action}[/{colour}]", escape(line.source_id), escape(line.natural_key),
+                      escape("\n".join([line.reason, *changes, *more])))
     console.print(table)
+    counted = plan.counts(lines)
+    console.print("plan: " + ", ".join(f"{amount} {action}" for action, amount in counted.items())
+                  + f" (of {len(lines)} records read)", highlight=False)
 
 
 @app.command()
@@ -164,11 +178,14 @@ def runs(
 ) -> None:
     """Recent runs, newest first."""
     services = _services(project, database, connects=False)
-    table = Table("run", "flow", "trigger", "status", "started (UTC)", "recv", "new", "upd", "skip", "fail")
-    for r in services.runs(flow=flow, limit=limit):
-        table.add_row(r.id[:8], r.flow, r.trigger + (" (dry)" if r.dry_run else ""), r.status,
-                      f"{r.started_at:%Y-%m-%d %H:%M:%S}", *(str(v) for v in (r.received, r.created, r.updated,
-                                                                             r.skipped, r.failed)))
+    listed = services.runs(flow=flow, limit=limit)
+    table = Table("run", "flow", "trigger", "status", "started (UTC)", "recv", "new", "upd", "skip", "fail", "park",
+                  caption="a dry run's counts are what it planned; it wrote nothing" if any(
+                      r.dry_run for r in listed) else None)
+    for r in listed:
+        status = f"[yellow]dry run[/yellow] · {r.status}" if r.dry_run else r.status
+        table.add_row(r.id[:8], r.flow, r.trigger, status, f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+                      *(str(v) for v in (r.received, r.created, r.updated, r.skipped, r.failed, r.parked)))
     console.print(table)
 
 
@@ -362,15 +379,13 @@ def connectors_show(name: Annotated[str, typer.Argument(help="Connector name")])
     options = Table("option", "type", "default", "secret", "description", title=f"{name} — {connector.label}")
     secrets = set(connector.Options.secret_fields())
     for field_name, f in connector.Options.model_fields.items():
-        default = "required" if f.is_required() else repr(f.default)
-        options.add_row(field_name, str(f.annotation).replace("typing.", ""), default,
-                        "yes" if field_name in secrets else "", f.description or "")
+        options.add_row(field_name, escape(type_text(f)), escape(default_text(f)), "yes" if field_name in secrets
+                        else "", escape(f.description or ""))
     console.print(options)
     resources = Table("resource", "entity", "natural keys", "cursor", "can")
     for resource in connector.resources.values():
-        cursor = f"{type(resource.cursor).__name__}({resource.cursor.field})" if resource.cursor else "-"
-        resources.add_row(resource.name, resource.entity.kind, ", ".join(resource.natural_keys), cursor,
-                          ", ".join(sorted(resource.can)))
+        resources.add_row(resource.name, resource.entity.kind, ", ".join(resource.natural_keys) or "—",
+                          cursor_text(resource), ", ".join(sorted(resource.can)))
     console.print(resources)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Page, Write
 from tradewind.engine.binder import Intent, Result
 from tradewind.engine.context import RunContext
-from tradewind.engine.plan import plan_batch
+from tradewind.engine.plan import close_planned_page, plan_batch
 from tradewind.engine.transfers import Outcome, Stage, Transfer
 from tradewind.errors import (
     ConfigError,
@@ -491,26 +491,28 @@ outcome waits in the retry queue like a failure (its reason says which it is).""
 
 
 def close_page(page: Page, batch: Sequence[Transfer], ctx: RunContext) -> None:
-    """Persist skipped and failed endings, the retry queue and counters; then move the cursor."""
-    ended = [t for t in batch if t.stage in (Stage.SKIPPED, Stage.FAILED, Stage.PARKED)
-             or (ctx.dry_run and t.outcome)]
+    """Persist skipped and failed endings, the retry queue and counters; then move the cursor.
+    A dry run keeps its plan instead (``plan.close_planned_page``) and moves nothing."""
+    if ctx.dry_run:
+        close_planned_page(batch, ctx)
+        return
+    ended = [t for t in batch if t.stage in (Stage.SKIPPED, Stage.FAILED, Stage.PARKED)]
     counts = dict.fromkeys(("created", "updated", "skipped", "failed", "parked"), 0)
     for t in batch:
-        if t.outcome is not None and t.outcome != Outcome.PLANNED and not ctx.dry_run:
+        if t.outcome is not None:
             counts[COUNTED_AS.get(t.outcome, t.outcome.value)] += 1
     with ctx.store.begin() as conn:
         runs.end_transfers(conn, [ending(t) for t in ended])
-        if not ctx.dry_run:
-            _queue_failures(conn, [t for t in batch if t.stage in (Stage.FAILED, Stage.PARKED)], ctx)
-            failures.clear(conn, ctx.flow.name,
-                           [t.record.id for t in batch if t.stage == Stage.SKIPPED and not t.keep_failure])
-            runs.add_counts(conn, ctx.run_id, {"received": len(batch), **counts})
-            if ctx.cursor.advance(page.cursor):
-                assert ctx.cursor.last is not None
-                cursor_repo.put(conn, ctx.flow.name, ctx.cursor.last)
+        _queue_failures(conn, [t for t in batch if t.stage in (Stage.FAILED, Stage.PARKED)], ctx)
+        failures.clear(conn, ctx.flow.name,
+                       [t.record.id for t in batch if t.stage == Stage.SKIPPED and not t.keep_failure])
+        runs.add_counts(conn, ctx.run_id, {"received": len(batch), **counts})
+        if ctx.cursor.advance(page.cursor):
+            assert ctx.cursor.last is not None
+            cursor_repo.put(conn, ctx.flow.name, ctx.cursor.last)
     for name, amount in counts.items():
         ctx.counts[name] += amount
-    if page.durable is not None and not ctx.dry_run:
+    if page.durable is not None:
         page.durable()
     for t in batch:
         if t.stage == Stage.FAILED:

@@ -7,10 +7,12 @@ what ``tradewind validate`` accepts (STYLE rule 6: documented where declared, ne
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal, Union, get_args, get_origin
 
+import annotated_types
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
@@ -30,6 +32,15 @@ when a connection opens. Top-level keys starting with `x-` are ignored, a place 
 merge in (`<<: *defaults`). This page is generated from the code (`tradewind.engine.reference`)."""
 
 
+Code = Callable[[Any], str]
+"""How a literal value is set in text: in backticks for Markdown, bare for a terminal."""
+
+
+def plain(value: Any) -> str:
+    """A value as a user writes it in the project file: ``EUR``, ``60``, ``true``, ``["1"]``."""
+    return value if isinstance(value, str) else json.dumps(value, default=_json, ensure_ascii=False)
+
+
 def project_reference_markdown() -> str:
     """The whole reference as Markdown: schema first, then one section per registered connector."""
     parts = [_INTRO, _settings(), _connections(), _flows(), _mapping(), "## Connectors"]
@@ -41,7 +52,7 @@ def project_reference_markdown() -> str:
 
 
 def _settings() -> str:
-    rows = [[_code(name), _type(f.annotation), _default(f), _code(SETTINGS_ENV[name]), _cell(f.description)]
+    rows = [[_code(name), type_text(f, _code), _default(f), _code(SETTINGS_ENV[name]), _cell(f.description)]
             for name, f in SettingsSpec.model_fields.items()]
     return "\n".join([
         "## `settings`",
@@ -96,7 +107,7 @@ def _mapping() -> str:
 
 
 def _fields_table(model: type[BaseModel]) -> str:
-    rows = [[_code(f.alias or name), _type(f.annotation), _default(f), _cell(f.description), _example(f)]
+    rows = [[_code(f.alias or name), type_text(f, _code), _default(f), _cell(f.description), _example(f)]
             for name, f in model.model_fields.items()]
     return _table(["key", "type", "default", "description", "example"], rows)
 
@@ -106,7 +117,7 @@ def _fields_table(model: type[BaseModel]) -> str:
 
 def _connector(connector: type[Connector]) -> str:
     secrets = set(connector.Options.secret_fields())
-    options = [[_code(name), _type(f.annotation), _default(f), "yes" if name in secrets else "",
+    options = [[_code(name), type_text(f, _code), _default(f), "yes" if name in secrets else "",
                 _cell(f.description), _example(f)] for name, f in connector.Options.model_fields.items()]
     resources = [_resource_row(name, resource) for name, resource in connector.resources.items()]
     return "\n".join([
@@ -131,11 +142,16 @@ def _resource_row(name: str, resource: Resource[Any]) -> list[str]:
 
 
 def _cursor(resource: Resource[Any]) -> str:
+    return cursor_text(resource, _code)
+
+
+def cursor_text(resource: Resource[Any], code: Code = plain) -> str:
+    """How a resource reads incrementally: ``updated since Modified``, ``sync token Timestamp``."""
     cursor = resource.cursor
     if isinstance(cursor, UpdatedSince):
-        return f"updated since {_code(cursor.field)}"
+        return f"updated since {code(cursor.field)}"
     if isinstance(cursor, SyncToken):
-        return f"sync token {_code(cursor.field)}"
+        return f"sync token {code(cursor.field)}"
     return "none (read in full)"
 
 
@@ -170,7 +186,8 @@ def _example(field: FieldInfo) -> str:
     return _code(field.examples[0]) if field.examples else ""
 
 
-def _default(field: FieldInfo) -> str:
+def default_text(field: FieldInfo, code: Code = plain) -> str:
+    """``required``, ``—`` (no default: left out), or the default as written in the project file."""
     if field.is_required():
         return "required"
     if field.default_factory is not None:
@@ -181,26 +198,42 @@ def _default(field: FieldInfo) -> str:
         return "—"
     if isinstance(value, BaseModel):
         return "see below"
-    return _code(value)
+    return code(value)
 
 
-def _type(annotation: Any) -> str:
-    """A reader's name for a field's type: ``secret (`${ENV}`)``, ``one of `a`, `b```, ``list of text``."""
+def type_text(field: FieldInfo, code: Code = plain) -> str:
+    """A reader's name for a field's type with its bounds: ``integer 1–999,999,999``, ``secret (${ENV})``,
+    ``one of: csv, xml``, ``list of text``, ``text, optional``."""
+    named = _type(field.annotation, code)
+    bounds = _bounds(field)
+    if not bounds:
+        return named
+    head, optional = (named[:-len(", optional")], ", optional") if named.endswith(", optional") else (named, "")
+    return f"{head} {bounds}{optional}"
+
+
+def _default(field: FieldInfo) -> str:
+    return default_text(field, _code)
+
+
+def _type(annotation: Any, code: Code = _code) -> str:
     origin, args = get_origin(annotation), get_args(annotation)
     if annotation is SecretRef:
-        return "secret (`${ENV}`)"
+        return f"secret ({code('${ENV}')})"
     if origin in (Union, type(int | None)):
         rest = [arg for arg in args if arg is not type(None)]
-        named = " or ".join(_type(arg) for arg in rest)
+        named = " or ".join(_type(arg, code) for arg in rest)
         return f"{named}, optional" if len(rest) < len(args) else named
     if origin is Literal:
-        return "one of " + ", ".join(_code(arg) for arg in args)
+        return "one of: " + ", ".join(code(arg) for arg in args)
     if origin in (list, tuple, set, frozenset):
-        return f"list of {_type(args[0])}" if args else "list"
+        return f"list of {_type(args[0], code)}" if args else "list"
     if origin is dict:
-        return f"mapping of {_type(args[0])} → {_type(args[1])}" if args else "mapping"
+        key = _type(args[0], code) if args else ""
+        key = f"({key})" if get_origin(args[0]) is Literal else key if args else ""
+        return f"mapping of {key} → {_type(args[1], code)}" if args else "mapping"
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return "one of " + ", ".join(_code(member.value) for member in annotation)
+        return "one of: " + ", ".join(code(member.value) for member in annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "mapping"
     return _SIMPLE.get(annotation, getattr(annotation, "__name__", str(annotation)))
@@ -210,4 +243,18 @@ _SIMPLE: dict[Any, str] = {str: "text", int: "integer", float: "number", Decimal
                            Any: "any"}
 
 
-__all__ = ["project_reference_markdown"]
+def _bounds(field: FieldInfo) -> str:
+    """``1–999,999,999``, ``≥ 1``, ``> 0``: the numeric bounds a field declares (``ge``/``gt``/``le``/``lt``)."""
+    found = {type(rule).__name__: getattr(rule, type(rule).__name__.lower()) for rule in field.metadata
+             if isinstance(rule, annotated_types.Ge | annotated_types.Gt | annotated_types.Le | annotated_types.Lt)}
+    if "Ge" in found and "Le" in found:
+        return f"{_number(found['Ge'])}–{_number(found['Le'])}"
+    signs = {"Ge": "≥", "Gt": ">", "Le": "≤", "Lt": "<"}
+    return " and ".join(f"{signs[name]} {_number(value)}" for name, value in found.items())
+
+
+def _number(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int | float | Decimal) else str(value)
+
+
+__all__ = ["cursor_text", "default_text", "plain", "project_reference_markdown", "type_text"]
