@@ -7,17 +7,19 @@ waited out, one 503 costing exactly the configured attempts, create-then-find by
 decode(encode(x)) keeping the fields the connector claims, vendor errors as RecordError with the
 vendor's message, and no secret in captured logs.
 
-The sandbox is served over real HTTP on loopback, fresh for each test.
+The connector's test class starts its emulator through the :meth:`ConnectorContract.harness`
+hook — a sandbox served over real HTTP on loopback, a SOAP service, an SFTP server — fresh for
+each test. Production code never depends on an emulator: the harness is the test's, and anything
+that satisfies :class:`Harness` (a URL, fault injection, a call count, the emulator's state) will do.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar, Protocol
 
-import httpx
 import pytest
 import structlog
 
@@ -26,7 +28,6 @@ from tradewind.connectors.pacing import forget_budgets
 from tradewind.connectors.retry import RetryPolicy
 from tradewind.errors import RecordError, TransientError
 from tradewind.model import Entity
-from tradewind.sandboxes._serve import Served
 
 FAST_RETRY = RetryPolicy(attempts=3, backoff=0.01, max_backoff=0.05, max_rate_limit_wait=30)
 
@@ -50,17 +51,34 @@ class SelfRefs:
         raise RecordError(f"no {entity} with {dict(keys)} in the sandbox")
 
 
+class Harness(Protocol):
+    """A running emulator of the connector's system, whatever its transport."""
+
+    url: str
+    """Where the connector reaches it (``http://127.0.0.1:…``, ``sftp://…``)."""
+    sandbox: Any
+    """The emulator's state, for the ``change`` hook."""
+
+    def fault(self, **fault: Any) -> None:
+        """Inject a fault (``status``, ``times``, ``retry_after``, ``delay``, ``after``…)."""
+
+    def calls(self) -> int:
+        """Vendor calls answered so far."""
+
+
 class ConnectorContract:
     """Subclass me; set the class attributes and implement the hooks marked *hook*."""
 
     connector: ClassVar[type[Connector]]
-    sandbox: ClassVar[str]
-    sandbox_options: ClassVar[dict[str, Any]] = {}
     environ: ClassVar[dict[str, str]] = {}
     expected_counts: ClassVar[dict[str, int]] = {}
     roundtrip_fields: ClassVar[dict[str, list[str]]] = {}
 
     # -- hooks -------------------------------------------------------------------------------
+
+    def harness(self) -> AbstractContextManager[Harness]:
+        """*hook*: start the emulator seeded with :meth:`seed` (e.g. ``Served(create_app(seed=...))``)."""
+        raise AssertionError("define harness() in the connector's test class")
 
     def options(self, base_url: str) -> ConnectionOptions:
         """*hook*: options pointing the connector at the sandbox on ``base_url``."""
@@ -85,15 +103,13 @@ class ConnectorContract:
     # -- fixtures ----------------------------------------------------------------------------
 
     @pytest.fixture
-    def served(self) -> Iterator[Served]:
-        module = importlib.import_module(f"tradewind.sandboxes.{self.sandbox}")
-        app = module.create_app(seed=self.seed(), **self.sandbox_options)
+    def served(self) -> Iterator[Harness]:
         forget_budgets()
-        with Served(app) as served:
+        with self.harness() as served:
             yield served
 
     @pytest.fixture
-    def connection(self, served: Served) -> Iterator[Connector]:
+    def connection(self, served: Harness) -> Iterator[Connector]:
         instance = self.connector(self.options(served.url), environ=self.environ, retry=FAST_RETRY)
         yield instance
         instance.close()
@@ -111,12 +127,12 @@ class ConnectorContract:
         return records, cursor
 
     @staticmethod
-    def calls(served: Served) -> int:
-        return int(httpx.get(f"{served.url}/_sandbox/calls").json()["total"])
+    def calls(served: Harness) -> int:
+        return served.calls()
 
     @staticmethod
-    def fault(served: Served, **fault: Any) -> None:
-        httpx.post(f"{served.url}/_sandbox/faults", json=fault).raise_for_status()
+    def fault(served: Harness, **fault: Any) -> None:
+        served.fault(**fault)
 
     # -- the contract ------------------------------------------------------------------------
 
@@ -149,7 +165,7 @@ class ConnectorContract:
             for record in records:
                 resource.decode(record.data)
 
-    def test_cursor_resumes_after_a_change(self, connection: Connector, served: Served) -> None:
+    def test_cursor_resumes_after_a_change(self, connection: Connector, served: Harness) -> None:
         for resource in self.readable():
             if resource.cursor is None:
                 continue
@@ -160,14 +176,14 @@ class ConnectorContract:
             assert changed in {r.id for r in later}, f"{resource.name} missed a change after its cursor"
             assert len(later) < len(everything) or len(everything) <= 1
 
-    def test_rate_limit_and_outage_are_waited_out(self, connection: Connector, served: Served) -> None:
+    def test_rate_limit_and_outage_are_waited_out(self, connection: Connector, served: Harness) -> None:
         resource = self.readable()[0]
         self.fault(served, status=429, times=1, retry_after=1)
         self.fault(served, status=503, times=1)
         records, _ = self.read_all(connection, resource)
         assert records
 
-    def test_one_outage_costs_the_configured_attempts(self, connection: Connector, served: Served) -> None:
+    def test_one_outage_costs_the_configured_attempts(self, connection: Connector, served: Harness) -> None:
         resource = self.readable()[0]
         next(iter(resource.pages(connection.client, None)))  # warm up (tokens)
         before = self.calls(served)

@@ -8,6 +8,7 @@ import time
 from types import TracebackType
 from typing import Any
 
+import httpx
 import uvicorn
 from starlette.types import ASGIApp
 
@@ -40,6 +41,14 @@ class Served:
                 raise RuntimeError(f"server on {self.url} did not start")
             time.sleep(0.01)
         return self
+
+    def fault(self, **fault: Any) -> None:
+        """Queue a fault through the sandbox's control plane (see ``_kit.py``)."""
+        httpx.post(f"{self.url}/_sandbox/faults", json=fault).raise_for_status()
+
+    def calls(self) -> int:
+        """Vendor calls the sandbox has answered."""
+        return int(httpx.get(f"{self.url}/_sandbox/calls").json()["total"])
 
     def stop(self) -> None:
         self.server.should_exit = True

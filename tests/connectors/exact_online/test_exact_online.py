@@ -60,8 +60,8 @@ def sample_order(number: str = "#1001", skus: tuple[str, ...] = ()) -> Order:
 
 class TestExactOnline(ConnectorContract):
     connector = ExactOnline
-    sandbox = "exact_online"
-    sandbox_options: ClassVar[dict[str, Any]] = {"minutely_limit": 10_000, "daily_limit": 1_000_000}
+    def harness(self) -> Served:
+        return Served(create_app(seed=self.seed(), minutely_limit=10_000, daily_limit=1_000_000))
     environ: ClassVar[dict[str, str]] = ENVIRON
     expected_counts: ClassVar[dict[str, int]] = {
         "products": len({i["FreeTextField_01"] for i in DOC["items"]}) + len(EXTRA_ITEMS),

@@ -48,7 +48,8 @@ def sample_order(number: str = "LNB-1001", reference: str | None = CUSTOMER["Cus
 
 class TestIPSoft(ConnectorContract):
     connector = IPSoft
-    sandbox = "ip_soft"
+    def harness(self) -> Served:
+        return Served(create_app(seed=self.seed()))
     environ: ClassVar[dict[str, str]] = ENVIRON
     expected_counts: ClassVar[dict[str, int]] = {
         "customers": len(DOC["customers"]), "products": len(DOC["products"]), "prices": len(DOC["prices"]),

@@ -109,7 +109,8 @@ def reset_calls(served: Served) -> None:
 
 class TestShopify(ConnectorContract):
     connector = Shopify
-    sandbox = "shopify"
+    def harness(self) -> Served:
+        return Served(create_app(seed=self.seed(), **self.sandbox_options))
     # A Shopify-for-enterprise plan (2000 points/second), so honest pacing costs the suite little time.
     sandbox_options: ClassVar[dict[str, Any]] = {"token": TOKEN, "shop": "test.myshopify.com", "restore_rate": 2000}
     environ: ClassVar[dict[str, str]] = ENVIRON
