@@ -120,6 +120,9 @@ class UpdatedSince:
 
     field: str
     overlap: timedelta = timedelta(seconds=2)
+    zone: str | None = None
+    """The IANA zone of values that carry no offset (a vendor that writes local times). Values
+    with an offset need none; a value without one and no zone declared is refused, never guessed."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +132,15 @@ class SyncToken:
     field: str
 
 
-CursorKind = UpdatedSince | SyncToken | None
+@dataclass(frozen=True)
+class FileName:
+    """Cursor on the names of files read in order: a later run starts after the last file whose
+    records were all durable. Compared as text, as the files are ordered."""
+
+    field: str = "file name"
+
+
+CursorKind = UpdatedSince | SyncToken | FileName | None
 Capability = Literal["read", "create", "update", "bulk", "webhook"]
 
 
@@ -279,6 +290,17 @@ class Resource(ABC, Generic[E]):
         first sync against a shop that is already right costs lookups, not writes. Resources that
         cannot tell answer False, and the record is written."""
         return False
+
+    def from_api(self, raw: Any, options: ConnectionOptions) -> dict[str, Any]:
+        """A record exactly as the vendor's API answers it (a REST row, a GraphQL node) → the native
+        record ``decode`` takes. ``pages`` assemble some natives from several calls (an Exact product
+        from its items); a record given by hand (``tradewind mapping preview``) is assembled here
+        without calling anyone: what other calls would add is left out or a ``<placeholder>``.
+        Resources whose native record is the API's own override nothing."""
+        if not isinstance(raw, dict):
+            raise RecordError(f"a {self.entity.kind} record is a JSON object, as the API answers it; got "
+                              f"{type(raw).__name__}")
+        return dict(raw)
 
     def create(self, client: Any, native: dict[str, Any]) -> NativeRecord:
         raise RecordError(f"{self.name} cannot be created in this system")

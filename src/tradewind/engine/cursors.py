@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from tradewind.connectors.base import CursorKind, SyncToken, UpdatedSince
+from tradewind.connectors.base import CursorKind, FileName, SyncToken, UpdatedSince
+from tradewind.errors import ConfigError
 
 
 @dataclass
@@ -26,7 +28,7 @@ class Cursor:
         if self.stored is None or self.kind is None:
             return None
         if isinstance(self.kind, UpdatedSince):
-            moment = parse_time(self.stored) - self.kind.overlap
+            moment = parse_time(self.stored, self.kind.zone) - self.kind.overlap
             return moment.isoformat().replace("+00:00", "Z")
         return self.stored
 
@@ -41,17 +43,26 @@ class Cursor:
         return True
 
 
-def parse_time(value: str) -> datetime:
+def parse_time(value: str, zone: str | None = None) -> datetime:
+    """A modification time in UTC. A value without an offset is read in the declared ``zone``;
+    with none declared it is refused: a guessed zone would skip or repeat hours of changes."""
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        if zone is None:
+            raise ConfigError(f"cursor value {value!r} has no time zone and the resource declares none",
+                              hint="the connector must give times with an offset, or declare the vendor's zone "
+                                   "(UpdatedSince(zone=...))")
+        moment = moment.replace(tzinfo=ZoneInfo(zone))
     return moment.astimezone(UTC)
 
 
 def _later(kind: CursorKind, value: str, current: str) -> bool:
+    if isinstance(kind, FileName):
+        return value > current
     if isinstance(kind, SyncToken):
         try:
             return int(value) > int(current)
         except ValueError:
             return value > current
-    return parse_time(value) > parse_time(current)
+    assert isinstance(kind, UpdatedSince)
+    return parse_time(value, kind.zone) > parse_time(current, kind.zone)

@@ -35,7 +35,15 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
 from tradewind import connectors as registry
-from tradewind.connectors.base import ConnectionOptions, Connector, Resource, SecretRef, SyncToken, UpdatedSince
+from tradewind.connectors.base import (
+    ConnectionOptions,
+    Connector,
+    FileName,
+    Resource,
+    SecretRef,
+    SyncToken,
+    UpdatedSince,
+)
 from tradewind.engine import project_yaml
 from tradewind.engine.flow import Connection, Flow, Project, RetrySpec, Schedule, WritePolicy
 from tradewind.errors import ConfigError
@@ -794,8 +802,8 @@ class _Loader:
             self.problem(loc, f"flow {flow!r}, cursor: {source} has no cursor; it is read in full on every run",
                          "remove `cursor:`", value=True)
             return
-        kind = "sync token" if isinstance(declared, SyncToken) else "modification time"
-        assert isinstance(declared, UpdatedSince | SyncToken)
+        kind = {SyncToken: "sync token", FileName: "file name"}.get(type(declared), "modification time")
+        assert isinstance(declared, UpdatedSince | SyncToken | FileName)
         hint = f"{source} reads changes by its {kind} {declared.field!r}; remove `cursor:` or write cursor: " \
                f"{declared.field}"
         if is_stable_field(field) or field != declared.field:

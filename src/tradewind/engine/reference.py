@@ -18,7 +18,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from tradewind import connectors as registry
-from tradewind.connectors.base import Connector, Resource, SecretRef, SyncToken, UpdatedSince
+from tradewind.connectors.base import Connector, FileName, Resource, SecretRef, SyncToken, UpdatedSince
 from tradewind.engine.project import SETTINGS_ENV, ConnectionSpec, FlowSpec, RetryOptions, SettingsSpec
 from tradewind.mapping import MappingSpec, TableRule
 
@@ -152,6 +152,8 @@ def cursor_text(resource: Resource[Any], code: Code = plain) -> str:
         return f"updated since {code(cursor.field)}"
     if isinstance(cursor, SyncToken):
         return f"sync token {code(cursor.field)}"
+    if isinstance(cursor, FileName):
+        return "file names, in order"
     return "none (read in full)"
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -20,12 +19,12 @@ from tradewind.connectors import connector
 from tradewind.connectors.base import (
     Capability,
     Connector,
+    FileName,
     Found,
     NativeRecord,
     Page,
     Refs,
     Resource,
-    SyncToken,
     Write,
     WriteResult,
 )
@@ -36,14 +35,6 @@ from tradewind.errors import ConfigError
 from tradewind.model import Customer, Entity, Order, Price, Product, StockLevel
 
 E = TypeVar("E", bound=Entity)
-
-
-@dataclass(frozen=True)
-class FileName(SyncToken):
-    """Cursor on file names (or modification time then name, by ``order_by``): files sort as they
-    are read, so a later run starts after the last file whose records were all durable."""
-
-    field: str = "file name"
 
 
 class FilesResource(Resource[E]):
