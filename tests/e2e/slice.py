@@ -57,7 +57,7 @@ class World:
 
 
 def start_world(tmp_path: Path, store: Store, *, products: int = 12, exact_extra: dict[str, Any] | None = None,
-                monkeypatch: Any = None) -> World:
+                monkeypatch: Any = None, extra_flows: str = "") -> World:
     seed = catalogue(products=products, customers=5, seed=11)
     seed["items"].extend(service_items())
     for key, rows in (exact_extra or {}).items():
@@ -65,7 +65,7 @@ def start_world(tmp_path: Path, store: Store, *, products: int = 12, exact_extra
     exact = Served(exact_online.create_app(seed=seed, minutely_limit=None, daily_limit=None)).start()
     shop = Served(shopify.create_app(bucket_size=None)).start()
     path = tmp_path / "tradewind.yaml"
-    path.write_text(sandbox_project(exact.url, shop.url, prefix="E2E", retry_backoff="1s"))
+    path.write_text(sandbox_project(exact.url, shop.url, prefix="E2E", retry_backoff="1s") + extra_flows)
     if monkeypatch is not None:
         for name, value in ENVIRON.items():
             monkeypatch.setenv(name, value)

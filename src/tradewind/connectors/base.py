@@ -11,6 +11,7 @@ gets the run loop's promises for free.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import threading
@@ -219,6 +220,8 @@ class Resource(ABC, Generic[E]):
     """
 
     name: str = ""
+    connection: Connector | None = None
+    """Set on a bound copy (:meth:`bind`): the connection this resource reads and writes."""
 
     def __init__(
         self,
@@ -250,6 +253,14 @@ class Resource(ABC, Generic[E]):
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+
+    def bind(self, connection: Connector) -> Resource[E]:
+        """This declaration bound to one connection: what the engine calls. A resource whose codec
+        needs the connection's settings (currency, price list, file layout) overrides this and
+        hands them over explicitly, instead of reading them from client caches or payload keys."""
+        bound = copy.copy(self)
+        bound.connection = connection
+        return bound
 
     @property
     def priority(self) -> Priority:
@@ -405,12 +416,22 @@ class Connector(ABC):
         """The connector's client, built once per connection from the options and ``self.http``."""
 
     def resource(self, name: str) -> Resource[Any]:
-        try:
-            return self.resources[name]
-        except KeyError:
-            known = ", ".join(sorted(self.resources))
-            raise ConfigError(f"connector {self.name} has no resource {name!r}",
-                              hint=f"choose one of: {known}") from None
+        """The resource ``name`` bound to this connection (made once per connection)."""
+        bound: dict[str, Resource[Any]] = self.__dict__.setdefault("_bound_resources", {})
+        if name not in bound:
+            try:
+                declared = self.resources[name]
+            except KeyError:
+                known = ", ".join(sorted(self.resources))
+                raise ConfigError(f"connector {self.name} has no resource {name!r}",
+                                  hint=f"choose one of: {known}") from None
+            bound[name] = declared.bind(self)
+        return bound[name]
+
+    def resource_for(self, kind: str) -> Resource[Any] | None:
+        """The (first) resource holding entity ``kind``, bound to this connection."""
+        name = next((n for n, r in self.resources.items() if r.entity.kind == kind), None)
+        return self.resource(name) if name is not None else None
 
     def close(self) -> None:
         self.http.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from tradewind.connectors.base import Page, Resource
 from tradewind.engine.context import RunContext
@@ -28,7 +29,7 @@ def receive(store: Store, *, connection: str, resource: str, event_id: str, reco
                          record_ids=record_ids, occurred_at=occurred_at)
 
 
-def readable_by_id(resource: Resource[object]) -> bool:
+def readable_by_id(resource: Resource[Any]) -> bool:
     return type(resource).get is not Resource.get
 
 

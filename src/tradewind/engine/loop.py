@@ -86,7 +86,8 @@ def map_(t: Transfer, ctx: RunContext) -> None:
         return
     assert t.entity is not None
     try:
-        t.encoded = encode(t.entity, ctx.refs)
+        with ctx.refs.noting() as t.needs:
+            t.encoded = encode(t.entity, ctx.refs)
         t.native = t.encoded
         if ctx.flow.mapping is not None:
             t.native = ctx.flow.mapping.apply(t.encoded, expression_context(t, ctx), is_update=False)
@@ -270,9 +271,27 @@ def payload_for(t: Transfer, ctx: RunContext) -> dict[str, Any]:
     return t.native
 
 
+def resolve(batch: list[Transfer], ctx: RunContext) -> None:
+    """Create the dependencies the batch's records still need (a new customer for an order), now
+    that each record passed every other step, and encode those records again with the new ids."""
+    for t in batch:
+        if not t.needs or t.done:
+            continue
+        try:
+            made = [f"{d.entity} {d.natural}" for d in t.needs if ctx.refs.create(d, needed_by=t.natural_key)]
+        except (RecordError, TransientError) as error:
+            t.fail(f"a {t.needs[0].entity} it needs could not be created: {error}", t.needs[0].key)
+            continue
+        map_(t, ctx)
+        if not t.done:
+            t.reason = f"with new {', '.join(made)}"
+
+
 def write(batch: list[Transfer], ctx: RunContext) -> None:
-    """decide, then pend what will be written (a record found already right costs no intent), then
-    write in the target's batch size."""
+    """resolve, decide, then pend what will be written (a record found already right costs no
+    intent), then write in the target's batch size."""
+    resolve(batch, ctx)
+    batch = [t for t in batch if not t.done]
     try:
         chosen = decide(batch, ctx)
     except TransientError as error:

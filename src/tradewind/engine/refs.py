@@ -1,41 +1,80 @@
-"""Resolving references while encoding: customer by the flow's match rule, products by SKU.
+"""References: an order's customer by the flow's match rule, its lines' products by SKU.
 
 A reference is looked up, in order, in this run's cache, in the bindings, and in the target by
-natural key; a missing dependency the flow may create (a new customer for an order) is created
-with its own pend and bind, so a crash cannot duplicate it either.
+natural key. A missing dependency the flow may create (a new customer for an order) is not
+created while the record is encoded: it is *noted*, so that every other reference of the record
+is checked first (an order with an unknown SKU creates no customer). The ``resolve`` step then
+creates what the records of a batch still need — each dependency with a transfer of its own,
+bound under its real source identity (the shop's customer id), with its own pend and bind so a
+crash cannot duplicate it — and the records are encoded again with the new ids.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
-from tradewind.connectors.base import Ambiguous, Resource
+from tradewind.connectors.base import Ambiguous, NativeRecord, Resource
 from tradewind.engine.binder import Intent, Pair, Result
 from tradewind.engine.context import RunContext
-from tradewind.errors import MissingReference, RecordError
+from tradewind.errors import MissingReference, OutcomeUnknown, RecordError, TransientError
 from tradewind.model import Entity, content_hash
+from tradewind.store import runs
 
 NEW = "(new)"
 """What a dry run answers for a reference it would create."""
+
+
+@dataclass
+class Dependency:
+    """A record another needs and the flow may create: the natural key it is found by, the
+    identity it has in the source (falling back to that key), and what to create."""
+
+    entity: str
+    key: str
+    value: str
+    source_id: str
+    payload: Entity
+    created: str | None = field(default=None, compare=False)
+
+    @property
+    def natural(self) -> str:
+        return f"{self.key}={self.value}"
+
+    @property
+    def placeholder(self) -> str:
+        return f"(new {self.entity} {self.natural})"
 
 
 class TargetRefs:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.cache: dict[str, str] = {}
+        self._noted: list[Dependency] | None = None
+
+    @contextmanager
+    def noting(self) -> Iterator[list[Dependency]]:
+        """Inside, a missing dependency the flow may create is noted (and a placeholder returned)
+        instead of created; the list holds what the record needs."""
+        noted: list[Dependency] = []
+        self._noted = noted
+        try:
+            yield noted
+        finally:
+            self._noted = None
 
     def __call__(self, entity: str, keys: Mapping[str, str | None], payload: Entity | None = None) -> str:
         key, value = self._choose(entity, keys)
-        natural = f"{key}={value}"
-        cached = self.cache.get(f"{entity}:{natural}")
+        cached = self.cache.get(f"{entity}:{key}={value}")
         if cached is not None:
             return cached
-        found = self._lookup(entity, key, value, natural)
-        if found is None:
-            found = self._create(entity, natural, payload, keys)
-        self.cache[f"{entity}:{natural}"] = found
-        return found
+        found = self._lookup(entity, key, value, payload)
+        if found is not None:
+            self.cache[f"{entity}:{key}={value}"] = found
+            return found
+        return self._missing(entity, key, value, payload, keys)
 
     def _choose(self, entity: str, keys: Mapping[str, str | None]) -> tuple[str, str]:
         rule = self.ctx.flow.match.get(entity)
@@ -50,14 +89,15 @@ class TargetRefs:
         raise RecordError(f"{entity} has none of {', '.join(keys)} to match it by")
 
     def _resource(self, entity: str) -> Resource[Any]:
-        for resource in self.ctx.target.resources.values():
-            if resource.entity.kind == entity:
-                return resource
-        raise RecordError(f"{self.ctx.flow.target.name} has no {entity} resource to resolve references in")
+        """The target's resource for ``entity``, bound to the flow's connection (its options apply)."""
+        resource = self.ctx.target.resource_for(entity)
+        if resource is None:
+            raise RecordError(f"{self.ctx.flow.target.name} has no {entity} resource to resolve references in")
+        return resource
 
-    def _lookup(self, entity: str, key: str, value: str, natural: str) -> str | None:
+    def _lookup(self, entity: str, key: str, value: str, payload: Entity | None) -> str | None:
         target = self.ctx.flow.target.name
-        bound = self.ctx.binder.id_by_natural_key(target, entity, natural)
+        bound = self.ctx.binder.id_by_natural_key(target, entity, f"{key}={value}")
         if bound is not None:
             return bound
         record = self._resource(entity).find(self.ctx.target.client, {key: value})
@@ -67,11 +107,16 @@ class TargetRefs:
             raise RecordError(f"{entity} {key} {value!r} matches several records in {target}: "
                               f"{', '.join(record.candidates)}; tradewind never picks one — remove the duplicates "
                               "there", field=key)
-        if not self.ctx.dry_run:
-            self._bind(entity, natural, record.id, hash="")
+        if not self.ctx.dry_run:  # remembered, so later records cost no look-up
+            source_id = getattr(payload, "source_id", None) or f"{key}={value}"
+            with self.ctx.store.begin() as conn:
+                self.ctx.binder.bind(conn, self._pair(entity), [Result(
+                    source_id=source_id, target_id=record.id, natural_key=f"{key}={value}", hash="",
+                    flow=self.ctx.flow.name)])
         return record.id
 
-    def _create(self, entity: str, natural: str, payload: Entity | None, keys: Mapping[str, str | None]) -> str:
+    def _missing(self, entity: str, key: str, value: str, payload: Entity | None,
+                 keys: Mapping[str, str | None]) -> str:
         resource = self._resource(entity)
         allowed = entity in self.ctx.flow.create_missing and "create" in resource.can and resource.encode
         if payload is None or not allowed:
@@ -79,22 +124,67 @@ class TargetRefs:
             raise MissingReference(f"{entity} with {known} is unknown in {self.ctx.flow.target.name}", entity=entity)
         if self.ctx.dry_run:
             return NEW
+        dependency = Dependency(entity=entity, key=key, value=value, payload=payload,
+                                source_id=getattr(payload, "source_id", None) or f"{key}={value}")
+        if self._noted is None:
+            return self.create(dependency, needed_by="")
+        if dependency not in self._noted:
+            self._noted.append(dependency)
+        return dependency.placeholder
+
+    # -- the resolve step: create what the records will be written with ------------------------------
+
+    def create(self, dependency: Dependency, *, needed_by: str) -> str:
+        """Create ``dependency`` in the target (once per run), with a transfer of its own."""
+        cache_key = f"{dependency.entity}:{dependency.natural}"
+        if cache_key in self.cache:
+            return self.cache[cache_key]
+        resource = self._resource(dependency.entity)
         assert resource.encode is not None
-        native = resource.encode(payload, self)
-        pair = self._pair(entity)
+        native = resource.encode(dependency.payload, self)
+        pair = self._pair(dependency.entity)
+        transfer_id = self._receive(dependency)
         with self.ctx.store.begin() as conn:
-            self.ctx.binder.pend(conn, pair, [Intent(source_id=natural, natural_key=natural, flow=self.ctx.flow.name)])
-        record = resource.create(self.ctx.target.client, native)
-        self._bind(entity, natural, record.id, hash=content_hash(native))
-        self.ctx.counts[f"{entity}_created"] += 1
-        self.ctx.log.info("dependency_created", entity=entity, natural_key=natural, target_id=record.id)
+            self.ctx.binder.pend(conn, pair, [Intent(source_id=dependency.source_id, natural_key=dependency.natural,
+                                                     flow=self.ctx.flow.name, epoch=self.ctx.epoch)])
+        try:
+            record = self._create_once(resource, native, dependency)
+        except (RecordError, TransientError) as error:
+            self._end(transfer_id, "failed", f"not created for {needed_by or 'a record'}: {error}", None)
+            raise
+        with self.ctx.store.begin() as conn:
+            self.ctx.binder.bind(conn, pair, [Result(source_id=dependency.source_id, target_id=record.id,
+                                                     natural_key=dependency.natural, hash=content_hash(native),
+                                                     flow=self.ctx.flow.name)])
+        self._end(transfer_id, "created", f"created for {needed_by}" if needed_by else "created", record.id)
+        self.cache[cache_key] = record.id
+        self.ctx.counts[f"{dependency.entity}_created"] += 1
+        self.ctx.log.info("dependency_created", entity=dependency.entity, natural_key=dependency.natural,
+                          target_id=record.id)
         return record.id
+
+    def _create_once(self, resource: Resource[Any], native: dict[str, Any], dependency: Dependency) -> NativeRecord:
+        """Create, and settle a lost answer by looking the record up: it is never created twice."""
+        try:
+            return resource.create(self.ctx.target.client, native)
+        except OutcomeUnknown:
+            found = resource.find(self.ctx.target.client, {dependency.key: dependency.value})
+            if isinstance(found, NativeRecord):
+                return found
+            raise
+
+    def _receive(self, dependency: Dependency) -> int:
+        with self.ctx.store.begin() as conn:
+            (transfer_id,) = runs.add_transfers(conn, [dict(
+                run_id=self.ctx.run_id, flow=self.ctx.flow.name, entity=dependency.entity,
+                source_id=dependency.source_id, stage="received", attempt=1)])
+        return transfer_id
+
+    def _end(self, transfer_id: int, outcome: str, reason: str, target_id: str | None) -> None:
+        stage = "failed" if outcome == "failed" else "written"
+        with self.ctx.store.begin() as conn:
+            runs.end_transfers(conn, [{"tid": transfer_id, "stage": stage, "outcome": outcome, "reason": reason,
+                                       "target_id": target_id, "field": None, "natural_key": None}])
 
     def _pair(self, entity: str) -> Pair:
         return Pair(source=self.ctx.flow.source.name, entity=entity, target=self.ctx.flow.target.name)
-
-    def _bind(self, entity: str, natural: str, target_id: str, *, hash: str) -> None:
-        with self.ctx.store.begin() as conn:
-            self.ctx.binder.bind(conn, self._pair(entity), [Result(source_id=natural, target_id=target_id,
-                                                                   natural_key=natural, hash=hash,
-                                                                   flow=self.ctx.flow.name)])

@@ -59,6 +59,7 @@ class Transfer:
     changes: list[FieldChange] = dataclasses.field(default_factory=list)
     keep_failure: bool = False
     parked_on: str | None = None
+    needs: list[Any] = dataclasses.field(default_factory=list)  # dependencies to create first (engine/refs.py)
 
     @property
     def done(self) -> bool:

@@ -39,3 +39,7 @@ class Customer(Entity):
     billing_address: Address | None = None
     shipping_address: Address | None = None
     tax_exempt: bool = False
+    source_id: str | None = Field(
+        default=None, description="The customer's own id in the system the record came from (e.g. the shop's "
+                                  "customer id of an order's buyer), so a customer created for an order is bound "
+                                  "as that record")

@@ -481,5 +481,6 @@ def _order_customer(node: Mapping[str, Any], number: str) -> Customer:
         return Customer(
             type=CustomerKind.COMPANY if company else CustomerKind.PERSON, name=company or person or email or "Guest",
             email=email, phone=phone, contacts=contacts, billing_address=billing, shipping_address=shipping,
+            source_id=_blank(customer.get("id")),
         )
 
