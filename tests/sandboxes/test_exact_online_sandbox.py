@@ -14,11 +14,13 @@ from stdnum import ean
 from stdnum.eu import vat
 
 from tradewind.sandboxes._serve import Served
-from tradewind.sandboxes.exact_online import create_app
+from tradewind.sandboxes.exact_online import MANDATORY_FILTER, VIEWS, create_app
 from tradewind.sandboxes.exact_online_data import catalogue
 
 DIVISION = 123456
 API = f"/api/v1/{DIVISION}"
+EVERY = "Created ge datetime'2000-01-01T00:00:00'"
+"""A ``$filter`` every record passes: listed endpoints are not read without one."""
 TOKEN_FORM = {"grant_type": "refresh_token", "refresh_token": "demo-refresh", "client_id": "demo-client",
               "client_secret": "demo-secret"}
 
@@ -115,12 +117,12 @@ def test_refresh_token_chain_and_authorization_code(serve: Serve) -> None:
 
 def test_401_without_token_or_after_expiry(serve: Serve) -> None:
     client, app = serve()
-    anonymous = httpx.get(f"{client.base_url}{API}/logistics/Items?$select=ID")
+    anonymous = httpx.get(f"{client.base_url}{API}/vat/VATCodes?$select=ID")
     assert 401 == anonymous.status_code
     assert {"error": {"code": "", "message": {"lang": "", "value": "Unauthorized"}}} == anonymous.json()
-    assert 200 == client.get(f"{API}/logistics/Items", params={"$select": "ID"}).status_code
+    assert 200 == client.get(f"{API}/vat/VATCodes", params={"$select": "ID"}).status_code
     app.state.sandbox.set_clock(lambda: time.time() + 601)
-    assert 401 == client.get(f"{API}/logistics/Items", params={"$select": "ID"}).status_code
+    assert 401 == client.get(f"{API}/vat/VATCodes", params={"$select": "ID"}).status_code
 
 
 def test_me_and_wrong_division(serve: Serve) -> None:
@@ -136,13 +138,14 @@ def test_me_and_wrong_division(serve: Serve) -> None:
 
 def test_select_is_mandatory_and_limits_fields(shop: tuple[httpx.Client, dict[str, Any]]) -> None:
     client, _ = shop
-    missing = client.get(f"{API}/logistics/Items")
+    missing = client.get(f"{API}/logistics/Items", params={"$filter": EVERY})
     assert 400 == missing.status_code and "$select is mandatory" == _error(missing)
-    row = client.get(f"{API}/logistics/Items", params={"$select": "ID,Code,Modified"}).json()["d"]["results"][0]
+    row = client.get(f"{API}/logistics/Items", params={"$select": "ID,Code,Modified", "$filter": EVERY}
+                     ).json()["d"]["results"][0]
     assert {"__metadata", "ID", "Code", "Modified"} == set(row)
     assert re.fullmatch(r"/Date\(\d+\)/", row["Modified"])
     assert "Exact.Web.Api.Models.Logistics.Item" == row["__metadata"]["type"]
-    assert 400 == client.get(f"{API}/logistics/Items", params={"$select": "ID,Nope"}).status_code
+    assert 400 == client.get(f"{API}/logistics/Items", params={"$select": "ID,Nope", "$filter": EVERY}).status_code
 
 
 def test_filters(shop: tuple[httpx.Client, dict[str, Any]]) -> None:
@@ -181,18 +184,18 @@ def test_paging_60_on_standard_and_1000_on_bulk(shop: tuple[httpx.Client, dict[s
     client, doc = shop
     total = len(doc["items"])
     assert total > 1000
-    standard = _all_pages(client, f"{API}/logistics/Items", {"$select": "ID"})
+    standard = _all_pages(client, f"{API}/logistics/Items", {"$select": "ID", "$filter": EVERY})
     assert {60} == {len(p) for p in standard[:-1]} and 0 < len(standard[-1]) <= 60
-    bulk = _all_pages(client, f"{API}/bulk/Logistics/Items", {"$select": "ID"})
+    bulk = _all_pages(client, f"{API}/bulk/Logistics/Items", {"$select": "ID", "$filter": EVERY})
     assert [1000, total - 1000] == [len(p) for p in bulk]
     for pages in (standard, bulk):
         assert {i["ID"] for i in doc["items"]} == {r["ID"] for r in _flat(pages)}
-    ordered = _flat(_all_pages(client, f"{API}/logistics/Items", {"$select": "ID,Modified",
+    ordered = _flat(_all_pages(client, f"{API}/logistics/Items", {"$select": "ID,Modified", "$filter": EVERY,
                                                                   "$orderby": "Modified desc"}))
     assert total == len({r["ID"] for r in ordered})
     stamps = [int(r["Modified"][6:-2]) for r in ordered]
     assert sorted(stamps, reverse=True) == stamps
-    top = _flat(_all_pages(client, f"{API}/logistics/Items", {"$select": "ID", "$top": "100"}))
+    top = _flat(_all_pages(client, f"{API}/logistics/Items", {"$select": "ID", "$top": "100", "$filter": EVERY}))
     assert 100 == len(top)
 
 
@@ -272,7 +275,8 @@ def test_sales_order_validation(serve: Serve) -> None:
         response = client.post(f"{API}/salesorder/SalesOrders", json=body)
         assert status == response.status_code and message in _error(response)
     assert 404 == client.get(f"{API}/salesorder/SalesOrders(guid'{item}')").status_code
-    assert [] == client.get(f"{API}/salesorder/SalesOrders", params={"$select": "OrderID"}).json()["d"]["results"]
+    none = client.get(f"{API}/salesorder/SalesOrders", params={"$select": "OrderID", "$filter": "OrderNumber gt 0"})
+    assert [] == none.json()["d"]["results"]
 
 
 # --------------------------------------------------------------------------- limits, faults, kit
@@ -282,32 +286,32 @@ def test_rate_limit_headers_and_429(serve: Serve) -> None:
     client, _ = serve(minutely_limit=3, daily_limit=100)
     seen = []
     for _ in range(3):
-        response = client.get(f"{API}/logistics/Items", params={"$select": "ID"})
+        response = client.get(f"{API}/vat/VATCodes", params={"$select": "ID"})
         assert 200 == response.status_code
         seen.append(int(response.headers["X-RateLimit-Minutely-Remaining"]))
     assert [2, 1, 0] == seen
     assert "3" == response.headers["X-RateLimit-Minutely-Limit"] and "100" == response.headers["X-RateLimit-Limit"]
     assert int(response.headers["X-RateLimit-Minutely-Reset"]) > time.time() * 1000
     assert int(response.headers["X-RateLimit-Reset"]) >= int(response.headers["X-RateLimit-Minutely-Reset"])
-    limited = client.get(f"{API}/logistics/Items", params={"$select": "ID"})
+    limited = client.get(f"{API}/vat/VATCodes", params={"$select": "ID"})
     assert 429 == limited.status_code and "0" == limited.headers["X-RateLimit-Minutely-Remaining"]
     assert "error" in limited.json()
 
     bare, _ = serve(minutely_limit=1, rate_headers_on_429=False)
-    assert 200 == bare.get(f"{API}/logistics/Items", params={"$select": "ID"}).status_code
-    limited = bare.get(f"{API}/logistics/Items", params={"$select": "ID"})
+    assert 200 == bare.get(f"{API}/vat/VATCodes", params={"$select": "ID"}).status_code
+    limited = bare.get(f"{API}/vat/VATCodes", params={"$select": "ID"})
     assert 429 == limited.status_code and "X-RateLimit-Minutely-Remaining" not in limited.headers
 
 
 def test_injected_503_and_call_counting(serve: Serve) -> None:
     client, app = serve()
     client.post("/_sandbox/reset-calls")
-    client.post("/_sandbox/faults", json={"status": 503, "times": 1, "path_contains": "Items"})
-    failed = client.get(f"{API}/logistics/Items", params={"$select": "ID"})
+    client.post("/_sandbox/faults", json={"status": 503, "times": 1, "path_contains": "VATCodes"})
+    failed = client.get(f"{API}/vat/VATCodes", params={"$select": "ID"})
     assert 503 == failed.status_code and "Service unavailable" == _error(failed)
-    assert 200 == client.get(f"{API}/logistics/Items", params={"$select": "ID"}).status_code
+    assert 200 == client.get(f"{API}/vat/VATCodes", params={"$select": "ID"}).status_code
     calls = client.get("/_sandbox/calls").json()
-    assert {"total": 2, "by_route": {f"GET {API}/logistics/Items": 2}} == calls
+    assert {"total": 2, "by_route": {f"GET {API}/vat/VATCodes": 2}} == calls
     assert 2 == app.state.sandbox.kit.total_calls
 
 
@@ -353,3 +357,46 @@ def test_vat_codes_are_read_only_with_fractional_percentages(serve: Serve) -> No
     assert ["2"] == [r["Code"] for r in high["d"]["results"]]
     refused = client.post(f"{API}/vat/VATCodes", json={"Code": "9", "Percentage": 0.5})
     assert 405 == refused.status_code
+
+
+# --------------------------------------------------------------------------- mandatory filtering
+
+
+@pytest.mark.parametrize("path", [path for rule in MANDATORY_FILTER for path in rule.paths])
+def test_listed_endpoints_refuse_a_read_without_filter(serve: Serve, path: str) -> None:
+    client, app = serve()
+    rule = next(r for r in MANDATORY_FILTER if path in r.paths)
+    assert rule.sources and rule.counterpart.startswith("sync/")
+    key = VIEWS[path.lower()].entity.key
+    for params in ({"$select": key}, {"$select": key, "$filter": " "}):
+        refused = client.get(f"{API}/{path}", params=params)
+        assert 400 == refused.status_code
+        assert _error(refused).startswith("This endpoint has mandatory filtering applied. A GET request for this "
+                                          "endpoint must have a $filter parameter with one of the following fields")
+        assert set(rule.fields) <= set(_error(refused).split(":", 1)[1].rstrip(".").split(","))
+    assert 400 == client.get(f"{API}/{path}/$count").status_code
+    assert {path: 3} == dict(app.state.sandbox.refusals)
+    by_key = client.get(f"{API}/{path}", params={"$select": key, "$filter": f"{key} ne null"})
+    assert 200 == by_key.status_code, by_key.text
+    counterpart = client.get(f"{API}/{rule.counterpart}", params={"$select": "Timestamp", "$filter": "Timestamp gt 1"})
+    assert 200 == counterpart.status_code, counterpart.text
+
+
+def test_endpoints_without_a_sync_api_read_without_filter(serve: Serve) -> None:
+    client, app = serve()
+    codes = client.get(f"{API}/vat/VATCodes", params={"$select": "Code,Percentage"})
+    assert 200 == codes.status_code and {"0", "1", "2", "5"} == {r["Code"] for r in codes.json()["d"]["results"]}
+    assert 200 == client.get(f"{API}/sync/Logistics/Items", params={"$select": "ID"}).status_code
+    assert not app.state.sandbox.refusals
+    lifted, _ = serve(mandatory_filtering=False)
+    assert 200 == lifted.get(f"{API}/logistics/Items", params={"$select": "ID"}).status_code
+
+
+def test_the_rule_covers_every_served_view_with_a_sync_counterpart() -> None:
+    """The data is exact: a standard or bulk view is listed iff its entity has a sync view here."""
+    synced = {view.entity.name for view in VIEWS.values() if view.mode == "sync"}
+    listed = {path.lower() for rule in MANDATORY_FILTER for path in rule.paths}
+    expected = {key for key, view in VIEWS.items() if view.mode in ("standard", "bulk") and view.entity.name in synced}
+    assert expected == listed
+    assert all(rule.counterpart.lower() in VIEWS for rule in MANDATORY_FILTER)
+    assert "vat/vatcodes" not in listed

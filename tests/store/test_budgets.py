@@ -150,7 +150,7 @@ def _call(url: str, database: str, barrier: Any, results: Any) -> None:
     try:
         with priority(Priority.HIGH):  # orders: no reserve kept back, the whole window is theirs
             for _ in range(WANT):
-                client.request("GET", "logistics/Items", params={"$select": "ID", "$top": "1"})
+                client.request("GET", "logistics/Items", params={"$select": "ID", "$top": "1", "$filter": "Code ne ''"})
                 made += 1
     except HeldBack:
         outcome = "held back"
@@ -176,7 +176,7 @@ def test_processes_on_one_division_share_its_minute(store: Store) -> None:
     (a budget per process) then let all three fire when one call is left, and two get a 429."""
     with _division_at_the_start_of_a_minute() as served:
         warm = _exact(served.url, store)
-        warm.client.request("GET", "logistics/Items", params={"$select": "ID", "$top": "1"})
+        warm.client.request("GET", "logistics/Items", params={"$select": "ID", "$top": "1", "$filter": "Code ne ''"})
         warm.close()  # the rows now carry the division's own figures: 19 left until its reset
         slow = {"status": 0, "delay": 0.3, "times": 1000, "path_contains": "/Items"}
         httpx.post(f"{served.url}/_sandbox/faults", json=slow).raise_for_status()

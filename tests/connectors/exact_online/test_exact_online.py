@@ -165,7 +165,8 @@ class TestExactOnline(ConnectorContract):
             calls = httpx.get(f"{served.url}/_sandbox/calls").json()["by_route"]
         assert len({r.data["Item"] for r in records}) > 200
         assert all(prices.decode(r.data).vat_rate is not None for r in records)
-        assert 1 == calls["GET /api/v1/123456/bulk/Logistics/Items"]  # 1,000 items a call
+        assert 1 == calls["GET /api/v1/123456/sync/Logistics/Items"]  # 1,000 items a call
+        assert "GET /api/v1/123456/bulk/Logistics/Items" not in calls
 
     def test_rotated_refresh_token_survives_a_new_client(self, served: Served) -> None:
         store = MemoryTokens()

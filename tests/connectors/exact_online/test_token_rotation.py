@@ -49,8 +49,8 @@ def client_for(url: str, store: Store, key: str, environ: dict[str, str] = ENVIR
 
 
 def items(client: ExactClient) -> list[Any]:
-    """A real API call with the client's bearer token."""
-    return client.rows("logistics/Items", {"$select": "ID"})
+    """A real API call with the client's bearer token (filtered: Exact refuses unfiltered item reads)."""
+    return client.rows("logistics/Items", {"$select": "ID", "$filter": "Code ne ''"})
 
 
 def sandbox(served: Served) -> ExactOnlineSandbox:
@@ -107,9 +107,10 @@ def test_a_refresh_spent_elsewhere_needs_reauthorisation(served: Served, store: 
     client.access_token()
     kept = stored(store, vault_key)
     assert kept is not None
-    sandbox(served).min_refresh_interval = 0
-    assert 200 == sandbox(served).grant({"grant_type": "refresh_token", "refresh_token": kept["refresh_token"],
-                                         "client_id": "demo-client", "client_secret": "demo-secret"}, None)[0]
+    sandbox(served).tokens.min_refresh_interval = 0
+    form = {"grant_type": "refresh_token", "refresh_token": kept["refresh_token"], "client_id": "demo-client",
+            "client_secret": "demo-secret"}
+    assert 200 == sandbox(served).tokens.grant(form, None)[0]
     StoreTokens(store, vault=Vault([vault_key])).put(KEY, {**kept, "expires_at": 0.0})  # the next run, later on
     with pytest.raises(ReauthorisationNeeded) as caught:
         items(client_for(served.url, Store(store.url), vault_key))

@@ -1,13 +1,20 @@
 """Exact Online: one division's items (grouped into products), prices, stock, customers and sales orders.
 
-Reads are incremental: products, prices and customers through the sync API (``Timestamp``, 1,000 rows
-a call), stock and orders by ``Modified``. Calls are paced by the division's shared minute/day budget.
+Reads are incremental: products, prices, stock and customers through the sync API (``Timestamp``,
+1,000 rows a call), orders by ``Modified``. Calls are paced by the division's shared minute/day budget.
+
+Since 2021 Exact refuses a GET without ``$filter`` on every standard or bulk endpoint that has a sync
+counterpart (Items, SalesItemPrices, ItemWarehouses, Accounts, Contacts, SalesOrders, SalesOrderLines;
+Exact release note 2107 "mandatory filtering", answered "This endpoint has mandatory filtering
+applied…", picqer/exact-php-client#591). So full reads go through ``sync/`` endpoints, look-ups
+filter by their keys, and the one read by ``Modified`` (orders) always carries a lower bound.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -133,6 +140,29 @@ def _without_metadata(rows: list[Row]) -> list[Row]:
     return [{k: v for k, v in row.items() if k != "__metadata"} for row in rows]
 
 
+def api_rows(raw: Any) -> list[Row]:
+    """Rows as Exact answers them, given as one row, a list, or the ``{"d": {"results": [...]}}``
+    (or ``{"d": row}``) envelope; ``__metadata`` dropped."""
+    body = raw.get("d", raw) if isinstance(raw, dict) else raw
+    rows = nested(body) if isinstance(body, dict) and "results" in body else body
+    rows = rows if isinstance(rows, list) else [rows]
+    if not all(isinstance(row, dict) for row in rows):
+        raise RecordError("an Exact Online record is a JSON object (a row as the REST API answers it)")
+    return _without_metadata(rows)
+
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+"""The lower bound of a first read by ``Modified``: Exact refuses a read without ``$filter`` on
+endpoints with a sync API, and ``Modified`` is one of the fields its mandatory filter accepts."""
+
+
+def sync_start(since: str | None) -> int:
+    """The ``Timestamp`` a sync read continues after: the cursor, or 1 for a first read. A cursor
+    that is not a Timestamp (stock was read by ``Modified`` before it moved to the sync API) starts
+    over: the engine's content hashes keep unchanged records from being written again."""
+    return int(since) if since and since.strip().isdigit() else 1
+
+
 class ExactResource(Resource[E]):
     """An Exact entity set read by ``Modified`` (standard endpoints, 60 rows a call) or by the sync
     API's ``Timestamp`` (1,000 rows a call), found by ``$filter`` clauses per natural key."""
@@ -165,24 +195,33 @@ class ExactResource(Resource[E]):
         field = self.cursor.field if isinstance(self.cursor, UpdatedSince) else "Modified"
         extra = {"$orderby": field}
         clauses = [self.scope(client)] if self.scope else []
-        if since:
-            moment = parse_date(since)
-            assert moment is not None
-            clauses.append(f"{field} ge {datetime_literal(moment)}")
-        if clauses := [c for c in clauses if c]:
-            extra["$filter"] = " and ".join(f"({c})" for c in clauses)
+        moment = parse_date(since) if since else EARLIEST
+        assert moment is not None
+        clauses.append(f"{field} ge {datetime_literal(moment)}")  # never unfiltered: Exact refuses that
+        extra["$filter"] = " and ".join(f"({c})" for c in clauses if c)
         for rows in client.pages(self.path, self.query(**extra)):
             rows = _without_metadata(rows)
             last = parse_date(rows[-1].get(field)) if rows else None
             yield Page(records=self.assemble(client, rows), cursor=last.isoformat() if last else None)
 
-    def _sync_pages(self, client: ExactClient, since: str | None) -> Iterator[Page]:
+    def _sync_pages(self, client: ExactClient, since: str | None,
+                    keep: Callable[[Row], bool] | None = None) -> Iterator[Page]:
+        """Pages of the sync API after ``since``; ``keep`` drops rows the connection does not read
+        (the page's cursor still passes them)."""
         assert self.sync_path is not None
-        params = {"$select": ",".join(self.select), "$filter": f"Timestamp gt {int(since or 1)}"}
+        params = {"$select": ",".join(self.select), "$filter": f"Timestamp gt {sync_start(since)}"}
         for rows in client.pages(self.sync_path, params):
             rows = _without_metadata(rows)
             top = max((int(r["Timestamp"]) for r in rows), default=None)
-            yield Page(records=self.assemble(client, rows), cursor=str(top) if top is not None else None)
+            kept = [r for r in rows if keep(r)] if keep else rows
+            yield Page(records=self.assemble(client, kept), cursor=str(top) if top is not None else None)
+
+    def from_api(self, raw: Any, options: ConnectionOptions) -> dict[str, Any]:
+        """One row as the REST API answers it (``__metadata`` and the ``{"d": …}`` envelope allowed)."""
+        rows = api_rows(raw)
+        if len(rows) != 1:
+            raise RecordError(f"give one {self.entity.kind} row, as Exact Online answers it; got {len(rows)}")
+        return super().from_api(rows[0], options)
 
     def _clause(self, keys: Mapping[str, str]) -> str:
         clauses = []
@@ -254,12 +293,26 @@ class ProductResource(ExactResource[Product]):
     def pages(self, client: ExactClient, since: str | None) -> Iterator[Page]:
         group_field = _options(client).group_field
         yielded: set[str] = set()
-        params = {"$select": ",".join(_item_fields(client, sync=True)), "$filter": f"Timestamp gt {int(since or 1)}"}
+        params = {"$select": ",".join(_item_fields(client, sync=True)), "$filter": f"Timestamp gt {sync_start(since)}"}
         for rows in client.pages(ITEMS_SYNC, params):
             rows = _without_metadata(rows)
             records = _with_product_vat(client, self._group_page(client, rows, group_field, yielded))
             top = max((int(r["Timestamp"]) for r in rows), default=None)
             yield Page(records=records, cursor=str(top) if top is not None else None)
+
+    def from_api(self, raw: Any, options: ConnectionOptions) -> dict[str, Any]:
+        """Items rows as the REST API answers them (one item, or the items of one model) → the
+        product they make; without the VAT rate ``vat_rates`` would read."""
+        assert isinstance(options, ExactOnlineOptions)
+        if isinstance(raw, dict) and "Items" in raw and "ID" not in raw:  # assembled already (a snapshot)
+            return super(ExactResource, self).from_api(raw, options)
+        items = api_rows(raw)
+        groups = {codec.group_of(item, options.group_field) or codec.text(item.get("Code")) for item in items}
+        if len(groups) != 1 or not items:
+            raise RecordError(f"give the Items rows of one product; these make {len(groups)} "
+                              f"(by Code and {options.group_field or 'no group field'})")
+        code = next(iter(groups)) or str(items[0].get("ID"))
+        return _product_record(code, code, _merge(items, [])).data
 
     def _group_page(self, client: ExactClient, rows: list[Row], group_field: str | None,
                     yielded: set[str]) -> list[NativeRecord]:
@@ -388,8 +441,8 @@ def _price_records(client: ExactClient, rows: list[Row]) -> list[NativeRecord]:
 
 
 BIG_READ = 200
-"""Above this many unknown items on one page, all items' VAT codes are read at once (1,000 a
-call) instead of ~40 IDs per filtered call."""
+"""Above this many unknown items on one page, all items' VAT codes are read at once through the
+sync API (1,000 a call) instead of ~40 IDs per filtered bulk call."""
 
 
 def item_vat_fractions(client: ExactClient, item_ids: list[str]) -> dict[str, float | None]:
@@ -399,8 +452,8 @@ def item_vat_fractions(client: ExactClient, item_ids: list[str]) -> dict[str, fl
     if missing and not client.cache.get("item_vat_complete"):
         rates = _vat_code_fractions(client)
         params = {"$select": "ID,SalesVatCode"}
-        if len(missing) > BIG_READ:
-            pages: Iterator[list[Row]] = client.pages(ITEMS_BULK, params)
+        if len(missing) > BIG_READ:  # every item through the sync API: unfiltered bulk reads are refused
+            pages: Iterator[list[Row]] = client.pages(ITEMS_SYNC, {**params, "$filter": "Timestamp gt 1"})
             client.cache["item_vat_complete"] = True
         else:
             pages = (client.rows(ITEMS_BULK, {**params, "$filter": " or ".join(f"ID eq {guid(i)}" for i in chunk)})
@@ -437,6 +490,18 @@ def _with_account_codes(client: ExactClient, rows: list[Row]) -> list[NativeReco
             codes[str(row["ID"])] = str(row.get("Code") or "").strip()
     return [NativeRecord(id=str(r["ID"]), data={**r, "AccountCode": codes.get(str(r.get("Account")))},
                          version=str(r.get("Timestamp") or r.get("Modified"))) for r in rows]
+
+
+class PriceResource(ExactResource[Price]):
+    """Sales item prices; a customer's price carries its account's code (read from Accounts)."""
+
+    def from_api(self, raw: Any, options: ConnectionOptions) -> dict[str, Any]:
+        """A SalesItemPrices row; a customer's price names its account by a placeholder, as the
+        account's code would be read from Accounts. Without the VAT rate ``vat_rates`` would read."""
+        row = super().from_api(raw, options)
+        if row.get("Account") and not row.get("AccountCode"):
+            row["AccountCode"] = f"<account {row['Account']}>"
+        return row
 
 
 # -- customers: accounts with their contacts -----------------------------------------------------
@@ -497,9 +562,15 @@ class OrderResource(ExactResource[Order]):
         return super().update(client, native_id, codec.order_update_out(native))
 
 
-def _stock_warehouses(client: ExactClient) -> str | None:
-    codes = _options(client).stock_warehouses
-    return " or ".join(f"trim(WarehouseCode) eq {quote(code)}" for code in codes) or None
+class StockResource(ExactResource[StockLevel]):
+    """Stock per item and warehouse through ``sync/Inventory/ItemWarehouses`` (1,000 rows a call;
+    ``inventory/ItemWarehouses`` may not be read without ``$filter``). The sync API filters on
+    ``Timestamp`` only, so rows of warehouses outside ``stock_warehouses`` are dropped here."""
+
+    def pages(self, client: ExactClient, since: str | None) -> Iterator[Page]:
+        codes = set(_options(client).stock_warehouses)
+        keep = (lambda row: codec.text(row.get("WarehouseCode")) in codes) if codes else None
+        yield from self._sync_pages(client, since, keep)
 
 
 def _warehouse_id(client: ExactClient) -> str | None:
@@ -533,15 +604,16 @@ class ExactOnline(Connector):
         Product, path=ITEMS_BULK, select=codec.ITEM_FIELDS, native_key="ID", natural_keys=["key"],
         cursor=SyncToken("Timestamp"), can=["read"], decode=codec.product_in, lookups={},
         description="Items grouped into products by the model code in group_field")
-    prices = ExactResource(
+    prices = PriceResource(
         Price, path="logistics/SalesItemPrices", sync_path="sync/Logistics/SalesItemPrices",
         select=codec.PRICE_FIELDS, native_key="ID", natural_keys=["sku", "price_list", "min_quantity"],
         cursor=SyncToken("Timestamp"), can=["read"], decode=codec.price_in, assemble=_price_records,
         lookups={"sku": _eq("trim(ItemCode)")}, description="Sales item prices, general and per customer")
-    stock = ExactResource(
-        StockLevel, path="inventory/ItemWarehouses", select=codec.STOCK_FIELDS, native_key="ID",
-        natural_keys=["sku", "location"], cursor=UpdatedSince("Modified"), can=["read"], decode=codec.stock_in,
-        lookups={"sku": _eq("trim(ItemCode)"), "location": _eq("trim(WarehouseCode)")}, scope=_stock_warehouses,
+    stock = StockResource(
+        StockLevel, path="inventory/ItemWarehouses", sync_path="sync/Inventory/ItemWarehouses",
+        select=(*codec.STOCK_FIELDS, "Timestamp"), native_key="ID", natural_keys=["sku", "location"],
+        cursor=SyncToken("Timestamp"), can=["read"], decode=codec.stock_in,
+        lookups={"sku": _eq("trim(ItemCode)"), "location": _eq("trim(WarehouseCode)")},
         description="Stock per item and warehouse (those in stock_warehouses, or all)")
     customers = CustomerResource(
         Customer, path="crm/Accounts", sync_path="sync/CRM/Accounts", select=(*codec.ACCOUNT_FIELDS, "Timestamp"),

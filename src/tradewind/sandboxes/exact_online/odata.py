@@ -1,4 +1,5 @@
-"""OData v2 query options as the Exact Online sandbox understands them.
+"""OData v2 query options as the Exact Online sandbox understands them (OData v2 URL conventions,
+https://www.odata.org/documentation/odata-version-2-0/uri-conventions/, as WCF Data Services serves them).
 
 ``$filter`` is parsed with a lark grammar (the subset Exact's WCF Data Services stack accepts in
 practice: comparison and logical operators, parentheses, typed literals and a few string

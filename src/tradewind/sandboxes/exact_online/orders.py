@@ -1,0 +1,213 @@
+"""Sales orders in the Exact Online sandbox: an order is created with its lines in one POST, priced as
+Exact prices them, totalled, and changed afterwards only where Exact allows.
+
+Sources: fields, keys and read-only fields — the .NET SDK's ``SalesOrder.cs`` @ 8ceb6a7
+(``[DataServiceKey("OrderID")]``) and picqer ``SalesOrder.php``/``SalesOrderLine.php``, which copy
+``HlpRestAPIResourcesDetails.aspx?name=SalesOrderSalesOrders`` and ``…=SalesOrderSalesOrderLines``;
+``OrderedBy``/``DeliverTo``/``InvoiceTo`` "can not be changed" for an existing order (those field docs);
+statuses 12 Open, 20 Partial, 21 Complete, 45 Cancelled; an invalid reference answers 500 "Invalid
+reference: Ordered by" (picqer issue #249); lines change through ``salesorder/SalesOrderLines``, not by a
+deep PUT (WCF Data Services refuses deep updates). A line without ``UnitPrice`` gets the best-matching
+``SalesItemPrice`` (customer before general, highest quantity break), else the item's standard price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from tradewind.sandboxes.exact_online.schema import (
+    ACCOUNTS,
+    ITEMS,
+    LINES,
+    ORDERS,
+    PRICES,
+    STATUS_TEXT,
+    VAT_CODES,
+    Entity,
+    ExactError,
+    Rec,
+    dec,
+    money,
+)
+from tradewind.sandboxes.exact_online.writes import Writes
+
+
+class Orders(Writes):
+    """Sales orders and their lines on top of the other entities' writes."""
+
+    def create(self, entity: Entity, body: Mapping[str, Any], *, trusted: bool = False) -> Rec:
+        if entity is not ORDERS and entity is not LINES:
+            return super().create(entity, body, trusted=trusted)
+        with self.lock:
+            values = self._values(entity, body, trusted=trusted)
+            if entity is ORDERS:
+                return self._create_order(values, body.get("SalesOrderLines"), trusted=trusted)
+            return self._create_line(values, body, trusted=trusted)
+
+    def _check_update(self, entity: Entity, rec: Rec, body: Mapping[str, Any], values: Rec) -> None:
+        if entity is ORDERS:
+            if body.get("SalesOrderLines") is not None:
+                raise ExactError(400, "Deep updates are not supported in PUT operations; change lines through "
+                                      "salesorder/SalesOrderLines.")
+            self._check_fixed_parties(rec, values)
+
+    def _save_update(self, entity: Entity, rec: Rec, body: Mapping[str, Any], values: Rec, *, trusted: bool) -> Rec:
+        if entity is LINES:
+            return self._update_line(rec, values, trusted=trusted)
+        return super()._save_update(entity, rec, body, values, trusted=trusted)
+
+    def _derive(self, entity: Entity, rec: Rec, body: Mapping[str, Any], *, trusted: bool, new: bool) -> None:
+        if entity is not ORDERS:
+            super()._derive(entity, rec, body, trusted=trusted, new=new)
+            return
+        self._derive_order(rec, body, trusted)
+        self._mandatory(entity, rec)
+
+    def delete(self, entity: Entity, key: str) -> None:
+        """An order takes its lines along (open orders only); a line re-totals its order."""
+        if entity is not ORDERS and entity is not LINES:
+            super().delete(entity, key)
+            return
+        with self.lock:
+            rec = self.get(entity, key)
+            if entity is ORDERS:
+                if rec["Status"] != 12:
+                    raise ExactError(500, f"Sales order {rec['OrderNumber']} is not open and cannot be deleted")
+                for line in self.lookup(LINES, "OrderID", key):
+                    self._remove(LINES, line["ID"])
+            self._remove(entity, key)
+            if entity is LINES:
+                self._retotal(rec["OrderID"])
+
+    def _check_fixed_parties(self, rec: Rec, values: Rec) -> None:
+        """OrderedBy/DeliverTo/InvoiceTo "can not be changed" for an existing order (field docs)."""
+        for name, label in (("OrderedBy", "Ordered by"), ("DeliverTo", "Deliver to"), ("InvoiceTo", "Invoice to")):
+            if name in values and values[name] != rec[name]:
+                raise ExactError(500, f"{label}: can not be changed for an existing sales order")
+
+    def _derive_order(self, rec: Rec, body: Mapping[str, Any], trusted: bool) -> None:
+        ordered = self._reference(ACCOUNTS, rec.get("OrderedBy"), "Ordered by")
+        rec["DeliverTo"] = rec.get("DeliverTo") or ordered["ID"]
+        rec["InvoiceTo"] = rec.get("InvoiceTo") or ordered["ID"]
+        rec["OrderedByName"] = ordered["Name"]
+        rec["DeliverToName"] = self._reference(ACCOUNTS, rec["DeliverTo"], "Deliver to")["Name"]
+        rec["InvoiceToName"] = self._reference(ACCOUNTS, rec["InvoiceTo"], "Invoice to")["Name"]
+        today = self.now().replace(hour=0, minute=0, second=0, microsecond=0)
+        rec["OrderDate"] = rec.get("OrderDate") or today
+        rec["DeliveryDate"] = rec.get("DeliveryDate") or rec["OrderDate"]
+        rec["Currency"] = rec.get("Currency") or "EUR"
+        if rec.get("WarehouseID") is None and self.warehouses:
+            rec["WarehouseID"] = next(iter(self.warehouses.values()))["ID"]
+        if rec.get("WarehouseID") is not None:
+            rec["WarehouseCode"] = self._warehouse_by_id(rec["WarehouseID"])["Code"]
+        for name in ("Status", "DeliveryStatus", "InvoiceStatus"):
+            rec[name] = rec.get(name) or 12
+            rec[f"{name}Description"] = STATUS_TEXT.get(rec[name], "")
+
+    def _order_number(self, rec: Rec) -> None:
+        if rec.get("OrderNumber") is None:
+            rec["OrderNumber"] = max(self.indexes[("SalesOrders", "OrderNumber")], default=0) + 1
+        elif self.lookup(ORDERS, "OrderNumber", rec["OrderNumber"]):
+            raise ExactError(500, f"Order number already exists: {rec['OrderNumber']}")
+
+    def _create_order(self, values: Rec, raw_lines: Any, *, trusted: bool) -> Rec:
+        rec = self._new_record(ORDERS, values)
+        self._mandatory(ORDERS, rec)
+        self._derive_order(rec, values, trusted)
+        lines = raw_lines.get("results", []) if isinstance(raw_lines, dict) else raw_lines or []
+        if not lines:
+            raise ExactError(500, "Mandatory: Sales order lines")
+        self._order_number(rec)
+        built = [self._build_line(rec, line, n, trusted=trusted) for n, line in enumerate(lines, start=1)]
+        self._touch(rec, values if trusted else None)
+        self._store(ORDERS, rec)
+        for line in built:
+            self._store(LINES, line)
+        self._apply_totals(rec)
+        return rec
+
+    def _build_line(self, order: Rec, body: Any, number: int, *, trusted: bool) -> Rec:
+        if not isinstance(body, Mapping):
+            raise ExactError(400, "Error processing request stream. SalesOrderLines must be a list of objects.")
+        values = self._values(LINES, body, trusted=trusted)
+        line = self._new_record(LINES, values)
+        self._resolve_code(line, body, "Item", ITEMS, "ItemCode", trusted)
+        self._mandatory(LINES, line)
+        item = self._reference(ITEMS, line.get("Item"), "Item")
+        line.update(OrderID=order["OrderID"], OrderNumber=order["OrderNumber"], ItemCode=item["Code"],
+                    ItemDescription=item["Description"], UnitCode=item["Unit"])
+        line["LineNumber"] = line.get("LineNumber") or number
+        line["Description"] = line.get("Description") or item["Description"]
+        line["DeliveryDate"] = line.get("DeliveryDate") or order["DeliveryDate"]
+        line["VATCode"] = line.get("VATCode") or item["SalesVatCode"]
+        if line["VATCode"] not in VAT_CODES:
+            raise ExactError(500, "Invalid reference: VAT code")
+        if line.get("UnitPrice") is None:
+            line["UnitPrice"] = self._price_for(item, order, dec(line.get("Quantity") or 1))
+        self._price_line(line, explicit_net="NetPrice" in values and "Discount" not in values)
+        return line
+
+    def _price_for(self, item: Rec, order: Rec, quantity: Decimal) -> float:
+        """The sales price Exact proposes: the best-matching SalesItemPrice, else StandardSalesPrice."""
+        day = order["OrderDate"]
+        candidates = [p for p in self.lookup(PRICES, "Item", item["ID"])
+                      if p["Currency"] == order["Currency"] and p["Account"] in (None, order["OrderedBy"])
+                      and dec(p["Quantity"]) <= quantity
+                      and (p["StartDate"] is None or p["StartDate"] <= day)
+                      and (p["EndDate"] is None or p["EndDate"] > day)]
+        if not candidates:
+            return float(item["StandardSalesPrice"] or 0.0)
+        best = max(candidates, key=lambda p: (p["Account"] is not None, p["Quantity"] or 0.0))
+        return float(best["Price"])
+
+    def _price_line(self, line: Rec, *, explicit_net: bool) -> None:
+        """NetPrice, Discount (a fraction of UnitPrice), amounts and VAT of one line."""
+        quantity = dec(line.get("Quantity") if line.get("Quantity") is not None else 1)
+        unit = dec(line["UnitPrice"])
+        if explicit_net and line.get("NetPrice") is not None:
+            net = dec(line["NetPrice"])
+            line["Discount"] = float((unit - net) / unit) if unit else 0.0
+        else:
+            net = unit * (1 - dec(line.get("Discount")))
+            line["Discount"] = float(dec(line.get("Discount")))
+        pct, text = VAT_CODES[line["VATCode"]]
+        amount = Decimal(str(money(quantity * net)))
+        line.update(Quantity=float(quantity), NetPrice=money(net), AmountFC=float(amount), AmountDC=float(amount),
+                    VATPercentage=pct, VATAmount=money(amount * Decimal(str(pct))), VATCodeDescription=text)
+        line["QuantityDelivered"] = line.get("QuantityDelivered") or 0.0
+        line["QuantityInvoiced"] = line.get("QuantityInvoiced") or 0.0
+
+    def _apply_totals(self, order: Rec) -> None:
+        lines = self.lookup(LINES, "OrderID", order["OrderID"])
+        excl = sum((dec(ln["AmountFC"]) for ln in lines), Decimal(0))
+        vat = sum((dec(ln["VATAmount"]) for ln in lines), Decimal(0))
+        discount = sum((dec(ln["Quantity"]) * (dec(ln["UnitPrice"]) - dec(ln["NetPrice"])) for ln in lines),
+                       Decimal(0))
+        order.update(AmountFCExclVat=money(excl), AmountFC=money(excl + vat), AmountDC=money(excl + vat),
+                     AmountDiscount=money(discount), AmountDiscountExclVat=money(discount))
+
+    def _retotal(self, order_id: str) -> None:
+        order = dict(self.get(ORDERS, order_id))
+        self._apply_totals(order)
+        self._touch(order)
+        self._store(ORDERS, order)
+
+    def _create_line(self, values: Rec, body: Mapping[str, Any], *, trusted: bool) -> Rec:
+        order = self._reference(ORDERS, values.get("OrderID"), "Order ID")
+        numbers = [ln["LineNumber"] for ln in self.lookup(LINES, "OrderID", order["OrderID"])]
+        line = self._build_line(order, body, max(numbers, default=0) + 1, trusted=trusted)
+        self._store(LINES, line)
+        self._retotal(order["OrderID"])
+        return line
+
+    def _update_line(self, line: Rec, values: Rec, *, trusted: bool) -> Rec:
+        if "OrderID" in values and values["OrderID"] != self.get(LINES, line["ID"])["OrderID"]:
+            raise ExactError(500, "Order ID: can not be changed")
+        item = self._reference(ITEMS, line.get("Item"), "Item")
+        line.update(ItemCode=item["Code"], ItemDescription=item["Description"], UnitCode=item["Unit"])
+        self._price_line(line, explicit_net="NetPrice" in values and "Discount" not in values)
+        self._store(LINES, line)
+        self._retotal(line["OrderID"])
+        return line

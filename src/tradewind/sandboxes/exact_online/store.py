@@ -1,0 +1,169 @@
+"""The in-memory division of the Exact Online sandbox: its tables and indexes, its clock, its rate-limit
+windows, the primitives every write goes through, and filtered, ordered reads of a view.
+
+What it follows: per-division limits of 60 calls a minute and 5,000 a day (Exact KB via
+docs.maesn.com/rate-limits; configurable, as ossobv ``exactonline/http.py`` @ 532b361 shows 100/9,000),
+the six ``X-RateLimit-*`` headers with resets in epoch **milliseconds** (picqer
+``Connection::extractRateLimits``), headers possibly missing on a 429 (picqer issue #255); every
+create/update bumps ``Modified`` and the division-wide ``Timestamp`` rowversion the sync API pages by
+(ossobv ``api/syncsalesitemprices.py``). The clock is injectable (:meth:`Store.set_clock`), so tests
+can run hours of sandbox time (token expiry, the 570 s refresh rule, rate windows) in no time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from tradewind.sandboxes._kit import FixedWindow, Kit
+from tradewind.sandboxes.exact_online import odata
+from tradewind.sandboxes.exact_online.schema import (
+    ENTITIES,
+    TIMESTAMP_BASE,
+    VAT_CODES,
+    Entity,
+    ExactError,
+    Rec,
+    envelope,
+    trunc,
+)
+
+if TYPE_CHECKING:
+    from tradewind.sandboxes.exact_online.views import View
+
+
+class Store:
+    """Tables, indexes, clock and rate windows of one division (the base the writes build on)."""
+
+    def __init__(self, *, division: int, minutely_limit: int | None, daily_limit: int | None,
+                 rate_headers_on_429: bool, mandatory_filtering: bool) -> None:
+        self.division = division
+        self.rate_headers_on_429 = rate_headers_on_429
+        self.mandatory_filtering = mandatory_filtering
+        self.refusals: Counter[str] = Counter()
+        """Reads refused for want of ``$filter``, by view path (a correct client makes none)."""
+        self.clock: Callable[[], float] = time.time
+        self.lock = threading.RLock()
+        self.kit = Kit(error_body=lambda status, message: envelope(message))
+        self.minutely = FixedWindow(minutely_limit, 60, clock=lambda: self.clock())
+        self.daily = FixedWindow(daily_limit, 86400, clock=lambda: self.clock())
+        self._reset_data()
+
+    def _reset_data(self) -> None:
+        self.tables: dict[str, dict[str, Rec]] = {name: {} for name in ENTITIES}
+        self.indexes: dict[tuple[str, str], dict[Any, set[str]]] = {
+            (e.name, f): {} for e in ENTITIES.values() for f in e.indexed}
+        self.warehouses: dict[str, Rec] = {}
+        self.timestamp = TIMESTAMP_BASE
+        self.version = 0
+        self._cache: OrderedDict[tuple[Any, ...], list[Rec]] = OrderedDict()
+        for code, (fraction, text) in VAT_CODES.items():
+            vid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"exact:{self.division}:vat:{code}"))
+            self.tables["VATCodes"][vid] = {"ID": vid, "Code": code, "Description": text, "Percentage": fraction,
+                                            "Type": "I", "VATTransactionType": "S", "IsBlocked": False}
+
+    # ------------------------------------------------------------------ clock
+
+    def set_clock(self, clock: Callable[[], float]) -> None:
+        """Replace the time source (token expiry, rate windows, Modified) — lets tests skip ahead."""
+        self.clock = clock
+
+    def now(self) -> datetime:
+        return trunc(datetime.fromtimestamp(self.clock(), UTC))
+
+    # ------------------------------------------------------------------ rate limits
+
+    def rate_headers(self) -> dict[str, str]:
+        """The six ``X-RateLimit-*`` headers (resets in epoch ms); a lifted limit sends none of its three."""
+        windows = [("X-RateLimit", self.daily), ("X-RateLimit-Minutely", self.minutely)]
+        headers: dict[str, str] = {}
+        for prefix, window in windows:
+            if window.limit is not None:
+                headers |= {f"{prefix}-Limit": str(window.limit), f"{prefix}-Remaining": str(window.remaining),
+                            f"{prefix}-Reset": str(int(window.reset_at * 1000))}
+        return headers
+
+    def take_call(self) -> dict[str, str]:
+        """Count one API call against the division's windows; 429 when either is exhausted."""
+        for window in (self.daily, self.minutely):
+            if window.limit is not None and window.remaining <= 0:
+                headers = self.rate_headers() if self.rate_headers_on_429 else {}
+                raise ExactError(429, "Too many requests", headers)
+        self.daily.take()
+        self.minutely.take()
+        return self.rate_headers()
+
+    # ------------------------------------------------------------------ storage primitives
+
+    def _next_timestamp(self) -> int:
+        self.timestamp += 1
+        return self.timestamp
+
+    def _index_add(self, entity: Entity, rec: Rec) -> None:
+        for name in entity.indexed:
+            self.indexes[(entity.name, name)].setdefault(rec.get(name), set()).add(rec[entity.key])
+
+    def _index_drop(self, entity: Entity, rec: Rec) -> None:
+        for name in entity.indexed:
+            self.indexes[(entity.name, name)].get(rec.get(name), set()).discard(rec[entity.key])
+
+    def lookup(self, entity: Entity, name: str, value: Any) -> list[Rec]:
+        """Records whose indexed field ``name`` equals ``value``."""
+        keys = self.indexes[(entity.name, name)].get(value, set())
+        table = self.tables[entity.name]
+        return [table[k] for k in sorted(keys)]
+
+    def _store(self, entity: Entity, rec: Rec) -> Rec:
+        table = self.tables[entity.name]
+        old = table.get(rec[entity.key])
+        if old is not None:
+            self._index_drop(entity, old)
+        table[rec[entity.key]] = rec
+        self._index_add(entity, rec)
+        self.version += 1
+        return rec
+
+    def _remove(self, entity: Entity, key: str) -> None:
+        rec = self.tables[entity.name].pop(key)
+        self._index_drop(entity, rec)
+        self.version += 1
+
+    def _touch(self, rec: Rec, given: Mapping[str, Any] | None = None) -> None:
+        """Every create/update bumps Modified (UTC) and the division's Timestamp, unless a seed gives them."""
+        given = given or {}
+        rec["Modified"] = given.get("Modified") or self.now()
+        rec["Timestamp"] = given.get("Timestamp") or self._next_timestamp()
+        self.timestamp = max(self.timestamp, rec["Timestamp"])
+        if rec.get("Created") is None:
+            rec["Created"] = rec["Modified"]
+
+    def get(self, entity: Entity, key: str) -> Rec:
+        rec = self.tables[entity.name].get(key)
+        if rec is None:
+            raise ExactError(404, f"Resource not found for the segment '{entity.name}'.")
+        return rec
+
+    # ------------------------------------------------------------------ queries
+
+    def rows(self, view: View, filter_text: str | None, order: list[tuple[str, bool]]) -> list[Rec]:
+        """Filtered and ordered records of a view, cached until the next write (paging stays cheap)."""
+        cache_key = (view.path, filter_text, tuple(order), self.version)
+        cached = self._cache.get(cache_key)
+        if cached is not None:
+            self._cache.move_to_end(cache_key)
+            return cached
+        records: Iterable[Rec] = self.tables[view.entity.name].values()
+        if filter_text:
+            scalars = {k: v for k, v in view.types.items() if v != "nav"}
+            predicate = odata.compile_filter(filter_text, scalars, view.entity.type_name)
+            records = [r for r in records if predicate(r)]
+        result = sorted(records, key=odata.sort_key(order, view.key))
+        self._cache[cache_key] = result
+        while len(self._cache) > 16:
+            self._cache.popitem(last=False)
+        return result
