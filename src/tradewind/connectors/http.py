@@ -1,8 +1,9 @@
-"""Shared HTTP plumbing for connectors: one request, paced, retried by tenacity, errors translated.
+"""HTTP for connectors: one request, translated into the error tree, carried by :mod:`transport`.
 
-Retries live here and only here (one layer), so one 503 costs exactly the configured attempts,
-never attempts × attempts. A 429 is waited out for as long as the vendor says and does not
-count as an attempt: the run never fails on a rate limit.
+Retries, 429 waits, pacing and the write fence are the transport's (one layer for every kind of
+connector), so one 503 costs exactly the configured attempts, never attempts × attempts, and the
+run never fails on a rate limit. What is HTTP's own lives here: which calls are safe to repeat
+(by method), how transport failures and status codes read, and ``Retry-After``.
 
 Only what is safe to repeat is repeated. A call is a *read*, an *idempotent* write (PUT, a set
 of absolute values, a write under the vendor's idempotency key) or a plain *write* (POST a new
@@ -11,34 +12,30 @@ past the timeout, a reset — raises :class:`~tradewind.errors.OutcomeUnknown` i
 sent again: the vendor may have stored it, and only a look-up can tell (the engine's job). A
 write refused before it was sent (connection refused, 429) is retried as usual.
 
-Every write is *fenced*: the engine sets :data:`write_fence` for the run, and it is called right
-before each write leaves, after pacing, so a run that lost its flow's lease sends nothing more.
+Every write is *fenced*: the engine sets :data:`write_fence` for the run, and it is asked right
+before each write leaves — after pacing, once the request is built — so a run that lost its
+flow's lease sends nothing more.
 """
 
 from __future__ import annotations
 
-import contextvars
 import time
 from collections.abc import Callable
-from typing import Literal
 
 import httpx
 import structlog
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if_not_exception_type
 
+from tradewind.connectors import transport
 from tradewind.connectors.retry import RetryPolicy
+from tradewind.connectors.transport import CallKind, write_fence
 from tradewind.errors import OutcomeUnknown, RateLimited, TradewindError, TransientError
+
+__all__ = ["CallKind", "default_translate", "kind_of", "retry_after_seconds", "send", "write_fence"]
 
 log = structlog.get_logger("tradewind.http")
 
-CallKind = Literal["read", "idempotent", "write"]
-"""read: changes nothing; idempotent: sending it twice leaves what sending it once does; write: may not."""
-
 _BY_METHOD: dict[str, CallKind] = {"GET": "read", "HEAD": "read", "OPTIONS": "read", "PUT": "idempotent",
                                    "DELETE": "idempotent"}
-
-write_fence: contextvars.ContextVar[Callable[[], None] | None] = contextvars.ContextVar("write_fence", default=None)
-"""Called right before every write leaves; raises when the run may no longer write (lost lease)."""
 
 
 def kind_of(method: str) -> CallKind:
@@ -57,46 +54,6 @@ def retry_after_seconds(response: httpx.Response, default: float = 1.0) -> float
 
 Translate = Callable[[httpx.Response], TradewindError | None]
 """Turns an answer into the error it means (None when it is a success)."""
-
-
-class _Stop:
-    """Stop after ``attempts`` transient failures, or when 429 waits exceed their bound."""
-
-    def __init__(self, policy: RetryPolicy) -> None:
-        self.policy = policy
-        self.transient = 0
-        self.rate_waited = 0.0
-        self._counted = 0
-
-    def count(self, state: RetryCallState) -> None:
-        """Count an attempt's failure once, whether tenacity asks ``wait`` or ``stop`` first
-        (tenacity ≥ 8.3 computes the wait before the stop)."""
-        if state.attempt_number == self._counted:
-            return
-        self._counted = state.attempt_number
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, RateLimited):
-            self.rate_waited += error.retry_after
-        else:
-            self.transient += 1
-
-    def __call__(self, state: RetryCallState) -> bool:
-        self.count(state)
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, RateLimited):
-            return self.rate_waited > self.policy.max_rate_limit_wait
-        return self.transient >= self.policy.attempts
-
-
-def _wait(policy: RetryPolicy, stop: _Stop) -> Callable[[RetryCallState], float]:
-    def wait(state: RetryCallState) -> float:
-        stop.count(state)
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, RateLimited):
-            return error.retry_after
-        return float(min(policy.max_backoff, policy.backoff * 2 ** max(0, stop.transient - 1)))
-
-    return wait
 
 
 def send(
@@ -118,18 +75,11 @@ def send(
     defaults by method (see the module docstring); ``fenced=False`` exempts a call that is no
     record write (an OAuth token exchange) from the run's write fence.
     """
-    stop = _Stop(policy)
-    retrying = Retrying(
-        retry=retry_if_exception_type(TransientError) & retry_if_not_exception_type(OutcomeUnknown),
-        stop=stop,
-        wait=_wait(policy, stop),
-        sleep=sleep,
-        reraise=True,
+    return transport.call(
+        lambda: _once(http, build, translate=translate, after=after, kind=kind, fenced=fenced),
+        kind=kind or "read", policy=policy, before=before, sleep=sleep,
+        fenced=False,  # asked in _once, once the request is built and its method known
     )
-    for attempt in retrying:
-        with attempt:
-            return _once(http, build, translate=translate, before=before, after=after, kind=kind, fenced=fenced)
-    raise AssertionError("tenacity ended without an outcome")  # pragma: no cover - reraise=True
 
 
 def _once(
@@ -137,17 +87,14 @@ def _once(
     build: Callable[[], httpx.Request],
     *,
     translate: Translate,
-    before: Callable[[], None],
     after: Callable[[httpx.Response], None],
     kind: CallKind | None,
     fenced: bool,
 ) -> httpx.Response:
-    before()
     request = build()
     kind = kind or kind_of(request.method)
-    fence = write_fence.get()
-    if fenced and kind != "read" and fence is not None:
-        fence()
+    if fenced:
+        transport.fence(kind)
     where = f"{request.method} {request.url.path}"
     try:
         response = http.send(request)

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import IO, Protocol, TypeVar
 
 import structlog
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from tradewind.connectors.http import write_fence
+from tradewind.connectors import transport
 from tradewind.connectors.retry import RetryPolicy
+from tradewind.connectors.transport import CallKind
 from tradewind.errors import ConfigError, TransientError
 
 log = structlog.get_logger("tradewind.files")
@@ -113,18 +113,11 @@ class FilesClient:
         self.retry = retry or RetryPolicy()
         self.where = where  # shown in errors: the location without credentials
 
-    def call(self, what: str, action: Callable[[], T]) -> T:
-        """Run one storage call; a :class:`TransientError` is tried again up to the policy's attempts."""
-        retrying = Retrying(retry=retry_if_exception_type(TransientError),
-                            stop=stop_after_attempt(max(1, self.retry.attempts)),
-                            wait=wait_exponential(multiplier=self.retry.backoff, max=self.retry.max_backoff),
-                            reraise=True)
-        for attempt in retrying:
-            with attempt:
-                if attempt.retry_state.attempt_number > 1:
-                    log.info("files_retry", what=what, attempt=attempt.retry_state.attempt_number)
-                return action()
-        raise AssertionError("tenacity ended without an outcome")  # pragma: no cover - reraise=True
+    def call(self, what: str, action: Callable[[], T], kind: CallKind = "read") -> T:
+        """Run one storage call through the shared transport: a :class:`TransientError` is tried
+        again up to the policy's attempts, and a write (``kind`` not read) asks the run's fence first."""
+        log.debug("files_call", what=what)
+        return transport.call(action, kind=kind, policy=self.retry)
 
     def files(self, folder: str, pattern: str) -> list[FileInfo]:
         """Files in ``folder`` matching the glob, hidden and temporary files left out."""
@@ -144,12 +137,10 @@ class FilesClient:
         a rename. The run's write fence is checked before each of the two steps."""
         final = f"{folder}/{name}".lstrip("/")
         temp = f"{folder}/.{name}.{uuid.uuid4().hex[:8]}.part".lstrip("/")
-        _fence()
-        self.call(f"mkdir {folder}", lambda: self.storage.makedirs(folder))
-        self.call(f"write {temp}", lambda: self._fresh(temp, data))
-        _fence()
+        self.call(f"mkdir {folder}", lambda: self.storage.makedirs(folder), "idempotent")
+        self.call(f"write {temp}", lambda: self._fresh(temp, data), "idempotent")
         try:
-            self.call(f"rename {temp}", lambda: self.storage.rename(temp, final))
+            self.call(f"rename {temp}", lambda: self.storage.rename(temp, final), "idempotent")
         except TransientError:
             if not self.call(f"stat {final}", lambda: self.storage.exists(final)):  # the answer lost, not the rename
                 raise
@@ -164,21 +155,14 @@ class FilesClient:
         """Move a processed file into ``folder`` (made if missing); an older file of that name there
         is kept, the newcomer gets the time it was moved appended."""
         name = path.rsplit("/", 1)[-1]
-        self.call(f"mkdir {folder}", lambda: self.storage.makedirs(folder))
+        self.call(f"mkdir {folder}", lambda: self.storage.makedirs(folder), "idempotent")
         target = f"{folder}/{name}"
         if self.call(f"stat {target}", lambda: self.storage.exists(target)):
             stem, dot, ext = name.rpartition(".")
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
             target = f"{folder}/{stem}-{stamp}{dot}{ext}" if stem else f"{folder}/{name}-{stamp}"
-        self.call(f"move {path}", lambda: self.storage.rename(path, target))
+        self.call(f"move {path}", lambda: self.storage.rename(path, target), "idempotent")
         return target
 
     def close(self) -> None:
         self.storage.close()
-
-
-def _fence() -> None:
-    fence = write_fence.get()
-    if fence is not None:
-        fence()
-
