@@ -343,11 +343,19 @@ def mapping_functions() -> None:
 @mapping_app.command("preview")
 def mapping_preview(
     flow: Annotated[str, typer.Argument(help="Flow name")],
-    record: Annotated[Path, typer.Option("--record", help="A source record as JSON (native, as the source sends it)")],
+    record: Annotated[Path, typer.Option("--record", help="A source record as JSON, exactly as the source's API "
+                                                           "answers it: an Exact Online REST row (Items rows for a "
+                                                           "product), a Shopify GraphQL node")],
     update: Annotated[bool, typer.Option("--update", help="Show it as an update (create-only fields dropped)")] = False,
     project: ProjectOpt = DEFAULT_PROJECT,
 ) -> None:
-    """Show what a flow's mapping makes of one record, without calling any system."""
+    """Show what a flow's mapping makes of one record, without calling any system.
+
+    The record is the vendor's own shape, as its API answers the connector's read (the fields the
+    connector reads are listed in ``connectors/<name>/``): one Exact Online row (``__metadata`` and the
+    ``{"d": ...}`` envelope may stay; a product is the Items rows of one model), one Shopify node (or
+    the whole ``{"data": ...}`` answer). What the connector reads from other calls (an Exact
+    customer price's account code) shows as a ``<placeholder>``, like references."""
     from tradewind.engine.preview import preview_record
 
     try:

@@ -1,5 +1,9 @@
 """``tradewind mapping preview``: one record through decode, encode and the flow's mapping, with
-no system called (references show as placeholders)."""
+no system called (references show as placeholders).
+
+The record is given as the vendor's API answers it (an Exact Online REST row, a Shopify GraphQL
+node); the source resource's ``from_api`` makes it the native record its ``decode`` takes, as its
+``pages`` would have assembled it."""
 
 from __future__ import annotations
 
@@ -22,12 +26,14 @@ class PlaceholderRefs:
         return f"<{entity} {known}>"
 
 
-def preview_record(project: Project, flow_name: str, native: dict[str, Any], *, is_update: bool = False) -> Preview:
+def preview_record(project: Project, flow_name: str, raw: Any, *, is_update: bool = False) -> Preview:
+    """What the flow makes of ``raw``, a source record exactly as the source's API answers it."""
     flow = project.flows.get(flow_name)
     if flow is None:
         raise ConfigError(f"no flow named {flow_name!r}", hint=f"flows: {', '.join(sorted(project.flows))}")
     source = flow.source.open().resource(flow.source_resource)  # opening calls nothing; the
     target = flow.target.open().resource(flow.target_resource)  # copies carry connection settings
+    native = source.from_api(raw, flow.source.options)
     try:
         entity = source.decode(native)
     except ValidationError as error:

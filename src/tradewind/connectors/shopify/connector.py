@@ -9,7 +9,8 @@ Calls per resource (N records, first sync / incremental):
 * prices — one price per variant (price list ``default`` only); lookups N/50 searches by SKU,
   writes one ``productVariantsBulkUpdate`` per product touched.
 * stock — lookups N/50 searches by SKU per location; writes one ``inventorySetQuantities`` per
-  250 levels.
+  250 levels, under compare-and-swap (:mod:`.stock`): levels not looked up in the run are read
+  first (N/50 searches), and a level that moved meanwhile is read again and sent once more.
 * customers — read N/50 pages; lookups N/50 searches by e-mail; one call per write.
 * orders — read N/5 pages (lines come along); read-only.
 """
@@ -42,7 +43,7 @@ from tradewind.connectors.base import (
     WriteResult,
 )
 from tradewind.connectors.pacing import CostBucket, shared_budget
-from tradewind.connectors.shopify import codec, queries
+from tradewind.connectors.shopify import codec, queries, stock
 from tradewind.connectors.shopify.client import (
     ShopifyClient,
     any_of,
@@ -64,7 +65,7 @@ class ShopifyOptions(ConnectionOptions):
         examples=["http://127.0.0.1:8001"],
         pattern=r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?(/[^\s?#]*)?$",
     )
-    api_version: str = Field(default="2025-04", description="Admin API version (YYYY-MM)", examples=["2025-04"],
+    api_version: str = Field(default="2026-07", description="Admin API version (YYYY-MM)", examples=["2026-07"],
                              pattern=r"^([0-9]{4}-[0-9]{2}|unstable)$")
     token: SecretRef = Field(
         description="Admin API access token of the app installed on the shop (sent as X-Shopify-Access-Token)",
@@ -114,6 +115,39 @@ class _FindByBatch(Resource[Any]):
     def find(self, client: Any, keys: Mapping[str, str]) -> Found:
         return self.find_many(client, [keys])[0]
 
+    def from_api(self, raw: Any, options: ConnectionOptions) -> dict[str, Any]:
+        """A node as the Admin GraphQL API answers the connector's query (``queries.py``): the node
+        itself or the whole answer (``{"data": {"order": {...}}}``); connections as ``nodes`` or ``edges``."""
+        return super().from_api(api_node(raw), options)
+
+
+def api_node(raw: Any) -> Any:
+    """The one node of a GraphQL answer, its connections' ``edges: [{node}]`` read as ``nodes``."""
+    if isinstance(raw, dict) and isinstance(raw.get("data"), dict) and len(raw["data"]) == 1:
+        raw = _only_node(next(iter(raw["data"].values())))
+    return _nodes(raw)
+
+
+def _only_node(answer: Any) -> Any:
+    """The node of ``{"nodes": [node]}`` or ``{"edges": [{"node": node}]}`` (a list query), or the node."""
+    if not isinstance(answer, dict) or not {"nodes", "edges"} & answer.keys():
+        return answer
+    many = answer.get("nodes") or [edge.get("node") for edge in answer.get("edges") or []]
+    if len(many) != 1:
+        raise RecordError(f"give one node, as Shopify answers it; the answer holds {len(many)}")
+    return many[0]
+
+
+def _nodes(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_nodes(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "edges" in value and "nodes" not in value:
+        value = {**{k: v for k, v in value.items() if k != "edges"},
+                 "nodes": [edge.get("node") for edge in value["edges"] or []]}
+    return {k: _nodes(v) for k, v in value.items()}
+
 
 def one_of(records: Iterable[NativeRecord]) -> Found:
     """The one record a natural key matched, None for none; several are :class:`Ambiguous`, naming
@@ -156,6 +190,13 @@ class ProductsResource(_FindByBatch):
     def natural_key(self, entity: Product) -> str:
         """The product key alone (``key=a``), as bindings store it: its variants come and go."""
         return ",".join(f"{k}={v}" for k, v in super().natural_keys_of(entity).items())
+
+    def from_api(self, raw: Any, options: ConnectionOptions) -> dict[str, Any]:
+        """A product node; its prices are in the connection's ``default_currency``, as on reading."""
+        node = super().from_api(raw, options)
+        assert isinstance(options, ShopifyOptions)
+        node.setdefault(codec.CURRENCY, options.default_currency.upper())
+        return node
 
     def record(self, client: ShopifyClient, node: dict[str, Any]) -> NativeRecord:
         client.complete(node, "variants", queries.PRODUCT_VARIANTS_REST, "product.variants")
@@ -505,6 +546,9 @@ class StockResource(_NotReadable):
             nodes = variants_by_sku(client, skus, queries.STOCK_BY_SKU, locationId=location)
             found.update({(sku, code): one_of(_stock_record(n, code, location) for n in held)
                           for sku, held in nodes.items()})
+        for record in found.values():
+            if isinstance(record, NativeRecord):
+                stock.remember(client, record)  # what a write compares against
         return [found.get((k.get("sku", ""), k.get("location") or "default")) for k in keys]
 
     def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
@@ -546,31 +590,53 @@ class StockResource(_NotReadable):
 
     def _set(self, client: ShopifyClient, writes: Sequence[Write], members: list[int],
              results: list[WriteResult | None]) -> None:
-        """One ``inventorySetQuantities``; refused entries fail alone and the rest is sent again."""
+        """``inventorySetQuantities`` under compare-and-swap (:mod:`.stock`): refused entries fail
+        alone and the rest is sent again; levels that moved meanwhile are read again, once."""
+        members = self._read_current(client, writes, members, results, only_unknown=True)
+        retried: set[str] = set()
         while members:
             last = {str(writes[i].native_id): i for i in members}  # one quantity per item/location pair
             order = list(last.values())
-            quantities = [_quantity(writes[i]) for i in order]
-            data = client.execute(queries.INVENTORY_SET, {"input": {
-                "name": "available", "reason": "correction", "ignoreCompareQuantity": True,
-                "quantities": quantities}}, idempotent=True)  # sets absolute quantities
-            payload = data.get("inventorySetQuantities") or {}
+            ids = [str(writes[i].native_id) for i in order]
+            quantities = [stock.quantity(writes[i], stock.known(client)[ids[p]]) for p, i in enumerate(order)]
+            payload = stock.set_quantities(client, quantities)
             refused = _refusals(payload, "quantities", len(order))
             if not refused:
+                stock.wrote(client, quantities)
                 for i in members:
                     results[i] = WriteResult(record=_written_stock(writes[i]))
                 return
-            bad = {str(writes[order[p]].native_id) for p in refused}
+            moved = {ids[p] for p in stock.stale_positions(payload)} - retried
+            retried |= moved
+            bad = {ids[p] for p in refused} - moved
             for position, error in refused.items():
                 for i in members:
-                    if str(writes[i].native_id) == str(writes[order[position]].native_id):
+                    if ids[position] in bad and str(writes[i].native_id) == ids[position]:
                         results[i] = WriteResult(error=_for(RecordError(error.message, field=error.field), writes[i]))
             members = [i for i in members if str(writes[i].native_id) not in bad]
+            members = self._read_current(client, writes, members, results, only={*moved})
 
-
-def _quantity(write: Write) -> dict[str, Any]:
-    item, _, location = str(write.native_id).partition("|")
-    return {"inventoryItemId": item, "locationId": location, "quantity": int(write.native["quantity"])}
+    def _read_current(self, client: ShopifyClient, writes: Sequence[Write], members: list[int],
+                      results: list[WriteResult | None], *, only_unknown: bool = False,
+                      only: set[str] | None = None) -> list[int]:
+        """Read the levels a write must compare against (those not known yet, or ``only`` these);
+        a level the shop no longer shows under its SKU fails its write. Returns the members left."""
+        levels = stock.known(client)
+        wanted = [i for i in members if (only_unknown and str(writes[i].native_id) not in levels)
+                  or (only is not None and str(writes[i].native_id) in only)]
+        if not wanted:
+            return members
+        for i in wanted:
+            levels.pop(str(writes[i].native_id), None)
+        self.find_many(client, [{"sku": str(writes[i].native.get("sku") or ""),
+                                 "location": str(writes[i].native.get("location") or "default")} for i in wanted])
+        for i in wanted:
+            if str(writes[i].native_id) not in levels:
+                results[i] = WriteResult(error=_for(RecordError(
+                    f"stock level {writes[i].native_id} is not found by SKU {writes[i].native.get('sku')} at "
+                    f"{writes[i].native.get('location') or 'the default location'} to compare against; not written",
+                    field="sku"), writes[i]))
+        return [i for i in members if results[i] is None]
 
 
 def _stock_record(node: Mapping[str, Any], code: str, location: str) -> NativeRecord:
