@@ -45,7 +45,6 @@ CHANGE_EVERY = 100  # one product in 100 changes between the full and the increm
 
 # Page and batch sizes of the vendors' APIs (and of the connectors, which use the vendors' maxima).
 EXACT_SYNC_PAGE = 1000  # sync/ and bulk/ endpoints answer 1,000 rows a call
-EXACT_STANDARD_PAGE = 60  # standard endpoints (inventory/ItemWarehouses has no sync or bulk view here)
 SHOP_HANDLES_PER_SEARCH = 25  # products searched by handle bring their variants: 25 a query
 SHOP_SKUS_PER_SEARCH = 50  # variants searched by SKU: 50 OR-ed terms a query
 SHOP_STOCK_PER_MUTATION = 250  # inventorySetQuantities takes 250 quantities
@@ -297,10 +296,13 @@ def minimum_full(info: dict[str, int]) -> dict[str, dict[str, int]]:
     to learn the variant IDs, and no price write at all: ``productSet`` just wrote these very
     prices (Exact sells net and the shop shows net), so an engine that compared what it found with
     what it would write would write nothing.
-    stock: Exact — every row of warehouse 1 (the project's ``stock_warehouses``) once, 60 a call
-    (no bulk or sync view). Shopify — the variants' inventory items by SKU, one search per 50 SKUs
-    of the one location, plus the locations query; then one ``inventorySetQuantities`` per 250
-    levels that differ from the shop's (new variants are stocked at 0, so the non-zero rows).
+    stock: Exact — every item-warehouse row once through ``sync/Inventory/ItemWarehouses``, 1,000 a
+    call: ``inventory/ItemWarehouses`` (60 a call) may not be read without ``$filter`` since 2021,
+    and the sync API filters on ``Timestamp`` only, so rows of other warehouses than the project's
+    ``stock_warehouses`` are read too (and dropped by the connector). Shopify — the variants'
+    inventory items by SKU, one search per 50 SKUs of the one location, plus the locations query;
+    then one ``inventorySetQuantities`` per 250 levels that differ from the shop's (new variants
+    are stocked at 0, so the non-zero rows).
     """
     items, products, prices, stock = info["items"], info["products"], info["prices"], info["stock"]
     return {
@@ -308,7 +310,7 @@ def minimum_full(info: dict[str, int]) -> dict[str, dict[str, int]]:
                      "shop lookups": math.ceil(products / SHOP_HANDLES_PER_SEARCH), "shop writes": products},
         "prices": {"exact": math.ceil(prices / EXACT_SYNC_PAGE),
                    "shop lookups": math.ceil(prices / SHOP_SKUS_PER_SEARCH), "shop writes": 0},
-        "stock": {"exact": math.ceil(stock / EXACT_STANDARD_PAGE),
+        "stock": {"exact": math.ceil(info["stock_rows"] / EXACT_SYNC_PAGE),
                   "shop lookups": math.ceil(stock / SHOP_SKUS_PER_SEARCH) + 1,  # + the locations query
                   "shop writes": math.ceil(info["stock_nonzero"] / SHOP_STOCK_PER_MUTATION)},
     }
@@ -322,7 +324,7 @@ def minimum_incremental(changed: dict[str, int]) -> dict[str, dict[str, int]]:
     bulk endpoint (the URL length Exact accepts). Shopify — k ``productSet`` by bound id, no search.
     prices: Exact — one sync page; Shopify — the k variants are bound: one
     ``productVariantsBulkUpdate`` per product touched, k.
-    stock: Exact — the k changed rows by ``Modified``, 60 a page; Shopify — bound (the id carries
+    stock: Exact — one sync page holds the k changed rows (k ≤ 1,000); Shopify — bound (the id carries
     the location): one ``inventorySetQuantities`` for up to 250 levels.
     """
     k, prices, stock = changed["products"], changed["prices"], changed["stock"]
@@ -330,7 +332,7 @@ def minimum_incremental(changed: dict[str, int]) -> dict[str, dict[str, int]]:
         "products": {"exact": math.ceil(k / EXACT_SYNC_PAGE) + math.ceil(k / 40), "shop lookups": 0,
                      "shop writes": k},
         "prices": {"exact": max(1, math.ceil(prices / EXACT_SYNC_PAGE)), "shop lookups": 0, "shop writes": k},
-        "stock": {"exact": max(1, math.ceil(stock / EXACT_STANDARD_PAGE)), "shop lookups": 0,
+        "stock": {"exact": max(1, math.ceil(stock / EXACT_SYNC_PAGE)), "shop lookups": 0,
                   "shop writes": math.ceil(stock / SHOP_STOCK_PER_MUTATION)},
     }
 
