@@ -1,13 +1,20 @@
 """Exact Online: one division's items (grouped into products), prices, stock, customers and sales orders.
 
-Reads are incremental: products, prices and customers through the sync API (``Timestamp``, 1,000 rows
-a call), stock and orders by ``Modified``. Calls are paced by the division's shared minute/day budget.
+Reads are incremental: products, prices, stock and customers through the sync API (``Timestamp``,
+1,000 rows a call), orders by ``Modified``. Calls are paced by the division's shared minute/day budget.
+
+Since 2021 Exact refuses a GET without ``$filter`` on every standard or bulk endpoint that has a sync
+counterpart (Items, SalesItemPrices, ItemWarehouses, Accounts, Contacts, SalesOrders, SalesOrderLines;
+Exact release note 2107 "mandatory filtering", answered "This endpoint has mandatory filtering
+applied…", picqer/exact-php-client#591). So full reads go through ``sync/`` endpoints, look-ups
+filter by their keys, and the one read by ``Modified`` (orders) always carries a lower bound.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
@@ -144,6 +151,18 @@ def api_rows(raw: Any) -> list[Row]:
     return _without_metadata(rows)
 
 
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+"""The lower bound of a first read by ``Modified``: Exact refuses a read without ``$filter`` on
+endpoints with a sync API, and ``Modified`` is one of the fields its mandatory filter accepts."""
+
+
+def sync_start(since: str | None) -> int:
+    """The ``Timestamp`` a sync read continues after: the cursor, or 1 for a first read. A cursor
+    that is not a Timestamp (stock was read by ``Modified`` before it moved to the sync API) starts
+    over: the engine's content hashes keep unchanged records from being written again."""
+    return int(since) if since and since.strip().isdigit() else 1
+
+
 class ExactResource(Resource[E]):
     """An Exact entity set read by ``Modified`` (standard endpoints, 60 rows a call) or by the sync
     API's ``Timestamp`` (1,000 rows a call), found by ``$filter`` clauses per natural key."""
@@ -176,24 +195,26 @@ class ExactResource(Resource[E]):
         field = self.cursor.field if isinstance(self.cursor, UpdatedSince) else "Modified"
         extra = {"$orderby": field}
         clauses = [self.scope(client)] if self.scope else []
-        if since:
-            moment = parse_date(since)
-            assert moment is not None
-            clauses.append(f"{field} ge {datetime_literal(moment)}")
-        if clauses := [c for c in clauses if c]:
-            extra["$filter"] = " and ".join(f"({c})" for c in clauses)
+        moment = parse_date(since) if since else EARLIEST
+        assert moment is not None
+        clauses.append(f"{field} ge {datetime_literal(moment)}")  # never unfiltered: Exact refuses that
+        extra["$filter"] = " and ".join(f"({c})" for c in clauses if c)
         for rows in client.pages(self.path, self.query(**extra)):
             rows = _without_metadata(rows)
             last = parse_date(rows[-1].get(field)) if rows else None
             yield Page(records=self.assemble(client, rows), cursor=last.isoformat() if last else None)
 
-    def _sync_pages(self, client: ExactClient, since: str | None) -> Iterator[Page]:
+    def _sync_pages(self, client: ExactClient, since: str | None,
+                    keep: Callable[[Row], bool] | None = None) -> Iterator[Page]:
+        """Pages of the sync API after ``since``; ``keep`` drops rows the connection does not read
+        (the page's cursor still passes them)."""
         assert self.sync_path is not None
-        params = {"$select": ",".join(self.select), "$filter": f"Timestamp gt {int(since or 1)}"}
+        params = {"$select": ",".join(self.select), "$filter": f"Timestamp gt {sync_start(since)}"}
         for rows in client.pages(self.sync_path, params):
             rows = _without_metadata(rows)
             top = max((int(r["Timestamp"]) for r in rows), default=None)
-            yield Page(records=self.assemble(client, rows), cursor=str(top) if top is not None else None)
+            kept = [r for r in rows if keep(r)] if keep else rows
+            yield Page(records=self.assemble(client, kept), cursor=str(top) if top is not None else None)
 
     def from_api(self, raw: Any, options: ConnectionOptions) -> dict[str, Any]:
         """One row as the REST API answers it (``__metadata`` and the ``{"d": …}`` envelope allowed)."""
@@ -272,7 +293,7 @@ class ProductResource(ExactResource[Product]):
     def pages(self, client: ExactClient, since: str | None) -> Iterator[Page]:
         group_field = _options(client).group_field
         yielded: set[str] = set()
-        params = {"$select": ",".join(_item_fields(client, sync=True)), "$filter": f"Timestamp gt {int(since or 1)}"}
+        params = {"$select": ",".join(_item_fields(client, sync=True)), "$filter": f"Timestamp gt {sync_start(since)}"}
         for rows in client.pages(ITEMS_SYNC, params):
             rows = _without_metadata(rows)
             records = _with_product_vat(client, self._group_page(client, rows, group_field, yielded))
@@ -420,8 +441,8 @@ def _price_records(client: ExactClient, rows: list[Row]) -> list[NativeRecord]:
 
 
 BIG_READ = 200
-"""Above this many unknown items on one page, all items' VAT codes are read at once (1,000 a
-call) instead of ~40 IDs per filtered call."""
+"""Above this many unknown items on one page, all items' VAT codes are read at once through the
+sync API (1,000 a call) instead of ~40 IDs per filtered bulk call."""
 
 
 def item_vat_fractions(client: ExactClient, item_ids: list[str]) -> dict[str, float | None]:
@@ -431,8 +452,8 @@ def item_vat_fractions(client: ExactClient, item_ids: list[str]) -> dict[str, fl
     if missing and not client.cache.get("item_vat_complete"):
         rates = _vat_code_fractions(client)
         params = {"$select": "ID,SalesVatCode"}
-        if len(missing) > BIG_READ:
-            pages: Iterator[list[Row]] = client.pages(ITEMS_BULK, params)
+        if len(missing) > BIG_READ:  # every item through the sync API: unfiltered bulk reads are refused
+            pages: Iterator[list[Row]] = client.pages(ITEMS_SYNC, {**params, "$filter": "Timestamp gt 1"})
             client.cache["item_vat_complete"] = True
         else:
             pages = (client.rows(ITEMS_BULK, {**params, "$filter": " or ".join(f"ID eq {guid(i)}" for i in chunk)})
@@ -541,9 +562,15 @@ class OrderResource(ExactResource[Order]):
         return super().update(client, native_id, codec.order_update_out(native))
 
 
-def _stock_warehouses(client: ExactClient) -> str | None:
-    codes = _options(client).stock_warehouses
-    return " or ".join(f"trim(WarehouseCode) eq {quote(code)}" for code in codes) or None
+class StockResource(ExactResource[StockLevel]):
+    """Stock per item and warehouse through ``sync/Inventory/ItemWarehouses`` (1,000 rows a call;
+    ``inventory/ItemWarehouses`` may not be read without ``$filter``). The sync API filters on
+    ``Timestamp`` only, so rows of warehouses outside ``stock_warehouses`` are dropped here."""
+
+    def pages(self, client: ExactClient, since: str | None) -> Iterator[Page]:
+        codes = set(_options(client).stock_warehouses)
+        keep = (lambda row: codec.text(row.get("WarehouseCode")) in codes) if codes else None
+        yield from self._sync_pages(client, since, keep)
 
 
 def _warehouse_id(client: ExactClient) -> str | None:
@@ -582,10 +609,11 @@ class ExactOnline(Connector):
         select=codec.PRICE_FIELDS, native_key="ID", natural_keys=["sku", "price_list", "min_quantity"],
         cursor=SyncToken("Timestamp"), can=["read"], decode=codec.price_in, assemble=_price_records,
         lookups={"sku": _eq("trim(ItemCode)")}, description="Sales item prices, general and per customer")
-    stock = ExactResource(
-        StockLevel, path="inventory/ItemWarehouses", select=codec.STOCK_FIELDS, native_key="ID",
-        natural_keys=["sku", "location"], cursor=UpdatedSince("Modified"), can=["read"], decode=codec.stock_in,
-        lookups={"sku": _eq("trim(ItemCode)"), "location": _eq("trim(WarehouseCode)")}, scope=_stock_warehouses,
+    stock = StockResource(
+        StockLevel, path="inventory/ItemWarehouses", sync_path="sync/Inventory/ItemWarehouses",
+        select=(*codec.STOCK_FIELDS, "Timestamp"), native_key="ID", natural_keys=["sku", "location"],
+        cursor=SyncToken("Timestamp"), can=["read"], decode=codec.stock_in,
+        lookups={"sku": _eq("trim(ItemCode)"), "location": _eq("trim(WarehouseCode)")},
         description="Stock per item and warehouse (those in stock_warehouses, or all)")
     customers = CustomerResource(
         Customer, path="crm/Accounts", sync_path="sync/CRM/Accounts", select=(*codec.ACCOUNT_FIELDS, "Timestamp"),
