@@ -34,6 +34,7 @@ from zeep.exceptions import ValidationError as ZeepValidationError
 from zeep.helpers import serialize_object
 from zeep.settings import Settings
 
+from tradewind.connectors import paging
 from tradewind.connectors.http import CallKind, default_translate, send
 from tradewind.connectors.pacing import WindowBudget
 from tradewind.connectors.retry import RetryPolicy
@@ -284,13 +285,14 @@ class IPSoftClient:
         params: dict[str, Any] = {"PageSize": self.page_size, **query}
         if since is not None:
             params["ModifiedSince"] = utc_text(since)
-        while True:
-            answer = self.call(ops.list, kind="read", **params)
+        list_operation = ops.list
+
+        def fetch(page_token: str | None) -> Any:
+            return self.call(list_operation, kind="read", **params, **({"PageToken": page_token} if page_token else {}))
+
+        for answer in paging.token(fetch, lambda answer: answer.get("NextPageToken") if isinstance(answer, dict)
+                                   else None):
             yield records_in(answer, ops.items)
-            token = answer.get("NextPageToken") if isinstance(answer, dict) else None
-            if not token:
-                return
-            params["PageToken"] = token
 
     def get(self, ops: Operations, ids: Sequence[str]) -> list[Row]:
         """Records by their native ids (at most 500 a call)."""
