@@ -41,7 +41,7 @@ def test_every_paid_order_is_booked_once_through_kills_and_chaos(
         cli = Cli(world.project(tmp_path), store.url)
         world.chaos(rate=CHAOS_RATE, seed=seed)
         for _ in range(rng.randint(3, 4) if SOAK else rng.randint(1, 2)):
-            world.add_orders(rng.randint(4, 8) if SOAK else rng.randint(2, 3), rng)
+            world.add_orders(rng.randint(4, 8) if SOAK else rng.randint(3, 5), rng)
             cli("run", "orders", kill_after=rng.uniform(0.8, 4.5))
         injected = world.chaos_off()
         cli("run", "orders")
@@ -51,7 +51,7 @@ def test_every_paid_order_is_booked_once_through_kills_and_chaos(
     finally:
         world.stop()
     report(f"kill-chaos-{seed}", tally, [f"database: {database(seed)}", f"injected: {injected}",
-                                         *(o.brief() for o in cli.outcomes)], capsys)
+                                         *(line for o in cli.outcomes for line in described(o))], capsys)
     assert tally.clean and tally.written == tally.records, explain(tally, cli.outcomes)
 
 
@@ -59,6 +59,13 @@ def waiting(store: Store) -> int:
     """Records still in the flow's retry queue."""
     with store.begin() as conn:
         return len(failures.all_for(conn, "orders"))
+
+
+def described(outcome: Outcome) -> list[str]:
+    """One line per run; the end of its output too when it failed rather than ended or was killed."""
+    if outcome.code in (0, -9):
+        return [outcome.brief()]
+    return [outcome.brief(), *("    " + line for line in outcome.output.strip().splitlines()[-20:])]
 
 
 def explain(tally: Tally, outcomes: list[Outcome]) -> str:

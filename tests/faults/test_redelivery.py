@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults.harness import ENVIRON, Sandboxes, Tally, report, shop_state
+from tests.faults.harness import ENVIRON, Sandboxes, Tally, report, secret_key, shop_state
 from tests.faults.redeliver import AgainOnLaterPages, Plan, Redeliver, StaleVersions, twice_in_each_page
 from tradewind.engine.project import load_project
 from tradewind.engine.services import Services
@@ -50,7 +50,7 @@ class Shop:
 def shop(tmp_path: Path, store: Store, request: pytest.FixtureRequest,
          monkeypatch: pytest.MonkeyPatch) -> Iterator[Shop]:
     """``request.param`` makes the plan (a fresh one per store)."""
-    for name, value in ENVIRON.items():
+    for name, value in {**ENVIRON, "TRADEWIND_SECRET_KEY": secret_key()}.items():
         monkeypatch.setenv(name, value)
     made = Shop(tmp_path, store, request.param())
     yield made
