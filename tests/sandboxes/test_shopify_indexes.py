@@ -6,8 +6,11 @@ from typing import Any
 
 import pytest
 
-from tradewind.sandboxes._shopify_search import Field, compile_query, exact_terms
-from tradewind.sandboxes.shopify import ShopifySandbox, Store, _listings, _new_indexes, _Views, create_app
+from tradewind.sandboxes.shopify import ShopifySandbox, Store, create_app
+from tradewind.sandboxes.shopify.queries import listings
+from tradewind.sandboxes.shopify.search import Field, compile_query, exact_terms
+from tradewind.sandboxes.shopify.store import _new_indexes
+from tradewind.sandboxes.shopify.views import Views
 
 SIZES = ("S", "M")
 
@@ -161,7 +164,7 @@ def test_search_answers_as_a_scan_would_page_by_page(
     sandbox: ShopifySandbox, listing: str, query: str, indexed: bool
 ) -> None:
     _write_a_lot(sandbox)
-    spec = _listings(sandbox, _Views(sandbox))[listing]
+    spec = listings(sandbox, Views(sandbox))[listing]
     terms = exact_terms(query, spec.fields)
     assert indexed == (terms is not None and all(name in spec.lookups for name, _ in terms))
     predicate, _ = compile_query(query, spec.fields, spec.default)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,12 @@ from starlette.applications import Starlette
 
 from tradewind.sandboxes._serve import Served
 from tradewind.sandboxes.shopify import SUBSET_SDL, create_app
+from tradewind.sandboxes.shopify.common import utcnow
 
-REAL_SDL = Path(__file__).resolve().parents[3] / "shared" / "vendor-specs" / "shopify" / "admin-2025-04.graphql"
+REAL_SDL = Path(__file__).resolve().parents[3] / "shared" / "vendor-specs" / "shopify" / "admin-2026-07.graphql"
 TOKEN = "shpat_test"
-API = "/admin/api/2025-04/graphql.json"
+VERSION = "2026-07"
+API = f"/admin/api/{VERSION}/graphql.json"
 
 
 def _seed() -> dict[str, Any]:
@@ -132,7 +135,7 @@ def gql(client: httpx.Client, real_schema: GraphQLSchema) -> Gql:
 # --------------------------------------------------------------------------- contract
 
 
-def test_subset_schema_is_part_of_the_real_2025_04_schema(real_schema: GraphQLSchema) -> None:
+def test_subset_schema_is_part_of_the_real_2026_07_schema(real_schema: GraphQLSchema) -> None:
     subset = graphql.build_schema(SUBSET_SDL.read_text(encoding="utf-8"))
     problems: list[str] = []
     for name, kind in subset.type_map.items():
@@ -192,9 +195,18 @@ def test_wrong_or_missing_token_is_401(server: Served) -> None:
         assert expected == response.json()
 
 
-def test_version_is_echoed(gql: Gql) -> None:
+@pytest.fixture
+def december_2026(app: Starlette) -> Iterator[None]:
+    """The sandbox stands on 5 December 2026: 2026-01 … 2026-10 supported, 2027-01 the release candidate."""
+    sandbox = app.state.sandbox
+    sandbox.clock = lambda: datetime(2026, 12, 5, 12, tzinfo=UTC)
+    yield
+    sandbox.clock = utcnow
+
+
+def test_supported_version_is_served_as_asked(gql: Gql, december_2026: None) -> None:
     response = gql.raw("{ shop { name currencyCode } }")
-    assert "2025-04" == response.headers["X-Shopify-API-Version"]
+    assert VERSION == response.headers["X-Shopify-API-Version"]
     assert {"shop": {"name": "Test Shop", "currencyCode": "EUR"}} == response.json()["data"]
 
 
@@ -393,8 +405,8 @@ def test_variants_bulk_update_changes_prices_and_rejects_negative(gql: Gql) -> N
 
 
 SET_QUANTITIES = """
-mutation($input: InventorySetQuantitiesInput!) {
-  inventorySetQuantities(input: $input) {
+mutation($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
     inventoryAdjustmentGroup { reason changes { name delta quantityAfterChange } }
     userErrors { field message code }
   }
@@ -418,8 +430,11 @@ def test_inventory_set_quantities_then_read_the_level(gql: Gql, client: httpx.Cl
             "input": {
                 "name": "available",
                 "reason": "correction",
-                "quantities": [{"inventoryItemId": item, "locationId": location, "quantity": 12, "compareQuantity": 5}],
-            }
+                "quantities": [
+                    {"inventoryItemId": item, "locationId": location, "quantity": 12, "changeFromQuantity": 5}
+                ],
+            },
+            "key": "set-12",
         },
     )
     payload = result["inventorySetQuantities"]
@@ -446,19 +461,23 @@ def test_inventory_set_quantities_user_errors(gql: Gql) -> None:
             "inventoryItemId": "gid://shopify/InventoryItem/301",
             "locationId": "gid://shopify/Location/1",
             "quantity": 1,
-            "compareQuantity": 99,
+            "changeFromQuantity": 99,
         },
         {
             "inventoryItemId": "gid://shopify/InventoryItem/999",
             "locationId": "gid://shopify/Location/1",
             "quantity": 1,
-            "compareQuantity": 0,
+            "changeFromQuantity": 0,
         },
     ]
-    result = gql(SET_QUANTITIES, {"input": {"name": "available", "reason": "correction", "quantities": quantities}})
+    result = gql(
+        SET_QUANTITIES,
+        {"input": {"name": "available", "reason": "correction", "quantities": quantities}, "key": "errors"},
+    )
     payload = result["inventorySetQuantities"]
     assert payload["inventoryAdjustmentGroup"] is None
-    assert ["COMPARE_QUANTITY_STALE", "INVALID_INVENTORY_ITEM"] == [e["code"] for e in payload["userErrors"]]
+    assert ["CHANGE_FROM_QUANTITY_STALE", "INVALID_INVENTORY_ITEM"] == [e["code"] for e in payload["userErrors"]]
+    assert ["input", "quantities", "0", "changeFromQuantity"] == payload["userErrors"][0]["field"]
 
 
 def test_customer_create_with_a_taken_email_is_a_user_error(gql: Gql) -> None:

@@ -19,7 +19,7 @@ def money(amount: str, currency: str = "EUR") -> dict[str, Any]:
 
 
 def answer(status: int, body: Any = None, headers: dict[str, str] | None = None) -> httpx.Response:
-    request = httpx.Request("POST", "https://demo.myshopify.com/admin/api/2025-04/graphql.json")
+    request = httpx.Request("POST", "https://demo.myshopify.com/admin/api/2026-07/graphql.json")
     return httpx.Response(status, json=body, headers=headers, request=request)
 
 

@@ -1,7 +1,8 @@
 """Every GraphQL document the connector has, and every one it sends in a sync, against Shopify's real schema.
 
-The schema is Shopify's published 2025-04 SDL kept beside the checkout in ``../shared/vendor-specs``
+The schema is Shopify's published 2026-07 SDL kept beside the checkout in ``../shared/vendor-specs``
 (never copied into the project); a query the real API would refuse fails here, not in a customer's sync.
+The connector asks for the same version (``api_version``'s default), so the two cannot drift apart.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 import graphql
 import httpx
 import pytest
+from graphql.validation import NoDeprecatedCustomRule
 
 from tradewind.connectors.base import Write
-from tradewind.connectors.shopify import Shopify, queries
+from tradewind.connectors.shopify import Shopify, ShopifyOptions, queries
 from tradewind.connectors.testing import FAST_RETRY
 from tradewind.model import Customer, Money, Price, Product, StockLevel, Variant
 from tradewind.sandboxes._serve import Served
@@ -30,7 +32,8 @@ def _repo_root() -> Path:
     return next((p for p in here.parents if (p / "pyproject.toml").is_file()), here.parents[3])
 
 
-SDL = _repo_root().parent / "shared" / "vendor-specs" / "shopify" / "admin-2025-04.graphql"
+VERSION = ShopifyOptions.model_fields["api_version"].default
+SDL = _repo_root().parent / "shared" / "vendor-specs" / "shopify" / f"admin-{VERSION}.graphql"
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +50,22 @@ def problems(schema: graphql.GraphQLSchema, document: str) -> list[str]:
 @pytest.mark.parametrize("name", sorted(queries.DOCUMENTS))
 def test_document_is_valid_for_shopify(schema: graphql.GraphQLSchema, name: str) -> None:
     assert [] == problems(schema, queries.DOCUMENTS[name])
+
+
+# Deprecated in 2026-07, still served; moving to their successors changes the codec (customer_in).
+KNOWN_DEPRECATED = {"Customer.phone", "Customer.addresses"}
+
+
+def test_documents_use_no_other_deprecated_field(schema: graphql.GraphQLSchema) -> None:
+    used = set()
+    for document in queries.DOCUMENTS.values():
+        for error in graphql.validate(schema, graphql.parse(document), [NoDeprecatedCustomRule]):
+            used.add(error.message.split()[2])  # "The field Customer.phone is deprecated. …"
+    assert used <= KNOWN_DEPRECATED
+
+
+def test_the_connector_asks_for_2026_07() -> None:
+    assert "2026-07" == VERSION
 
 
 def test_every_document_is_listed() -> None:

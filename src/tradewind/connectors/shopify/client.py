@@ -9,13 +9,18 @@ adds what is Shopify's own (https://shopify.dev/docs/apps/build/apis/graphql-adm
   reported for it); after it, ``extensions.cost.throttleStatus`` replaces our own count;
 * ``THROTTLED`` answers (HTTP 200, or 429) become :class:`RateLimited` whose ``retry_after`` is the
   time the bucket needs to refill to the requested cost;
-* top-level ``errors`` and mutation ``userErrors`` become the error the run loop acts on.
+* top-level ``errors`` and mutation ``userErrors`` become the error the run loop acts on;
+* Shopify answers a version past its support as the oldest supported one and names the version it
+  served in ``X-Shopify-API-Version`` (https://shopify.dev/docs/api/usage/versioning): when that is
+  not the version asked for, a warning is logged once per process, so an outdated ``api_version``
+  is seen before the version served changes under the connector.
 
 Request and answer bodies are never logged: they hold customers' personal data.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +28,7 @@ from functools import lru_cache
 from typing import Any
 
 import httpx
+import structlog
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -43,7 +49,10 @@ from tradewind.connectors.retry import RetryPolicy
 from tradewind.connectors.shopify import queries
 from tradewind.errors import ConfigError, RateLimited, RecordError, RejectedByTarget, TradewindError, TransientError
 
+log = structlog.get_logger("tradewind.shopify")
+
 MUTATION_COST = 10
+VERSION_HEADER = "X-Shopify-API-Version"
 _SCHEMA_CODES = {
     "undefinedField", "undefinedType", "argumentNotAccepted", "missingRequiredArguments",
     "selectionMismatch", "argumentLiteralsIncompatible", "variableNotDefined", "useAndDefineFragment",
@@ -258,6 +267,9 @@ class _Exchange:
 
     def after(self, response: httpx.Response) -> None:
         self.body = _body(response)
+        served = response.headers.get(VERSION_HEADER)
+        if served:
+            warn_if_served_otherwise(self.client.endpoint, served)
         cost = ((self.body or {}).get("extensions") or {}).get("cost") or {}
         if cost.get("requestedQueryCost") is not None:
             self.client.costs[self.cost_key] = float(cost["requestedQueryCost"])
@@ -347,6 +359,32 @@ class ShopifyClient:
             info = more.get("pageInfo") or {}
             after = info.get("endCursor")
         connection["pageInfo"] = {"hasNextPage": False, "endCursor": after}
+
+
+_warned: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
+
+
+def asked_version(endpoint: str) -> str:
+    """The version in an Admin API endpoint (``…/admin/api/2026-07/graphql.json``)."""
+    parts = endpoint.rstrip("/").split("/")
+    return parts[-2] if len(parts) >= 2 else ""
+
+
+def warn_if_served_otherwise(endpoint: str, served: str) -> bool:
+    """Log once per endpoint and served version that Shopify answered in another version than
+    asked (the asked one is past its support, or was never released). True when it logged."""
+    asked = asked_version(endpoint)
+    if served == asked:
+        return False
+    with _warned_lock:
+        if (endpoint, served) in _warned:
+            return False
+        _warned.add((endpoint, served))
+    log.warning("shopify_api_version_served", asked=asked, served=served,
+                hint=f"Shopify no longer serves {asked}: set api_version to a supported version "
+                     "(https://shopify.dev/docs/api/usage/versioning)")
+    return True
 
 
 def dig(data: Mapping[str, Any] | None, path: str) -> Any:

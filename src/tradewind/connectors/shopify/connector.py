@@ -9,7 +9,8 @@ Calls per resource (N records, first sync / incremental):
 * prices — one price per variant (price list ``default`` only); lookups N/50 searches by SKU,
   writes one ``productVariantsBulkUpdate`` per product touched.
 * stock — lookups N/50 searches by SKU per location; writes one ``inventorySetQuantities`` per
-  250 levels.
+  250 levels, under compare-and-swap (:mod:`.stock`): levels not looked up in the run are read
+  first (N/50 searches), and a level that moved meanwhile is read again and sent once more.
 * customers — read N/50 pages; lookups N/50 searches by e-mail; one call per write.
 * orders — read N/5 pages (lines come along); read-only.
 """
@@ -42,7 +43,7 @@ from tradewind.connectors.base import (
     WriteResult,
 )
 from tradewind.connectors.pacing import CostBucket, shared_budget
-from tradewind.connectors.shopify import codec, queries
+from tradewind.connectors.shopify import codec, queries, stock
 from tradewind.connectors.shopify.client import (
     ShopifyClient,
     any_of,
@@ -64,7 +65,7 @@ class ShopifyOptions(ConnectionOptions):
         examples=["http://127.0.0.1:8001"],
         pattern=r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?(/[^\s?#]*)?$",
     )
-    api_version: str = Field(default="2025-04", description="Admin API version (YYYY-MM)", examples=["2025-04"],
+    api_version: str = Field(default="2026-07", description="Admin API version (YYYY-MM)", examples=["2026-07"],
                              pattern=r"^([0-9]{4}-[0-9]{2}|unstable)$")
     token: SecretRef = Field(
         description="Admin API access token of the app installed on the shop (sent as X-Shopify-Access-Token)",
@@ -545,6 +546,9 @@ class StockResource(_NotReadable):
             nodes = variants_by_sku(client, skus, queries.STOCK_BY_SKU, locationId=location)
             found.update({(sku, code): one_of(_stock_record(n, code, location) for n in held)
                           for sku, held in nodes.items()})
+        for record in found.values():
+            if isinstance(record, NativeRecord):
+                stock.remember(client, record)  # what a write compares against
         return [found.get((k.get("sku", ""), k.get("location") or "default")) for k in keys]
 
     def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
@@ -586,31 +590,53 @@ class StockResource(_NotReadable):
 
     def _set(self, client: ShopifyClient, writes: Sequence[Write], members: list[int],
              results: list[WriteResult | None]) -> None:
-        """One ``inventorySetQuantities``; refused entries fail alone and the rest is sent again."""
+        """``inventorySetQuantities`` under compare-and-swap (:mod:`.stock`): refused entries fail
+        alone and the rest is sent again; levels that moved meanwhile are read again, once."""
+        members = self._read_current(client, writes, members, results, only_unknown=True)
+        retried: set[str] = set()
         while members:
             last = {str(writes[i].native_id): i for i in members}  # one quantity per item/location pair
             order = list(last.values())
-            quantities = [_quantity(writes[i]) for i in order]
-            data = client.execute(queries.INVENTORY_SET, {"input": {
-                "name": "available", "reason": "correction", "ignoreCompareQuantity": True,
-                "quantities": quantities}}, idempotent=True)  # sets absolute quantities
-            payload = data.get("inventorySetQuantities") or {}
+            ids = [str(writes[i].native_id) for i in order]
+            quantities = [stock.quantity(writes[i], stock.known(client)[ids[p]]) for p, i in enumerate(order)]
+            payload = stock.set_quantities(client, quantities)
             refused = _refusals(payload, "quantities", len(order))
             if not refused:
+                stock.wrote(client, quantities)
                 for i in members:
                     results[i] = WriteResult(record=_written_stock(writes[i]))
                 return
-            bad = {str(writes[order[p]].native_id) for p in refused}
+            moved = {ids[p] for p in stock.stale_positions(payload)} - retried
+            retried |= moved
+            bad = {ids[p] for p in refused} - moved
             for position, error in refused.items():
                 for i in members:
-                    if str(writes[i].native_id) == str(writes[order[position]].native_id):
+                    if ids[position] in bad and str(writes[i].native_id) == ids[position]:
                         results[i] = WriteResult(error=_for(RecordError(error.message, field=error.field), writes[i]))
             members = [i for i in members if str(writes[i].native_id) not in bad]
+            members = self._read_current(client, writes, members, results, only={*moved})
 
-
-def _quantity(write: Write) -> dict[str, Any]:
-    item, _, location = str(write.native_id).partition("|")
-    return {"inventoryItemId": item, "locationId": location, "quantity": int(write.native["quantity"])}
+    def _read_current(self, client: ShopifyClient, writes: Sequence[Write], members: list[int],
+                      results: list[WriteResult | None], *, only_unknown: bool = False,
+                      only: set[str] | None = None) -> list[int]:
+        """Read the levels a write must compare against (those not known yet, or ``only`` these);
+        a level the shop no longer shows under its SKU fails its write. Returns the members left."""
+        levels = stock.known(client)
+        wanted = [i for i in members if (only_unknown and str(writes[i].native_id) not in levels)
+                  or (only is not None and str(writes[i].native_id) in only)]
+        if not wanted:
+            return members
+        for i in wanted:
+            levels.pop(str(writes[i].native_id), None)
+        self.find_many(client, [{"sku": str(writes[i].native.get("sku") or ""),
+                                 "location": str(writes[i].native.get("location") or "default")} for i in wanted])
+        for i in wanted:
+            if str(writes[i].native_id) not in levels:
+                results[i] = WriteResult(error=_for(RecordError(
+                    f"stock level {writes[i].native_id} is not found by SKU {writes[i].native.get('sku')} at "
+                    f"{writes[i].native.get('location') or 'the default location'} to compare against; not written",
+                    field="sku"), writes[i]))
+        return [i for i in members if results[i] is None]
 
 
 def _stock_record(node: Mapping[str, Any], code: str, location: str) -> NativeRecord:

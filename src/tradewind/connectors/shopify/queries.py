@@ -1,4 +1,4 @@
-"""Every GraphQL document the Shopify connector sends, as module constants (Admin API 2025-04).
+"""Every GraphQL document the Shopify connector sends, as module constants (Admin API 2026-07).
 
 Kept in one place so ``tests/connectors/shopify/test_schema.py`` can validate each of them against
 Shopify's published schema: a field the real API would refuse fails CI, not a customer's sync.
@@ -181,14 +181,15 @@ query Locations($first: Int!, $after: String) {
 """
 
 INVENTORY_SET = """
-mutation InventorySet($input: InventorySetQuantitiesInput!) {
-  inventorySetQuantities(input: $input) {
+mutation InventorySet($input: InventorySetQuantitiesInput!, $key: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $key) {
     inventoryAdjustmentGroup { id }
     userErrors { field message code }
   }
 }
 """
-"""Absolute ``available`` quantities for up to 250 item/location pairs in one call."""
+"""Absolute ``available`` quantities for up to 250 item/location pairs in one call, each with the
+``changeFromQuantity`` it replaces; the ``@idempotent`` key is required since 2026-04 (see ``stock.py``)."""
 
 # -- customers ----------------------------------------------------------------------------------
 
