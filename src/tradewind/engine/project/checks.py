@@ -1,36 +1,26 @@
-"""Load and check a project file (``tradewind.yaml``): every problem at once, each with file:line:column.
+"""The checks of a project file: every problem at once, each at its place; the Flows when there are none.
 
-The schema is small and documented by the models below (``settings``, ``connections``, ``flows``);
-:mod:`tradewind.engine.reference` renders it, with every connector's options, for the README.
-
-Checking runs in passes that never stop at the first problem: YAML syntax and duplicate keys
-(read within bounds by :mod:`.project_yaml`, so a hostile file is refused and never hangs), then
-structure (pydantic, with each error's ``loc`` turned into the place of the offending key), then
-meaning (connectors, options, secrets, resources, capabilities, entity kinds, schedules, expressions,
-cursors, match keys). :func:`validate` returns the problems; :func:`load_project` returns a
-:class:`~tradewind.engine.flow.Project` or raises :class:`ProjectInvalid` listing them.
-
-Settings follow one precedence, environment over file over default, and remember their source
-(:func:`config_sources`), so no value comes from an unexpected place.
+Passes that never stop at the first problem: YAML syntax and duplicate keys (read within bounds by
+:mod:`tradewind.engine.project_yaml`), structure (pydantic, each error's ``loc`` turned into the
+place of the offending key), then meaning (connectors, options, secrets, resources, capabilities,
+entity kinds, schedules, expressions, cursors, match keys, dependencies between flows).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
-from urllib.parse import urlsplit, urlunsplit
 
 from apscheduler.triggers.cron import CronTrigger
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -45,272 +35,26 @@ from tradewind.connectors.base import (
     UpdatedSince,
 )
 from tradewind.engine import project_yaml
-from tradewind.engine.flow import Connection, Flow, Project, RetrySpec, Schedule, WritePolicy
+from tradewind.engine.flow import Connection, Flow, Project, RetrySpec, Schedule
+from tradewind.engine.project.positions import Loc, Problem, in_file_order, mapping_loc, plain, where
+from tradewind.engine.project.schema import (
+    ENDPOINT,
+    EXTENSION_PREFIX,
+    NAME,
+    SETTINGS_ENV,
+    WRITE_NEEDS,
+    ConnectionSpec,
+    FlowSpec,
+    ProjectSpec,
+    RetryOptions,
+    SettingsSpec,
+    is_stable_field,
+    parse_interval,
+)
 from tradewind.errors import ConfigError
-from tradewind.mapping import DEFAULT_ROOTS, MappingSpec, compile_filter, compile_mapping
+from tradewind.mapping import DEFAULT_ROOTS, compile_filter, compile_mapping
 from tradewind.model import ENTITIES
-from tradewind.store.db import DEFAULT_URL, URL_ENV
-
-Loc = tuple[str | int, ...]
-
-MAX_ATTEMPTS = 20
-"""Tries per failed record: with backoff doubling from at most 7 days, the last wait still fits a datetime."""
-MAX_BATCH_SIZE = 1000
-"""Records per write batch: the run loop holds at most this many records across pages."""
-MAX_INTERVAL = timedelta(days=7)
-"""Longest ``every`` and retry ``backoff``; rarer runs are a cron schedule."""
-
-# --- the schema --------------------------------------------------------------------------------
-
-
-class SettingsSpec(BaseModel):
-    """Process-wide settings; each may also come from ``TRADEWIND_<NAME>`` in the environment, which wins."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    database_url: str = Field(
-        default=DEFAULT_URL, examples=["postgresql://tradewind@db/tradewind"],
-        description="Where runs, transfers and bindings are kept (SQLAlchemy URL): SQLite by default, PostgreSQL "
-                    "for production. A password belongs in the environment, never in the file")
-    detail_retention_days: int = Field(
-        default=14, ge=1, le=3650, examples=[14],
-        description="Days the payload snapshots of detail-logged connections are kept before they are purged")
-
-    @field_validator("database_url")
-    @classmethod
-    def _database_url(cls, value: str) -> str:
-        try:
-            make_url(value)
-        except (ArgumentError, ValueError):
-            raise ValueError("not a database URL (e.g. postgresql://tradewind@db/tradewind or "
-                             "sqlite:///tradewind.db)") from None  # the value itself may hold a password
-        return value
-
-
-SETTINGS_ENV: dict[str, str] = {name: f"TRADEWIND_{name.upper()}" for name in SettingsSpec.model_fields}
-"""The environment variable of each setting (``database_url`` → ``TRADEWIND_DATABASE_URL``)."""
-assert SETTINGS_ENV["database_url"] == URL_ENV
-
-
-class ConnectionSpec(BaseModel):
-    """A connection: ``connector`` and ``detail_log`` are reserved; every other key is an option of the connector."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    connector: str = Field(
-        examples=["exact_online"], description="Registered name of the connector (`tradewind connectors list`)")
-    detail_log: bool = Field(
-        default=False, examples=[False],
-        description="Keep payload snapshots of every transfer through this connection (purged after "
-                    "`settings.detail_retention_days`)")
-
-
-class RetryOptions(BaseModel):
-    """How failed records are tried again on later runs."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    max_attempts: int = Field(
-        default=5, ge=1, le=MAX_ATTEMPTS, examples=[5],
-        description=f"Tries per record before it stays failed (replayable by hand); at most {MAX_ATTEMPTS}")
-    backoff: str = Field(
-        default="5m", examples=["5m"],
-        description="Wait before the second try, doubled for each next one (`30s`, `5m`, `1h`, `1d`; at most `7d`)")
-
-
-class FlowSpec(BaseModel):
-    """A flow: one entity from a source resource to a target resource."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    from_: str = Field(alias="from", examples=["erp.products"], description="Source as `connection.resource`")
-    to: str = Field(
-        examples=["shop.products"],
-        description="Target as `connection.resource`; it must hold the same entity kind as the source")
-    every: str | None = Field(
-        default=None, examples=["15m"],
-        description="Run at this interval (`30s`, `5m`, `1h`, `1d`; at most `7d`); with neither `every` nor `cron` "
-                    "the flow runs only when started by hand")
-    cron: str | None = Field(
-        default=None, examples=["*/15 * * * *"],
-        description="Run on this 5-field cron schedule, in UTC (instead of `every`)")
-    filter: str | None = Field(
-        default=None, examples=["order.financial_status == 'paid'"],
-        description="Jinja2 expression over the canonical entity, named by its kind (`product`, `order`); "
-                    "records for which it is false are skipped with the reason")
-    write: WritePolicy = Field(
-        default="upsert", examples=["upsert"],
-        description="Records not yet bound are first looked up in the target by natural key, so nothing is created "
-                    "twice. upsert: update what exists, create the rest; create: create what does not exist, never "
-                    "update (orders booked in an ERP); update: update what exists, fail the rest")
-    mapping: MappingSpec | None = Field(
-        default=None,
-        description="Adjustments on top of the connector's translation: `set`, `table`, `default`, `create_only`")
-    match: dict[str, str] = Field(
-        default_factory=dict, examples=[{"customer": "email"}],
-        description="Per referenced entity kind, the natural key used to find it in the target")
-    create_missing: list[str] | None = Field(
-        default=None, examples=[["customer"]],
-        description="Entity kinds this flow may create in the target when a reference is not found "
-                    "(default: customer)")
-    retry: RetryOptions = Field(default_factory=RetryOptions, description="Retries of failed records on later runs")
-    cursor: str | None = Field(
-        default=None, examples=["updatedAt"],
-        description="Source field changes are read by; only the cursor the resource declares (a modification time "
-                    "or sync token) is accepted")
-    batch_size: int | None = Field(
-        default=None, ge=1, le=MAX_BATCH_SIZE, examples=[100],
-        description="Records per write call where the target has bulk writes (default: the resource's own); at "
-                    f"most {MAX_BATCH_SIZE:,}, the records a run holds between pages")
-    enabled: bool = Field(default=True, examples=[True], description="A disabled flow is checked but never scheduled")
-    after: list[str] = Field(
-        default_factory=list, examples=[["products"]],
-        description="Flows this one depends on: its scheduled runs wait while they run and until their first "
-                    "completed run, and a record whose dependency is missing (a price for a product not yet "
-                    "created) is parked — not failed — and tried again by itself once that flow has run")
-
-
-class ProjectSpec(BaseModel):
-    """The whole project file."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    settings: SettingsSpec = Field(default_factory=SettingsSpec, description="Process-wide settings (optional)")
-    connections: dict[str, ConnectionSpec] = Field(description="Configured connectors, by a name flows use")
-    flows: dict[str, FlowSpec] = Field(default_factory=dict, description="Flows, by name")
-
-
-EXTENSION_PREFIX = "x-"
-"""Top-level keys starting with ``x-`` are ignored: a place for YAML anchors shared by flows (``<<: *defaults``)."""
-
-WRITE_NEEDS: dict[str, tuple[str, ...]] = {"upsert": ("create", "update"), "create": ("create",),
-                                           "update": ("update",)}
-"""The capabilities a target resource needs for each write policy."""
-
-_INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-_ENDPOINT = re.compile(r"^([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_][A-Za-z0-9_-]*)$")
-_STABLE_FIELD = re.compile(r"^(id|ID|Id|.+Id|.+ID|.+_id|[Cc]ode|.+Code|.+_code|[Nn]umber|.+Number|.+_number|"
-                           r"[Cc]reated.*)$")
-
-
-def parse_interval(text: str) -> timedelta:
-    """``30s``, ``5m``, ``15m``, ``1h``, ``1d`` up to :data:`MAX_INTERVAL` → timedelta; a ValueError saying why not."""
-    match = _INTERVAL.match(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not an interval")
-    digits, unit = match.groups()
-    amount = int(digits) if len(digits.lstrip("0")) <= 9 else None  # longer than any sane interval in seconds
-    if amount == 0:
-        raise ValueError(f"{text!r} is not a positive interval")
-    if amount is None or timedelta(**{_UNITS[unit]: amount}) > MAX_INTERVAL:
-        raise ValueError(f"{text!r} is longer than {MAX_INTERVAL.days} days")
-    return timedelta(**{_UNITS[unit]: amount})
-
-
-def is_stable_field(name: str) -> bool:
-    """Whether a field looks like one that never changes on update (ids, codes, numbers, creation times)."""
-    return _STABLE_FIELD.match(name) is not None
-
-
-# --- problems ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a project file, where it is and what to do about it."""
-
-    where: str
-    message: str
-    hint: str | None = None
-
-    def __str__(self) -> str:
-        text = f"{self.where}: {self.message}"
-        return f"{text} (hint: {self.hint})" if self.hint else text
-
-
-class ProjectInvalid(ConfigError):
-    """The project file has problems; ``problems`` lists every one, in file order."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = list(problems)
-        count = len(self.problems)
-        super().__init__(f"{count} problem{'s' if count != 1 else ''} in the project file",
-                         where=self.problems[0].where if self.problems else None)
-
-    def __str__(self) -> str:
-        return "\n".join([self.message, *(f"  {problem}" for problem in getattr(self, "problems", []))])
-
-
-# --- public API --------------------------------------------------------------------------------
-
-
-def validate(path: str | Path, *, environ: Mapping[str, str] | None = None,
-             check_secrets: bool = True) -> list[Problem]:
-    """Every problem of the project file at ``path`` (empty when it can run)."""
-    return _Loader(path, environ, check_secrets).run()[1]
-
-
-def load_project(path: str | Path, *, environ: Mapping[str, str] | None = None,
-                 check_secrets: bool = True) -> Project:
-    """The checked project at ``path``; :class:`ProjectInvalid` with every problem otherwise.
-
-    ``environ`` (default ``os.environ``) supplies settings and the secrets checked to be set;
-    ``check_secrets=False`` skips the latter, for machines that validate without credentials.
-    """
-    project, problems = _Loader(path, environ, check_secrets).run()
-    if problems or project is None:
-        raise ProjectInvalid(problems)
-    return project
-
-
-def config_sources(project: Project) -> list[tuple[str, Any, str]]:
-    """``(setting, value, source)`` for ``tradewind config show --explain``; passwords in URLs shown as ``***``."""
-    return [(name, _redact(project.settings.get(name)), project.setting_sources.get(name, "default"))
-            for name in SettingsSpec.model_fields]
-
-
-def _redact(value: Any) -> Any:
-    if not isinstance(value, str) or "://" not in value:
-        return value
-    try:
-        parts = urlsplit(value)
-        password = parts.password
-    except ValueError:  # not a URL after all: shown as the placeholder, in case it holds a password
-        return "***"
-    if not password:
-        return value
-    netloc = parts.netloc.replace(f":{password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def _database_password(url: str) -> str | None:
-    """The password in a database URL; None without one, or when it is no URL (reported by the settings check)."""
-    try:
-        return make_url(url).password
-    except (ArgumentError, ValueError):
-        return None
-
-
-# --- YAML --------------------------------------------------------------------------------------
-
-
-def _plain(value: Any) -> Any:
-    """ruamel's round-trip types as plain Python, so pydantic sees dicts, lists, str, int, float, bool."""
-    if isinstance(value, dict):
-        return {(_plain(k) if not isinstance(k, str) else str(k)): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
+from tradewind.store.db import URL_ENV
 
 
 def _known(name: str, known: Iterable[str], label: str) -> str:
@@ -374,7 +118,15 @@ def _describe(field: Any) -> str | None:
     return f"{field.description}{example}"
 
 
-# --- the loader --------------------------------------------------------------------------------
+def _database_password(url: str) -> str | None:
+    """The password in a database URL; None without one, or when it is no URL (reported by the settings check)."""
+    try:
+        return make_url(url).password
+    except (ArgumentError, ValueError):
+        return None
+
+
+# --- the checker ------------------------------------------------------------------------------
 
 
 @dataclass
@@ -396,7 +148,7 @@ class _Endpoint:
         return f"{self.connection}.{self.resource_name}"
 
 
-class _Loader:
+class Checker:
     """One pass over one file: collects problems, builds the project when there are none."""
 
     def __init__(self, path: str | Path, environ: Mapping[str, str] | None, check_secrets: bool) -> None:
@@ -411,18 +163,7 @@ class _Loader:
 
     def where(self, loc: Loc, *, value: bool = False) -> str:
         """``file:line:col`` of the key at ``loc`` (its value with ``value=True``), or of the nearest parent."""
-        node, line, column = self.root, 0, 0
-        for index, part in enumerate(loc):
-            last = index == len(loc) - 1
-            if isinstance(node, CommentedMap) and part in node:
-                line, column = node.lc.value(part) if value and last else node.lc.key(part)
-                node = node[part]
-            elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
-                line, column = node.lc.item(part)
-                node = node[part]
-            else:
-                break
-        return f"{self.file}:{line + 1}:{column + 1}"
+        return where(self.file, self.root, loc, value=value)
 
     def problem(self, loc: Loc, message: str, hint: str | None = None, *, value: bool = False) -> None:
         self.problems.append(Problem(self.where(loc, value=value), message, hint))
@@ -473,7 +214,7 @@ class _Loader:
             project = self.check()
             if not self.problems:
                 return project, []
-        return None, sorted(self.problems, key=_order)
+        return None, sorted(self.problems, key=in_file_order)
 
     def parse(self) -> bool:
         """Read the file within bounds (:mod:`.project_yaml`); False when there is nothing to check further."""
@@ -548,7 +289,7 @@ class _Loader:
 
     def settings(self) -> tuple[dict[str, Any], dict[str, str]]:
         """Settings by precedence environment > file > default, and where each came from."""
-        in_file = _plain(self.section("settings"))
+        in_file = plain(self.section("settings"))
         merged: dict[str, Any] = {}
         sources: dict[str, str] = {}
         for name, value in in_file.items():
@@ -585,10 +326,10 @@ class _Loader:
 
     def connection(self, name: str, raw: Any) -> _ConnectionState:
         loc: Loc = ("connections", name)
-        if not _NAME.match(name):
+        if not NAME.match(name):
             self.problem(loc, f"connection name {name!r} must be letters, digits, '_' or '-' (no dots)",
                          "flows name it as `connection.resource`")
-        spec = self.validated(ConnectionSpec, _plain(raw), loc, f"connection {name!r}")
+        spec = self.validated(ConnectionSpec, plain(raw), loc, f"connection {name!r}")
         if not isinstance(spec, ConnectionSpec):
             return _ConnectionState(None, None)
         try:
@@ -649,9 +390,9 @@ class _Loader:
 
     def flow(self, name: str, raw: Any, connections: Mapping[Any, _ConnectionState]) -> Flow | None:
         loc: Loc = ("flows", name)
-        if not _NAME.match(name):
+        if not NAME.match(name):
             self.problem(loc, f"flow name {name!r} must be letters, digits, '_' or '-'")
-        spec = self.validated(FlowSpec, _plain(raw), loc, f"flow {name!r}")
+        spec = self.validated(FlowSpec, plain(raw), loc, f"flow {name!r}")
         if not isinstance(spec, FlowSpec):
             return None
         before = len(self.problems)
@@ -689,7 +430,7 @@ class _Loader:
 
     def endpoint(self, flow: str, key: str, text: str, connections: Mapping[Any, _ConnectionState]) -> _Endpoint | None:
         loc: Loc = ("flows", flow, key)
-        match = _ENDPOINT.match(text)
+        match = ENDPOINT.match(text)
         if match is None:
             self.problem(loc, f"flow {flow!r}, {key}: {text!r} is not `connection.resource`",
                          f"e.g. {key}: erp.products; connections: {', '.join(map(str, connections)) or '(none)'}",
@@ -779,7 +520,7 @@ class _Loader:
             mapping = spec.mapping
             compiled_mapping = self.compiled((*loc, "mapping"), lambda: compile_mapping(
                 mapping, flow=flow, roots=roots,
-                locate=lambda key: self.where((*loc, "mapping", *_mapping_loc(key)), value=True)))
+                locate=lambda key: self.where((*loc, "mapping", *mapping_loc(key)), value=True)))
             ok = ok and compiled_mapping is not None
         return (compiled_filter, compiled_mapping) if ok else None
 
@@ -856,26 +597,3 @@ def _is_reference(value: Any) -> bool:
 
 def _can(resource: Resource[Any]) -> str:
     return ", ".join(sorted(resource.can)) or "nothing"
-
-
-def _mapping_loc(key: str) -> Loc:
-    """``set.Address.City`` → (set, Address.City); ``table.X.from`` → (table, X, from): paths keep their dots."""
-    section, _, rest = key.partition(".")
-    if section == "table" and rest.endswith(".from"):
-        return section, rest.removesuffix(".from"), "from"
-    return (section, rest) if rest else (section,)
-
-
-def _order(problem: Problem) -> tuple[int, int, str]:
-    """Problems sorted by place in the file; environment problems last."""
-    parts = problem.where.rsplit(":", 2)
-    if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
-        return int(parts[1]), int(parts[2]), problem.message
-    return 1 << 30, 0, problem.message
-
-
-__all__ = [
-    "EXTENSION_PREFIX", "SETTINGS_ENV", "WRITE_NEEDS", "ConnectionSpec", "FlowSpec", "Problem", "ProjectInvalid",
-    "ProjectSpec", "RetryOptions", "SettingsSpec", "config_sources", "is_stable_field", "load_project",
-    "parse_interval", "validate",
-]
