@@ -124,6 +124,18 @@ def test_company_on_the_default_address_makes_a_company() -> None:
     assert "Piet" == customer.contacts[0].first_name and "NL" == customer.billing_address.country  # type: ignore[union-attr]
 
 
+def test_customer_reads_2026_07_phone_and_addresses_and_the_deprecated_ones() -> None:
+    home = {"address1": "Damrak 1", "city": "Amsterdam", "countryCodeV2": "NL"}
+    work = {"address1": "Coolsingel 2", "city": "Rotterdam", "countryCodeV2": "NL"}
+    base = {"id": "gid://shopify/Customer/2", "displayName": "Anna", "defaultEmailAddress": {"emailAddress": "a@x.nl"},
+            "defaultAddress": home}
+    current = codec.customer_in({**base, "defaultPhoneNumber": {"phoneNumber": "+31612345678"},
+                                 "addressesV2": {"nodes": [home, work]}})
+    older = codec.customer_in({**base, "phone": "+31612345678", "addresses": [home, work]})
+    assert current == older
+    assert "+31612345678" == current.phone and "Rotterdam" == current.shipping_address.city  # type: ignore[union-attr]
+
+
 def test_customer_out_splits_names_and_keeps_the_company() -> None:
     company = Customer(type=CustomerKind.COMPANY, name="Jansen BV", email="p@x.nl",
                        contacts=[Contact(first_name="Piet", last_name="Jansen")],

@@ -311,20 +311,34 @@ def _email_of(node: Mapping[str, Any] | None) -> str | None:
     return _blank(((node or {}).get("defaultEmailAddress") or {}).get("emailAddress"))
 
 
+def _phone_of(node: Mapping[str, Any] | None) -> str | None:
+    """``defaultPhoneNumber.phoneNumber``, or ``phone`` (deprecated in 2026-07) of an older answer."""
+    node = node or {}
+    return _blank((node.get("defaultPhoneNumber") or {}).get("phoneNumber")) or _blank(node.get("phone"))
+
+
+def _addresses_of(node: Mapping[str, Any]) -> list[Any]:
+    """``addressesV2.nodes``, or ``addresses`` (deprecated in 2026-07) of an older answer."""
+    connection = node.get("addressesV2")
+    if isinstance(connection, Mapping):
+        return list(connection.get("nodes") or [])
+    return list(node.get("addresses") or [])
+
+
 def customer_in(node: Mapping[str, Any]) -> Customer:
     """A Customer node; a company on the default address makes a company with the person as contact."""
     email = _email_of(node)
     default = node.get("defaultAddress")
     billing = address_in(default)
-    others = [a for a in node.get("addresses") or [] if a and a != default]
+    others = [a for a in _addresses_of(node) if a and a != default]
     person = Contact(first_name=_blank(node.get("firstName")), last_name=_blank(node.get("lastName")),
-                     email=email, phone=_blank(node.get("phone"))) if email or node.get("lastName") else None
+                     email=email, phone=_phone_of(node)) if email or node.get("lastName") else None
     company = billing.company if billing else None
     name = company or _blank(node.get("displayName")) or (person.full_name if person else None) or email or "?"
     with fields_named(email or node.get("id")):
         return Customer(
             type=CustomerKind.COMPANY if company else CustomerKind.PERSON, name=name, email=email,
-            phone=_blank(node.get("phone")), tax_exempt=bool(node.get("taxExempt")),
+            phone=_phone_of(node), tax_exempt=bool(node.get("taxExempt")),
             contacts=[person] if company and person else [], billing_address=billing,
             shipping_address=address_in(others[0]) if others else None,
         )
@@ -471,7 +485,7 @@ def _order_customer(node: Mapping[str, Any], number: str) -> Customer:
     billing = address_in(node.get("billingAddress"))
     shipping = address_in(node.get("shippingAddress"))
     email = _blank(node.get("email")) or _email_of(customer)
-    phone = _blank(node.get("phone")) or _blank(customer.get("phone"))
+    phone = _blank(node.get("phone")) or _phone_of(customer)
     first, last = _blank(customer.get("firstName")), _blank(customer.get("lastName"))
     person = " ".join(p for p in (first, last) if p) or _blank(customer.get("displayName")) or (
         billing.name if billing else None)

@@ -18,6 +18,7 @@ PAGE_MAX = 250
 PRODUCTS_PAGE = 25
 """Products per page (each with up to 10 variants inline: about 600 points requested)."""
 CUSTOMERS_PAGE = 50
+"""Customers per page (each with up to 5 addresses inline: about 550 points requested)."""
 ORDERS_PAGE = 5
 """Orders per page (each with up to 10 lines inline: about 700 points requested)."""
 KEYS_PER_LOOKUP = 50
@@ -52,10 +53,11 @@ fragment ProductFields on Product {
 
 CUSTOMER_FIELDS = """
 fragment CustomerFields on Customer {
-  id firstName lastName displayName phone note taxExempt tags updatedAt
+  id firstName lastName displayName note taxExempt tags updatedAt
   defaultEmailAddress { emailAddress }
+  defaultPhoneNumber { phoneNumber }
   defaultAddress { ...AddressFields }
-  addresses(first: 5) { ...AddressFields }
+  addressesV2(first: 5) { nodes { ...AddressFields } }
 }
 """ + ADDRESS_FIELDS
 
@@ -82,7 +84,7 @@ fragment OrderFields on Order {
   totalTaxSet { shopMoney { amount currencyCode } }
   totalPriceSet { shopMoney { amount currencyCode } }
   totalDiscountsSet { shopMoney { amount currencyCode } }
-  customer { id firstName lastName displayName phone defaultEmailAddress { emailAddress } }
+  customer { id firstName lastName displayName defaultEmailAddress { emailAddress } defaultPhoneNumber { phoneNumber } }
   billingAddress { ...AddressFields }
   shippingAddress { ...AddressFields }
   lineItems(first: 10) { nodes { ...LineFields } pageInfo { hasNextPage endCursor } }
