@@ -141,6 +141,11 @@ def test_subset_schema_is_part_of_the_real_2026_07_schema(real_schema: GraphQLSc
     for name, kind in subset.type_map.items():
         if not name.startswith("__"):
             problems += _type_differences(name, kind, real_schema.get_type(name))
+    for directive in subset.directives:
+        real = real_schema.get_directive(directive.name)
+        if real is None or directive.locations != real.locations or \
+                {k: str(a.type) for k, a in directive.args.items()} != {k: str(a.type) for k, a in real.args.items()}:
+            problems.append(f"directive @{directive.name}")
     assert [] == problems
     assert "QueryRoot" == real_schema.query_type.name == subset.query_type.name  # type: ignore[union-attr]
     assert "Mutation" == real_schema.mutation_type.name == subset.mutation_type.name  # type: ignore[union-attr]

@@ -1,4 +1,5 @@
-"""Shopify Admin GraphQL API sandbox: a local emulator that follows Shopify's documentation.
+"""Shopify Admin GraphQL API sandbox: a local emulator that follows Shopify's documentation
+(https://shopify.dev/docs/api/admin-graphql/2026-07 and the usage pages each module cites).
 
 It runs real GraphQL (graphql-core) against ``schema.graphql``, a hand-written subset of Shopify's
 2026-07 Admin schema that a test proves identical, name for name and type for type, to the
