@@ -39,3 +39,11 @@ def test_sync_tokens_compare_as_numbers_and_file_names_as_text() -> None:
     assert (True, False) == (files.advance("orders-0100.csv"), files.advance("orders-0100.csv"))
     digits = Cursor(kind=FileName(), stored="9")
     assert not digits.advance("10"), "file names order as text, as they are read"
+
+
+def test_record_versions_compare_by_the_cursor_kind() -> None:
+    times = Cursor(kind=UpdatedSince("updatedAt"), stored=None)
+    assert times.newer("2026-05-01T12:00:00+02:00", "2026-05-01T09:00:00Z")
+    assert not times.newer("2026-05-01T09:00:00Z", "2026-05-01T12:00:00+02:00")
+    assert not times.newer(None, "2026-05-01T09:00:00Z") and not times.newer("garbage", "2026-05-01T09:00:00Z")
+    assert Cursor(kind=SyncToken("Timestamp"), stored=None).newer("100", "99")

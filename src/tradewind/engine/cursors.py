@@ -32,6 +32,15 @@ class Cursor:
             return moment.isoformat().replace("+00:00", "Z")
         return self.stored
 
+    def newer(self, version: str | None, than: str | None) -> bool:
+        """Whether record version ``version`` is later than ``than`` (unknown versions are not)."""
+        if version is None or than is None or self.kind is None:
+            return False
+        try:
+            return _later(self.kind, version, than)
+        except (ValueError, ConfigError):
+            return False
+
     def advance(self, value: str | None) -> bool:
         """Take a page's resume value once the page is durable; never move backwards."""
         if value is None or self.kind is None:

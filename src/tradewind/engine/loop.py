@@ -382,7 +382,7 @@ def open_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[Tran
     """receive: one transfer row per record, with bindings and earlier failures looked up for the
     whole page. A record already handled in this run (retried from the queue, then read again
     inside the overlap window) is not received twice."""
-    records = [r for r in page.records if ctx.handled.get(r.id, "\0") != r.version]
+    records = [r for r in _once_each(page.records, ctx) if ctx.handled.get(r.id, "\0") != r.version]
     ids_ = [r.id for r in records]
     with ctx.store.begin() as conn:
         found = ctx.binder.lookup_in(conn, ctx.pair, ids_)
@@ -401,6 +401,18 @@ def open_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[Tran
                 snapshots.add(conn, transfer_id, "received", t.record.data)
     ctx.counts["received"] += len(batch)
     return batch
+
+
+def _once_each(records: Sequence[NativeRecord], ctx: RunContext) -> list[NativeRecord]:
+    """A record delivered twice in one page (a source that repeats itself) is received once, in
+    its newest version (an older one delivered after it is not taken for a change): two transfers
+    of one record would both be looked up, found absent, and written twice."""
+    newest: dict[str, NativeRecord] = {}
+    for record in records:
+        seen = newest.get(record.id)
+        if seen is None or not ctx.cursor.newer(seen.version, record.version):
+            newest[record.id] = record
+    return [r for r in records if newest[r.id] is r]
 
 
 def _receive(record: NativeRecord, binding: Any, failure: Failure | None, replay: bool) -> Transfer:
