@@ -207,19 +207,21 @@ def _shop_lines(order: dict[str, Any]) -> list[tuple[str, Decimal, Decimal]]:
 
 @dataclass
 class Outcome:
-    """How one CLI process ended: its exit code (-9 when we killed it) and the tail of its output."""
+    """How one CLI process ended: its exit code (-9 when we killed it), whether it hung past its
+    timeout (then its threads' stacks end the output), and the tail of its output."""
 
     args: tuple[str, ...]
     code: int
     seconds: float
     output: str
+    hung: bool = False
 
     @property
     def killed(self) -> bool:
-        return self.code == -signal.SIGKILL
+        return self.code == -signal.SIGKILL and not self.hung
 
     def brief(self) -> str:
-        what = "killed" if self.killed else f"exit {self.code}"
+        what = "hung, stopped" if self.hung else "killed" if self.killed else f"exit {self.code}"
         return f"{' '.join(self.args)}: {what} after {self.seconds:.1f}s"
 
 
@@ -234,19 +236,26 @@ class Cli:
 
     def env(self) -> dict[str, str]:
         return {**os.environ, **ENVIRON, "TRADEWIND_DATABASE_URL": self.database_url,
-                "TRADEWIND_SECRET_KEY": self.key, "NO_COLOR": "1", "COLUMNS": "200"}
+                "TRADEWIND_SECRET_KEY": self.key, "NO_COLOR": "1", "COLUMNS": "200", "PYTHONFAULTHANDLER": "1"}
 
     def __call__(self, *args: str, kill_after: float | None = None, timeout: float = 120) -> Outcome:
-        """Run ``tradewind ARGS -p PROJECT``; SIGKILL it after ``kill_after`` seconds if still running."""
+        """Run ``tradewind ARGS -p PROJECT``; SIGKILL it after ``kill_after`` seconds if still running.
+        One still running after ``timeout`` hung: SIGABRT makes it print every thread's stack first."""
         started = time.monotonic()
         process = subprocess.Popen([*CLI, *args, "-p", str(self.project)], env=self.env(), cwd=self.project.parent,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        hung = False
         try:
             output, _ = process.communicate(timeout=kill_after if kill_after is not None else timeout)
         except subprocess.TimeoutExpired:
-            process.send_signal(signal.SIGKILL)
-            output, _ = process.communicate()
-        outcome = Outcome(args, process.returncode, time.monotonic() - started, output[-3000:])
+            hung = kill_after is None
+            process.send_signal(signal.SIGABRT if hung else signal.SIGKILL)
+            try:
+                output, _ = process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.send_signal(signal.SIGKILL)
+                output, _ = process.communicate()
+        outcome = Outcome(args, process.returncode, time.monotonic() - started, output[-12000:], hung)
         self.outcomes.append(outcome)
         return outcome
 

@@ -62,10 +62,11 @@ def waiting(store: Store) -> int:
 
 
 def described(outcome: Outcome) -> list[str]:
-    """One line per run; the end of its output too when it failed rather than ended or was killed."""
-    if outcome.code in (0, -9):
+    """One line per run; the end of its output too (stacks, if it hung) when it failed or hung."""
+    if outcome.code == 0 or outcome.killed:
         return [outcome.brief()]
-    return [outcome.brief(), *("    " + line for line in outcome.output.strip().splitlines()[-20:])]
+    tail = outcome.output.strip().splitlines()[-(150 if outcome.hung else 40):]
+    return [outcome.brief(), *("    " + line for line in tail)]
 
 
 def explain(tally: Tally, outcomes: list[Outcome]) -> str:
