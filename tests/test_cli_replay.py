@@ -10,11 +10,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from tests.e2e.slice import ENVIRON, World, start_world
+from tradewind import cli as cli_module
 from tradewind.cli import app
 from tradewind.engine.project import load_project
 from tradewind.engine.services import Services
@@ -39,8 +41,9 @@ def world(tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 def cli(world: World, store: Store, *args: str) -> Result:
-    return CliRunner().invoke(app, [*args, "--project", str(world.project_path), "--database", store.url],
-                              env={"COLUMNS": "250"})  # a terminal wide enough for tables of full ids
+    with patch.object(cli_module.console, "width", 250):  # a terminal wide enough for tables of full ids
+        return CliRunner().invoke(app, [*args, "--project", str(world.project_path), "--database", store.url],
+                                  env={"COLUMNS": "250"})
 
 
 def orders_of_a_new_item(world: World, n: int) -> list[dict[str, Any]]:

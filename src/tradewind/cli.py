@@ -225,6 +225,8 @@ def failures(
     except ConfigError as error:
         raise _fail(str(error)) from None
     table = Table("flow", "source id", "natural key", "attempts", "next try (UTC)", "last error")
+    for column in table.columns[1:3]:
+        column.overflow = "fold"  # ids and keys are what people copy: wrap them, never cut them short
     for f in rows:
         table.add_row(f.flow, f.source_id, f.natural_key or "", str(f.attempts), f"{f.next_attempt_at:%Y-%m-%d %H:%M}",
                       f.last_error or "")
