@@ -39,9 +39,10 @@ class SelfRefs:
         self.connection = connection
 
     def __call__(self, entity: str, keys: Mapping[str, str | None], payload: Entity | None = None) -> str:
-        for resource in self.connection.resources.values():
-            if resource.entity.kind != entity:
+        for name, declared in self.connection.resources.items():
+            if declared.entity.kind != entity:
                 continue
+            resource = self.connection.resource(name)  # bound, as the engine uses it
             for key, value in keys.items():
                 if value is None:
                     continue
@@ -121,6 +122,7 @@ class ConnectorContract:
             list[NativeRecord], str | None]:
         records: list[NativeRecord] = []
         cursor: str | None = None
+        resource = connection.resource(resource.name)  # bound, as the engine reads it
         for page in resource.pages(connection.client, since):
             records.extend(page.records)
             cursor = page.cursor or cursor
@@ -163,7 +165,7 @@ class ConnectorContract:
                 assert expected == len(records), resource.name
             assert len({r.id for r in records}) == len(records), f"{resource.name} yielded a record twice"
             for record in records:
-                resource.decode(record.data)
+                connection.resource(resource.name).decode(record.data)
 
     def test_cursor_resumes_after_a_change(self, connection: Connector, served: Harness) -> None:
         for resource in self.readable():
@@ -184,7 +186,7 @@ class ConnectorContract:
         assert records
 
     def test_one_outage_costs_the_configured_attempts(self, connection: Connector, served: Harness) -> None:
-        resource = self.readable()[0]
+        resource = connection.resource(self.readable()[0].name)
         next(iter(resource.pages(connection.client, None)))  # warm up (tokens)
         before = self.calls(served)
         self.fault(served, status=503, times=50)

@@ -34,7 +34,7 @@ def variant_node(sku: str | None, **extra: Any) -> dict[str, Any]:
 def product_node(*variants: dict[str, Any]) -> dict[str, Any]:
     return {"id": "gid://shopify/Product/1", "handle": "tote", "title": "Tote", "descriptionHtml": "",
             "vendor": "Acme", "productType": "", "status": "DRAFT", "tags": ["a"], "updatedAt": "2025-01-01T00:00:00Z",
-            "variants": {"nodes": list(variants)}, codec.CURRENCY: "EUR"}
+            "variants": {"nodes": list(variants)}}
 
 
 def test_slugify_makes_shopify_handles() -> None:
@@ -68,7 +68,8 @@ def test_product_out_is_a_product_set_input() -> None:
         Variant(sku="S-B", options={"Colour": "Blue", "Size": "M"}, compare_at_price=Money.of("40", "EUR")),
     ])
     native = codec.product_out(product, None)  # type: ignore[arg-type]
-    assert "wool-scarf" == native["handle"] and "ACTIVE" == native["status"] and "EUR" == native[codec.CURRENCY]
+    assert "wool-scarf" == native["handle"] and "ACTIVE" == native["status"]
+    assert not [key for key in native if key.startswith("_")]  # nothing but Shopify's own fields
     assert [{"name": "Red"}, {"name": "Blue"}] == native["productOptions"][0]["values"]
     assert [{"optionName": "Colour", "name": "Blue"}, {"optionName": "Size", "name": "M"}] == \
         native["variants"][1]["optionValues"]
@@ -85,6 +86,22 @@ def test_variant_missing_an_option_is_refused() -> None:
     with pytest.raises(RecordError) as caught:
         codec.product_out(product, None)  # type: ignore[arg-type]
     assert "variants[1].options.Size" == caught.value.field
+
+
+def test_product_prices_follow_the_settings_given() -> None:
+    """The shop's currency and tax basis come in ``Settings``: net ERP prices become gross for a shop
+    whose prices include tax; a product in another currency is refused naming the field."""
+    product = Product(key="mug", title="Mug", prices_include_vat=False, vat_rate=Decimal(21), variants=[
+        Variant(sku="M-1", price=Money.of("10", "EUR"), compare_at_price=Money.of("20", "EUR"))])
+    gross = codec.product_out(product, None, codec.Settings(currency="EUR", taxes_included=True))  # type: ignore[arg-type]
+    assert ("12.10", "24.20") == (gross["variants"][0]["price"], gross["variants"][0]["compareAtPrice"])
+    net = codec.product_out(product, None, codec.Settings(currency="EUR", taxes_included=False))  # type: ignore[arg-type]
+    assert "10" == net["variants"][0]["price"]
+    with pytest.raises(RecordError, match="sells in USD") as caught:
+        codec.product_out(product, None, codec.Settings(currency="USD"))  # type: ignore[arg-type]
+    assert "variants.price" == caught.value.field
+    decoded = codec.product_in(product_node(variant_node("T-1")), codec.Settings(currency="USD"))
+    assert Money.of("12.50", "USD") == decoded.variants[0].price
 
 
 # -- prices and stock ---------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -43,6 +44,7 @@ from graphql import (
     parse,
 )
 
+from tradewind.connectors import paging
 from tradewind.connectors.http import CallKind, default_translate, retry_after_seconds, send
 from tradewind.connectors.pacing import CostBucket
 from tradewind.connectors.retry import RetryPolicy
@@ -288,9 +290,20 @@ class _Exchange:
         return translate(response, self.body)
 
 
+@dataclass(frozen=True)
+class ShopFacts:
+    """What the shop itself says about its prices, read once per connection (or configured)."""
+
+    currency: str
+    taxes_included: bool
+
+
 @dataclass
 class ShopifyClient:
-    """Runs GraphQL documents against one shop. Built once per connection (see ``Shopify.client``)."""
+    """Runs GraphQL documents against one shop. Built once per connection (see ``Shopify.client``).
+
+    It holds transport and what the shop answered once per connection (typed fields below); the
+    connection's options are the bound resources' (:mod:`.settings`), never the client's."""
 
     http: httpx.Client
     endpoint: str
@@ -298,17 +311,18 @@ class ShopifyClient:
     bucket: CostBucket
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep
-    locations: Mapping[str, str] = field(default_factory=dict)
-    """Source location code → Shopify location name or GID (the ``locations`` option)."""
-    currency: str = "EUR"
-    publish: bool = True
-    vendor: str | None = None
-    taxes_included: bool | None = None
-    """The shop's ``taxesIncluded`` when configured; None reads it from the shop."""
     costs: dict[tuple[str, int | None], float] = field(default_factory=dict)
     """Shopify's requested cost per (document, page size), learnt from its answers."""
-    cache: dict[str, Any] = field(default_factory=dict)
-    """Per-connection lookups that do not change during a run: locations, shop settings, variant → product."""
+    shop: ShopFacts | None = None
+    """The shop's currency and ``taxesIncluded``, once read (see ``common.shop_facts``)."""
+    locations: list[dict[str, Any]] | None = None
+    """The shop's active locations, once read."""
+    product_of_variant: dict[str, str] = field(default_factory=dict)
+    """Variant GID → product GID, learnt from look-ups (a price write needs the product)."""
+    stock_available: dict[str, int | None] = field(default_factory=dict)
+    """Level id → ``available`` as last read or written (compare-and-swap, see ``stock.py``)."""
+    nonce: str = field(default_factory=lambda: uuid.uuid4().hex)
+    """Distinguishes this connection's idempotency keys from a later run's."""
 
     def execute(self, document: str, variables: Mapping[str, Any] | None = None, *,
                 idempotent: bool = False) -> dict[str, Any]:
@@ -336,16 +350,20 @@ class ShopifyClient:
 
     def paginate(self, document: str, variables: Mapping[str, Any], path: str,
                  first: int) -> Iterator[list[dict[str, Any]]]:
-        """Follow a Relay connection at ``path`` (dotted) page by page; yields each page's nodes."""
-        after: str | None = None
-        while True:
-            data = self.execute(document, {**variables, "first": min(first, queries.PAGE_MAX), "after": after})
-            connection = dig(data, path) or {}
+        """Follow a Relay connection at ``path`` (dotted) page by page (``endCursor`` as the
+        paging token); yields each page's nodes."""
+        size = min(first, queries.PAGE_MAX)
+
+        def fetch(after: str | None) -> dict[str, Any]:
+            return dict(dig(self.execute(document, {**variables, "first": size, "after": after}), path) or {})
+
+        for connection in paging.token(fetch, _end_cursor):
             yield list(connection.get("nodes") or [])
-            info = connection.get("pageInfo") or {}
-            if not info.get("hasNextPage") or not info.get("endCursor"):
-                return
-            after = info["endCursor"]
+
+    def by_ids(self, field: str, fragment: str, ids: Sequence[str]) -> list[dict[str, Any] | None]:
+        """Records by GID in one call (``queries.by_ids``); answers aligned with ``ids``, None where gone."""
+        data = self.execute(queries.by_ids(field, fragment, len(ids)), {f"id{i}": v for i, v in enumerate(ids)})
+        return [node if isinstance(node := data.get(f"n{i}"), dict) else None for i in range(len(ids))]
 
     def complete(self, node: dict[str, Any], key: str, document: str, path: str) -> None:
         """Fetch the rest of a nested connection (``node[key]``) when its first slice was not all."""
@@ -359,6 +377,11 @@ class ShopifyClient:
             info = more.get("pageInfo") or {}
             after = info.get("endCursor")
         connection["pageInfo"] = {"hasNextPage": False, "endCursor": after}
+
+
+def _end_cursor(connection: Mapping[str, Any]) -> str | None:
+    info = connection.get("pageInfo") or {}
+    return str(info["endCursor"]) if info.get("hasNextPage") and info.get("endCursor") else None
 
 
 _warned: set[tuple[str, str]] = set()

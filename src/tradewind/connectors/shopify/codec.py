@@ -1,9 +1,10 @@
-"""Shopify GraphQL nodes ⇄ canonical entities. Pure functions: no I/O, no options.
+"""Shopify GraphQL nodes ⇄ canonical entities. Pure functions: no I/O.
 
-Shopify's price fields (``ProductVariant.price``) are bare decimals; the resources stamp the shop's
-currency onto each record under :data:`CURRENCY` before decoding, and the price resource its
-``taxesIncluded`` under :data:`TAXES_INCLUDED`. Every decoder turns a bad field into a
-:class:`RecordError` naming the field, so one odd record never stops a page.
+Shopify's price fields (``ProductVariant.price``) are bare decimals, and whether they include tax
+is a shop setting: what a codec needs of the connection and the shop comes in a :class:`Settings`
+that the bound resource builds (the shop's currency, its ``taxesIncluded``), never from keys
+inside the records. Every decoder turns a bad field into a :class:`RecordError` naming the field,
+so one odd record never stops a page.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -40,15 +42,19 @@ from tradewind.model import (
 )
 from tradewind.rules import tax
 
-CURRENCY = "_currency"
-"""Key under which a resource stamps the shop's currency onto a record (prices carry none)."""
-TAXES_INCLUDED = "_taxesIncluded"
-"""Key under which the price resource stamps the shop's ``taxesIncluded`` setting."""
 
-PRICES_INCLUDE_VAT = "_pricesIncludeVat"
-VAT_RATE = "_vatRate"
-"""Keys under which a product carries its prices' VAT basis, for the resource to convert them to the
-shop's ``taxesIncluded`` setting (which a codec cannot know)."""
+@dataclass(frozen=True)
+class Settings:
+    """What the codec needs of the connection and the shop."""
+
+    currency: str = "EUR"
+    """The shop's currency: Shopify's variant prices carry none."""
+    taxes_included: bool | None = None
+    """Whether the shop's prices include tax; None where nothing needs it (products without a VAT
+    basis are written as the source gives them)."""
+
+
+DEFAULT = Settings()
 
 DEFAULT_OPTION = ("Title", "Default Title")
 """The option Shopify gives a product without options."""
@@ -146,10 +152,10 @@ def _without_none(values: Mapping[str, Any]) -> dict[str, Any]:
 # -- products -----------------------------------------------------------------------------------
 
 
-def product_in(node: Mapping[str, Any]) -> Product:
-    """A Product node with its variants; ``key`` is the handle."""
+def product_in(node: Mapping[str, Any], settings: Settings = DEFAULT) -> Product:
+    """A Product node with its variants; ``key`` is the handle, prices in the shop's currency."""
     handle = str(node.get("handle") or "")
-    currency = str(node.get(CURRENCY) or "EUR")
+    currency = settings.currency
     variant_nodes = ((node.get("variants") or {}).get("nodes")) or []
     variants = [_variant_in(v, i, currency, handle) for i, v in enumerate(variant_nodes)]
     with fields_named(handle):
@@ -181,8 +187,10 @@ def _variant_in(node: Mapping[str, Any], index: int, currency: str, handle: str)
         raise RecordError(first["msg"], field=path, record=handle) from None
 
 
-def product_out(product: Product, refs: Refs) -> dict[str, Any]:
-    """A ProductSetInput: the whole product, options and variants in one document."""
+def product_out(product: Product, refs: Refs, settings: Settings = DEFAULT) -> dict[str, Any]:
+    """A ProductSetInput: the whole product, options and variants in one document, its prices in
+    the shop's currency and on the shop's tax basis (converted by the product's VAT rate when the
+    source says its prices are gross and the shop's are net, or the other way round)."""
     names = product.option_names
     native: dict[str, Any] = {
         "handle": slugify(product.key), "title": product.title, "descriptionHtml": product.description or "",
@@ -197,11 +205,26 @@ def product_out(product: Product, refs: Refs) -> dict[str, Any]:
     if len(currencies) > 1:
         raise RecordError(f"variants are priced in {', '.join(sorted(currencies))}; Shopify holds one currency",
                           field="variants", record=product.key)
-    if currencies:
-        native[CURRENCY] = currencies.pop()
-    native[PRICES_INCLUDE_VAT] = product.prices_include_vat
-    native[VAT_RATE] = None if product.vat_rate is None else str(product.vat_rate)
+    if currencies and (currency := currencies.pop()) != settings.currency:
+        raise RecordError(f"prices are in {currency} but the shop sells in {settings.currency}",
+                          field="variants.price", record=native["handle"])
+    if product.prices_include_vat is not None and settings.taxes_included is not None:
+        _prices_for_shop(native, product, settings)
     return native
+
+
+def _prices_for_shop(native: dict[str, Any], product: Product, settings: Settings) -> None:
+    """Variant prices converted to the shop's ``taxesIncluded`` basis (net ERP, gross shop)."""
+    assert product.prices_include_vat is not None and settings.taxes_included is not None
+    if product.prices_include_vat == settings.taxes_included:
+        return
+    for index, variant in enumerate(native["variants"]):
+        for name in ("price", "compareAtPrice"):
+            if variant.get(name) is not None:
+                variant[name] = amount_for_shop(
+                    variant[name], settings.currency, includes_vat=product.prices_include_vat,
+                    vat_rate=product.vat_rate, taxes_included=settings.taxes_included, record=native["handle"],
+                    field=f"variants[{index}].{name}")
 
 
 def _options_out(product: Product, names: list[str]) -> list[dict[str, Any]]:
@@ -231,13 +254,14 @@ def _variant_out(variant: Variant, index: int, names: list[str], key: str) -> di
 # -- prices -------------------------------------------------------------------------------------
 
 
-def price_in(node: Mapping[str, Any]) -> Price:
-    """A variant's price as a Price in the default list (Shopify holds one price per variant)."""
+def price_in(node: Mapping[str, Any], settings: Settings = DEFAULT) -> Price:
+    """A variant's price as a Price in the default list (Shopify holds one price per variant), in
+    the shop's currency and on its tax basis."""
     sku = str(node.get("sku") or "")
     amount = _decimal(node.get("price")) or Decimal("0")
     with fields_named(sku):
-        return Price(sku=sku, amount=Money(amount=amount, currency=str(node.get(CURRENCY) or "EUR")),
-                     includes_vat=bool(node.get(TAXES_INCLUDED)))
+        return Price(sku=sku, amount=Money(amount=amount, currency=settings.currency),
+                     includes_vat=bool(settings.taxes_included))
 
 
 def price_out(price: Price, refs: Refs) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Stock written with compare-and-swap, as ``inventorySetQuantities`` requires from Admin API 2026-04.
+"""Shopify stock: ``available`` per SKU and location, written with compare-and-swap, as
+``inventorySetQuantities`` requires from Admin API 2026-04.
 
 Since 2026-04 every quantity carries ``changeFromQuantity`` and the mutation ``@idempotent(key:)``
 (https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/inventorySetQuantities,
@@ -20,24 +21,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tradewind.connectors.base import NativeRecord, Write
+from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Write, WriteResult
 from tradewind.connectors.shopify import queries
-from tradewind.connectors.shopify.client import ShopifyClient
+from tradewind.connectors.shopify.client import ShopifyClient, dig
+from tradewind.connectors.shopify.common import NotReadable, naming, one_of, refusals, single, variants_by_sku
+from tradewind.errors import ConfigError, RecordError
 
 STALE = "CHANGE_FROM_QUANTITY_STALE"
-_KNOWN = "stock_available"
-_NONCE = "idempotency_nonce"
 
 
 def known(client: ShopifyClient) -> dict[str, int | None]:
     """Level id (``<item>|<location>``) → its ``available`` quantity as last read or written
     (None: the item is not stocked there, so there is nothing to compare)."""
-    levels: dict[str, int | None] = client.cache.setdefault(_KNOWN, {})
-    return levels
+    return client.stock_available
 
 
 def remember(client: ShopifyClient, record: NativeRecord) -> None:
@@ -66,7 +66,7 @@ def set_quantities(client: ShopifyClient, quantities: Sequence[Mapping[str, Any]
 
 def idempotency_key(client: ShopifyClient, change: Mapping[str, Any]) -> str:
     """A key stable for one call and its retries, distinct between connections (runs)."""
-    nonce: str = client.cache.setdefault(_NONCE, uuid.uuid4().hex)
+    nonce = client.nonce
     digest = hashlib.sha256(json.dumps(change, sort_keys=True).encode()).hexdigest()
     return f"tradewind-{nonce[:16]}-{digest[:32]}"
 
@@ -88,3 +88,154 @@ def stale_positions(payload: Mapping[str, Any]) -> set[int]:
             if rest and rest[0].isdigit():
                 positions.add(int(rest[0]))
     return positions
+
+
+# -- the resource ------------------------------------------------------------------------------
+
+
+def location_id(client: ShopifyClient, locations: Mapping[str, str], code: str) -> str:
+    """A source location code as a Shopify location GID, by the ``locations`` option (the shop's
+    active locations are read once per connection)."""
+    if client.locations is None:
+        nodes: list[dict[str, Any]] = []
+        for page in client.paginate(queries.LOCATIONS, {}, "locations", queries.PAGE_MAX):
+            nodes.extend(page)
+        client.locations = [n for n in nodes if n.get("isActive", True)]
+    active = client.locations
+    if not active:
+        raise ConfigError("the shop has no active location to hold stock")
+    if not locations:
+        return str(active[0]["id"])
+    wanted = locations.get(code)
+    if wanted is None:
+        raise RecordError(f"location {code!r} is not in the connection's locations option", field="location")
+    for location in active:
+        if wanted in (location["id"], location["name"]):
+            return str(location["id"])
+    names = ", ".join(sorted(str(n["name"]) for n in active))
+    raise ConfigError(f"no active Shopify location {wanted!r} (for code {code!r})", hint=f"known locations: {names}")
+
+
+class StockResource(NotReadable):
+    """``available`` quantities per SKU and location; native id ``<inventoryItemGID>|<locationGID>``."""
+
+    def find_many(self, client: ShopifyClient, keys: Sequence[Mapping[str, str]]) -> list[Found]:
+        """By SKU per location; a SKU on several variants is :class:`Ambiguous`, naming the level ids."""
+        by_location: dict[str, list[str]] = defaultdict(list)
+        for key in keys:
+            by_location[key.get("location") or "default"].append(key.get("sku", ""))
+        found: dict[tuple[str, str], Found] = {}
+        for code, skus in by_location.items():
+            try:
+                location = location_id(client, self.settings.locations, code)
+            except RecordError:
+                continue
+            nodes = variants_by_sku(client, skus, queries.STOCK_BY_SKU, locationId=location)
+            found.update({(sku, code): one_of(_stock_record(n, code, location) for n in held)
+                          for sku, held in nodes.items()})
+        for record in found.values():
+            if isinstance(record, NativeRecord):
+                remember(client, record)  # what a write compares against
+        return [found.get((k.get("sku", ""), k.get("location") or "default")) for k in keys]
+
+    def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
+        """The level's ``available`` quantity already equals the one a write would set."""
+        available = {q.get("name"): q.get("quantity") for q in found.data.get("quantities") or []}.get("available")
+        return available is not None and int(available) == int(native["quantity"])
+
+    def create(self, client: ShopifyClient, native: dict[str, Any]) -> NativeRecord:
+        sku, code = str(native.get("sku")), str(native.get("location") or "default")
+        location_id(client, self.settings.locations, code)
+        found = self.find(client, {"sku": sku, "location": code})
+        if found is None:
+            raise RecordError(f"no variant with SKU {sku} in the shop — sync products first", field="sku", record=sku)
+        if isinstance(found, Ambiguous):
+            raise RecordError(f"SKU {sku} matches several records in the shop: {', '.join(found.candidates)}; "
+                              "it never picks one", field="sku", record=sku)
+        return self.update(client, found.id, native)
+
+    def update(self, client: ShopifyClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
+        return single(self.write_many(client, [Write(native=native, native_id=native_id)]))
+
+    def write_many(self, client: ShopifyClient, writes: Sequence[Write]) -> list[WriteResult]:
+        results: list[WriteResult | None] = [None] * len(writes)
+        pending = []
+        for i, write in enumerate(writes):
+            if write.native_id is None:
+                results[i] = self._create_one(client, write)
+            else:
+                pending.append(i)
+        for start in range(0, len(pending), queries.STOCK_PER_MUTATION):
+            self._set(client, writes, pending[start:start + queries.STOCK_PER_MUTATION], results)
+        return [r or WriteResult(error=RecordError("not written")) for r in results]
+
+    def _create_one(self, client: ShopifyClient, write: Write) -> WriteResult:
+        try:
+            return WriteResult(record=self.create(client, write.native))
+        except RecordError as error:
+            return WriteResult(error=naming(error, write))
+
+    def _set(self, client: ShopifyClient, writes: Sequence[Write], members: list[int],
+             results: list[WriteResult | None]) -> None:
+        """``inventorySetQuantities`` under compare-and-swap (:mod:`.stock`): refused entries fail
+        alone and the rest is sent again; levels that moved meanwhile are read again, once."""
+        members = self._read_current(client, writes, members, results, only_unknown=True)
+        retried: set[str] = set()
+        while members:
+            last = {str(writes[i].native_id): i for i in members}  # one quantity per item/location pair
+            order = list(last.values())
+            ids = [str(writes[i].native_id) for i in order]
+            quantities = [quantity(writes[i], known(client)[ids[p]]) for p, i in enumerate(order)]
+            payload = set_quantities(client, quantities)
+            refused = refusals(payload, "quantities", len(order))
+            if not refused:
+                wrote(client, quantities)
+                for i in members:
+                    results[i] = WriteResult(record=_written_stock(writes[i]))
+                return
+            moved = {ids[p] for p in stale_positions(payload)} - retried
+            retried |= moved
+            bad = {ids[p] for p in refused} - moved
+            for position, error in refused.items():
+                for i in members:
+                    if ids[position] in bad and str(writes[i].native_id) == ids[position]:
+                        results[i] = WriteResult(error=naming(RecordError(error.message, field=error.field), writes[i]))
+            members = [i for i in members if str(writes[i].native_id) not in bad]
+            members = self._read_current(client, writes, members, results, only={*moved})
+
+    def _read_current(self, client: ShopifyClient, writes: Sequence[Write], members: list[int],
+                      results: list[WriteResult | None], *, only_unknown: bool = False,
+                      only: set[str] | None = None) -> list[int]:
+        """Read the levels a write must compare against (those not known yet, or ``only`` these);
+        a level the shop no longer shows under its SKU fails its write. Returns the members left."""
+        levels = known(client)
+        wanted = [i for i in members if (only_unknown and str(writes[i].native_id) not in levels)
+                  or (only is not None and str(writes[i].native_id) in only)]
+        if not wanted:
+            return members
+        for i in wanted:
+            levels.pop(str(writes[i].native_id), None)
+        self.find_many(client, [{"sku": str(writes[i].native.get("sku") or ""),
+                                 "location": str(writes[i].native.get("location") or "default")} for i in wanted])
+        for i in wanted:
+            if str(writes[i].native_id) not in levels:
+                results[i] = WriteResult(error=naming(RecordError(
+                    f"stock level {writes[i].native_id} is not found by SKU {writes[i].native.get('sku')} at "
+                    f"{writes[i].native.get('location') or 'the default location'} to compare against; not written",
+                    field="sku"), writes[i]))
+        return [i for i in members if results[i] is None]
+
+
+def _stock_record(node: Mapping[str, Any], code: str, location: str) -> NativeRecord:
+    item = str(dig(node, "inventoryItem.id"))
+    quantities = dig(node, "inventoryItem.inventoryLevel.quantities") or []
+    data = {"sku": node.get("sku"), "location": code, "inventoryItemId": item, "locationId": location,
+            "quantities": quantities}
+    return NativeRecord(id=f"{item}|{location}", data=data)
+
+
+def _written_stock(write: Write) -> NativeRecord:
+    item, _, location = str(write.native_id).partition("|")
+    data = {"sku": write.native.get("sku"), "location": write.native.get("location"), "inventoryItemId": item,
+            "locationId": location, "quantities": [{"name": "available", "quantity": write.native["quantity"]}]}
+    return NativeRecord(id=str(write.native_id), data=data)
