@@ -20,10 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
 from tradewind.errors import RecordError
 from tradewind.model import Money, Order, OrderLine, ShippingLine, total
+from tradewind.rules.settings import QuantityPolicy
 from tradewind.rules.tax import CENT, COMMON_RATES, UNIT, net_from_gross, rate_of, vat_of_net
 
 
@@ -76,7 +79,8 @@ def check_totals(order: Order, lines: Sequence[ComposedLine]) -> Money:
     return (order.total - total([line.amount_incl_vat for line in lines], order.currency)).rounded(CENT)
 
 
-def _line_rate(line: OrderLine, includes_vat: bool) -> Decimal | None:
+def stated_rate(line: OrderLine, includes_vat: bool) -> Decimal | None:
+    """The line's VAT rate as the shop states it, or as its tax amount shows it."""
     if line.vat_rate is not None:
         return line.vat_rate
     if line.tax is None:
@@ -86,7 +90,7 @@ def _line_rate(line: OrderLine, includes_vat: bool) -> Decimal | None:
 
 
 def _article(line: OrderLine, index: int, strip_vat: bool, includes_vat: bool) -> ComposedLine:
-    rate = _line_rate(line, includes_vat)
+    rate = stated_rate(line, includes_vat)
     unit, discount = line.unit_price, line.discount
     if strip_vat:
         rate = _required(rate, f"lines[{index}].vat_rate")
@@ -153,3 +157,64 @@ def _shipping(line: ShippingLine, index: int, order: Order, articles: list[Compo
         price = net_from_gross(price, _required(rate, f"shipping_lines[{index}].vat_rate"), quantum=UNIT)
     return ComposedLine(sku=sku, description=line.title, quantity=Decimal("1"), unit_price=price, vat_rate=rate,
                         includes_vat=order.prices_include_vat and not strip_vat, source=f"shipping_lines[{index}]")
+
+
+# ---------------------------------------------------------------- business dates, quantities, discounts
+
+
+def business_date(order_time: datetime, shop_zone: str | tzinfo) -> date:
+    """The order's own date in the shop's time zone, never the UTC date: an order placed at 00:30 in
+    Amsterdam (22:30 UTC the day before) belongs to that day, and to its VAT quarter."""
+    if order_time.tzinfo is None:
+        raise ValueError("order time has no time zone; tradewind keeps aware times only")
+    zone = ZoneInfo(shop_zone) if isinstance(shop_zone, str) else shop_zone
+    return order_time.astimezone(zone).date()
+
+
+def kept_lines(order: Order, policy: QuantityPolicy) -> list[tuple[int, OrderLine]]:
+    """The article lines to book, with their index: zero and negative quantities by ``policy``."""
+    kept = []
+    for index, line in enumerate(order.lines):
+        if line.quantity > 0:
+            kept.append((index, line))
+        elif policy is QuantityPolicy.REFUSE:
+            raise RecordError(f"quantity {line.quantity} is not booked (quantity_policy: refuse)",
+                              field=f"lines[{index}].quantity")
+        elif policy is QuantityPolicy.RETURN and line.quantity < 0:
+            kept.append((index, line))
+    return kept
+
+
+def line_discount(line: OrderLine, field: str) -> Decimal:
+    """The line's own discount, checked: never negative, never more than the line (100%)."""
+    if line.discount is None:
+        return Decimal(0)
+    amount, whole = line.discount.amount, abs(line.unit_price.amount * line.quantity)
+    if amount < 0:
+        raise RecordError(f"discount {line.discount} is negative", field=field)
+    if amount > whole:
+        raise RecordError(f"discount {line.discount} exceeds its line ({whole}, more than 100%)", field=field)
+    return amount
+
+
+def allocate(amount: Decimal, weights: Sequence[Decimal], *, field: str) -> list[Decimal]:
+    """Split ``amount`` over lines in proportion to ``weights`` (their amounts), to the cent, by largest
+    remainder: the parts add up to ``amount`` exactly and none exceeds its line. Lines with no positive
+    amount get nothing."""
+    if amount < 0:
+        raise RecordError(f"discount {amount} is negative", field=field)
+    positive = [max(w, Decimal(0)) for w in weights]
+    whole = sum(positive, Decimal(0))
+    if amount > whole:
+        raise RecordError(f"discount {amount} exceeds the amount it applies to ({whole})", field=field)
+    if amount == 0:
+        return [Decimal(0)] * len(weights)
+    cents = int((amount / CENT).to_integral_value())
+    if Decimal(cents) * CENT != amount:
+        raise RecordError(f"discount {amount} is not in whole cents", field=field)
+    exact = [Decimal(cents) * w / whole for w in positive]
+    parts = [int(e) for e in exact]
+    by_remainder = sorted(range(len(exact)), key=lambda i: (exact[i] - parts[i], positive[i]), reverse=True)
+    for i in by_remainder[: cents - sum(parts)]:
+        parts[i] += 1
+    return [Decimal(p) * CENT for p in parts]
