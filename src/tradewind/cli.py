@@ -22,6 +22,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from tradewind import log
+from tradewind.api import Accounts
 from tradewind.connectors import available
 from tradewind.connectors import get as get_connector
 from tradewind.engine.locks import FlowBusy
@@ -420,11 +421,16 @@ def serve(
     project: ProjectOpt = DEFAULT_PROJECT,
     database: DatabaseOpt = None,
 ) -> None:
-    """Run the scheduler and the status API in one process until stopped."""
+    """Run the scheduler, the REST API (/docs) and the webhook receiver in one process until stopped."""
+    from tradewind.api import allowed_hosts, create_app, first_user_hint
     from tradewind.server import serve as run_server
 
     services = _services(project, database)
-    run_server(services, host=host, port=port, console=console)
+    hint = first_user_hint(services)
+    if hint:
+        console.print(f"[yellow]{escape(hint)}[/yellow]")
+    run_server(services, lambda scheduler: create_app(services, scheduler, hosts=allowed_hosts(host)),
+               host=host, port=port, console=console)
 
 
 @app.command()
@@ -473,3 +479,83 @@ def secrets_rotate(database: DatabaseOpt = None) -> None:
     except ConfigError as error:
         raise _fail(escape(str(error))) from None
     console.print(f"{resealed} stored token(s) re-encrypted with the newest key; the old keys may now go")
+
+
+# --- people and machines: `tradewind user add`, `tradewind token create|list|revoke` (issue 12) ---
+
+user_app = typer.Typer(help="People who log in to the web app and API.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for machines (stored hashed, shown once, revocable).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+RoleOpt = Annotated[str, typer.Option("--role", help="admin, operator or viewer")]
+
+
+def _accounts(database: str | None, project: Path) -> Accounts:
+    """The store's accounts; the project file only names the database (no secrets needed)."""
+    url = database
+    if url is None and project.exists():
+        try:
+            url = load_project(project, check_secrets=False).settings.get("database_url")
+        except ConfigError as error:
+            raise _fail(str(error)) from None
+    store = Store(url)
+    store.upgrade()
+    return Accounts(store)
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name to log in with")],
+    role: RoleOpt = "viewer",
+    password: Annotated[str | None, typer.Option(envvar="TRADEWIND_NEW_PASSWORD", hidden=True,
+                                                 help="The password (else asked for, twice)")] = None,
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """Add a user (the password is asked for, and stored as an argon2 hash only)."""
+    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        _accounts(database, project).add_user(name, secret, role)
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    console.print(f"user {escape(name)} added with role {role}")
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="What the token is for, e.g. 'monitoring'")],
+    role: RoleOpt = "viewer",
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """Create an API token; it is printed once and never again (only its hash is kept)."""
+    try:
+        token = _accounts(database, project).create_token(name, role)
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    err.print(f"token {escape(name)} ({role}) created; copy it now, it is not shown again:")
+    console.print(token, markup=False)
+
+
+@token_app.command("list")
+def token_list(project: ProjectOpt = DEFAULT_PROJECT, database: DatabaseOpt = None) -> None:
+    """API tokens: id, name, role, the first characters, when created and last used, revoked."""
+    table = Table("id", "name", "role", "starts with", "created", "last used", "revoked")
+    for t in _accounts(database, project).tokens():
+        table.add_row(str(t.id), escape(t.name), t.role, t.prefix + "…", f"{t.created_at:%Y-%m-%d %H:%M}",
+                      f"{t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "",
+                      f"{t.revoked_at:%Y-%m-%d %H:%M}" if t.revoked_at else "")
+    console.print(table)
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(help="The token's id (`tradewind token list`)")],
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """Revoke an API token: every request with it is refused from now on."""
+    if not _accounts(database, project).revoke(token_id):
+        raise _fail(f"no live token with id {token_id}")
+    console.print(f"token {token_id} revoked")
+

@@ -10,10 +10,12 @@ import random
 import threading
 import time
 from pathlib import Path
+from secrets import token_urlsafe
 from typing import Any
 
 from rich.console import Console
 
+from tradewind.api import Accounts, create_app
 from tradewind.engine.project import load_project
 from tradewind.engine.runner import RunResult
 from tradewind.engine.scheduler import Scheduler
@@ -22,7 +24,6 @@ from tradewind.sandboxes import exact_online, shopify
 from tradewind.sandboxes._serve import Served
 from tradewind.sandboxes.exact_online_data import catalogue, service_items
 from tradewind.sandboxes.project import DEMO_SCHEDULE, FLOW_NAMES, sandbox_project, secrets
-from tradewind.server import create_api
 from tradewind.store.db import Store
 
 DEMO_SECRETS = secrets("DEMO")
@@ -80,10 +81,12 @@ def run_demo(*, products: int, duration: float | None, directory: Path, port: in
                           on_result=on_result)
     stop = threading.Event()
     trickle = threading.Thread(target=trickle_orders, args=(shop, stop, console), daemon=True)
-    api = Served(create_api(services, scheduler), port=port)
+    api = Served(create_app(services, scheduler), port=port)
     try:
         api.start()
-        console.print(f"status API: {api.url}/  (runs, flows, transfers as JSON under /api/)")
+        password = demo_user(store)
+        console.print(f"web app and API: {api.url}/  (log in as [bold]demo[/bold] / [bold]{password}[/bold]; "
+                      f"API docs at {api.url}/docs)")
         console.print("first sync, in dependency order: products, prices, stock, orders")
         for name in FLOW_NAMES:
             on_result(services.run_flow(name, trigger="demo"))
@@ -96,6 +99,15 @@ def run_demo(*, products: int, duration: float | None, directory: Path, port: in
         for served in (api, exact, shop):
             _stop(served)
         _summary(services, console)
+
+
+def demo_user(store: Store) -> str:
+    """The demo's admin user ``demo`` with a fresh password (printed: it is a local demo)."""
+    password = token_urlsafe(12)
+    accounts = Accounts(store)
+    if not accounts.reset_password("demo", password):
+        accounts.add_user("demo", password, "admin")
+    return password
 
 
 def _wait(duration: float | None) -> None:

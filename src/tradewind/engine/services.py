@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tradewind.engine import inbox
@@ -13,7 +13,7 @@ from tradewind.engine.flow import Project
 from tradewind.engine.runner import Progress, Runner, RunResult
 from tradewind.errors import ConfigError
 from tradewind.store import cursors as cursor_repo
-from tradewind.store import failures, runs, snapshots
+from tradewind.store import failures, runs, snapshots, switches, transfer_search
 from tradewind.store import locks as locks_repo
 from tradewind.store.bindings import Binding
 from tradewind.store.db import Store
@@ -86,8 +86,62 @@ class Services:
 
     def run_flow(self, name: str, *, trigger: str = "manual", dry_run: bool = False, full: bool = False,
                  progress: Progress | None = None, events_only: bool = False) -> RunResult:
-        return self.runner.run(self.flow(name), trigger=trigger, dry_run=dry_run, full=full, progress=progress,
-                               events_only=events_only)
+        return self.runner.run(self._with_detail(self.flow(name)), trigger=trigger, dry_run=dry_run, full=full,
+                               progress=progress, events_only=events_only)
+
+    def _with_detail(self, flow: Any) -> Any:
+        """``flow`` with detail logging on for the connections switched on from the API (until their time)."""
+        with self.store.begin() as conn:
+            on = switches.detail_until(conn)
+        ends = {end: replace(getattr(flow, end), detail_log=True) for end in ("source", "target")
+                if getattr(flow, end).name in on}
+        return replace(flow, **ends) if ends else flow
+
+    def run_for_events(self, name: str) -> RunResult:
+        """The run a pushed event wakes: just the announced records when the source reads by id,
+        else an ordinary incremental run (the cursor finds the change)."""
+        readable = inbox.readable_by_id(self.flow(name).source_res)
+        return self.run_flow(name, trigger="webhook", events_only=readable)
+
+    def pause(self, name: str, paused: bool, *, by: str | None = None) -> None:
+        """Pause (or resume) a flow: schedulers and pushed events do not start a paused flow."""
+        self.flow(name)
+        with self.store.begin() as conn:
+            switches.set_paused(conn, name, paused, by=by)
+
+    def paused(self) -> set[str]:
+        with self.store.begin() as conn:
+            return switches.paused(conn) & set(self.project.flows)
+
+    def detail_logging(self, connection: str, days: int, *, by: str | None = None) -> datetime:
+        """Keep payload snapshots of every transfer through ``connection`` for ``days`` (0 ends it now)."""
+        if connection not in self.project.connections:
+            raise ConfigError(f"no connection named {connection!r}")
+        until = datetime.now(UTC) + timedelta(days=days)
+        with self.store.begin() as conn:
+            switches.set_detail(conn, connection, until, by=by)
+        return until
+
+    def detail_switches(self) -> dict[str, datetime]:
+        with self.store.begin() as conn:
+            return switches.detail_until(conn)
+
+    def busy(self, name: str) -> str | None:
+        """Why a run of ``name`` started now would not go ahead (running, paused, waiting), or None."""
+        with self.store.begin() as conn:
+            holder = locks_repo.holder(conn, name)
+        if holder is not None and holder.expires_at > datetime.now(UTC):
+            return f"flow {name} is already running (run {(holder.run_id or '')[:8]})"
+        return self.waiting_for(name)
+
+    def transfer(self, transfer_id: int) -> Transfer | None:
+        with self.store.begin() as conn:
+            return runs.get_transfer(conn, transfer_id)
+
+    def search_transfers(self, query: transfer_search.Query) -> list[Transfer]:
+        """One page of transfers matching ``query``, newest first (keyset: ``query.before``)."""
+        with self.store.begin() as conn:
+            return transfer_search.page(conn, query)
 
     def replay(self, name: str, keys: Sequence[str] | None = None, *,
                progress: Callable[[int, int], None] | None = None) -> Replay:
@@ -134,7 +188,10 @@ class Services:
 
     def waiting_for(self, name: str) -> str | None:
         """Why flow ``name`` should not start now (a flow it runs ``after`` is running, or has never
-        completed a run), or None. Schedulers ask; a run started by hand goes ahead, parking what waits."""
+        completed a run, or it is paused), or None. Schedulers ask; a run started by hand goes ahead,
+        parking what waits."""
+        if name in self.paused():
+            return f"flow {name} is paused"
         for dependency in self.flow(name).after:
             with self.store.begin() as conn:
                 if locks_repo.holder(conn, dependency) is not None:

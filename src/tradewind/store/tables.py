@@ -215,3 +215,68 @@ inbox = Table(
     UniqueConstraint("connection", "event_id", name="uq_inbox_event"),
     Index("ix_inbox_waiting", "connection", "resource", "processed_at"),
 )
+
+# --- people, machines and switches (the API's access control; issue 12) ---
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),  # argon2id, encoded with its parameters
+    Column("role", String(20), nullable=False),  # admin, operator, viewer
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False, server_default="0"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # SHA-256 of the cookie's value: a leaked table opens nothing
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("prefix", String(16), nullable=False),  # the token's first characters, to recognise it in a list
+    Column("hash", String(64), nullable=False, unique=True),  # SHA-256 of the whole token (shown once)
+    Column("role", String(20), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used_at", UtcDateTime),
+    Column("revoked_at", UtcDateTime),
+)
+
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("address", String(64)),
+    Column("succeeded", Boolean, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_login_attempts_name_at", "name", "at"),
+)
+
+flow_state = Table(
+    "flow_state",
+    metadata,
+    Column("flow", String(200), primary_key=True),
+    Column("paused", Boolean, nullable=False, default=False, server_default="0"),
+    Column("changed_by", String(100)),
+    Column("changed_at", UtcDateTime, nullable=False),
+)
+
+connection_detail = Table(
+    "connection_detail",
+    metadata,
+    Column("connection", String(100), primary_key=True),
+    Column("until", UtcDateTime, nullable=False),  # payload snapshots are kept for this connection until then
+    Column("changed_by", String(100)),
+    Column("changed_at", UtcDateTime, nullable=False),
+)

@@ -1,0 +1,132 @@
+"""The pages around the API: login and logout, who am I (with the session's CSRF token), the
+health check, the OpenAPI document and its viewer, and a small home page of recent runs."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from html import escape
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from tradewind.api.accounts import LockedOut, Principal
+from tradewind.api.security import SESSION_COOKIE, Require
+
+LOGIN_COOKIE = "tw_login"
+router = APIRouter()
+Viewer = Annotated[Principal, Depends(Require("viewer"))]
+FIRST_USER = "No user exists yet: create one with `tradewind user add NAME --role admin`, then log in."
+
+
+class Me(BaseModel):
+    name: str
+    role: str
+    kind: str
+    csrf_token: str | None
+
+
+@router.get("/healthz", tags=["health"])
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    return HTMLResponse(f"<!doctype html><html lang=en><meta charset=utf-8><title>{escape(title)}</title>"
+                        f"<body><h1>tradewind</h1>{body}</body></html>", status_code=status)
+
+
+def _login_form(request: Request, message: str = "", status: int = 200) -> HTMLResponse:
+    token = secrets.token_urlsafe(32)
+    notice = "" if request.app.state.accounts.has_users() else f"<p>{escape(FIRST_USER)}</p>"
+    error = f"<p role=alert>{escape(message)}</p>" if message else ""
+    response = _page("Log in · tradewind", f"{notice}{error}<form method=post action=/login>"
+                     f"<input type=hidden name=csrf value='{token}'>"
+                     "<label>User <input name=name autocomplete=username required maxlength=100></label> "
+                     "<label>Password <input name=password type=password autocomplete=current-password required "
+                     "maxlength=1000></label> <button>Log in</button></form>", status)
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=_https(request))
+    return response
+
+
+def _https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+@router.get("/login", response_class=HTMLResponse, tags=["session"])
+def login_page(request: Request) -> HTMLResponse:
+    return _login_form(request)
+
+
+@router.post("/login", tags=["session"], responses={303: {"description": "Logged in"}})
+def login(request: Request, name: Annotated[str, Form(max_length=100)],
+          password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form(max_length=100)]) -> Response:
+    """Log in with a form (name, password, and the csrf field the login page set in a cookie)."""
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie, csrf):
+        return _login_form(request, "The form expired; please log in again.", 403)
+    client = request.client.host if request.client else None
+    try:
+        opened = request.app.state.accounts.login(name, password, client)
+    except LockedOut as locked:
+        response = _login_form(request, str(locked), 429)
+        response.headers["Retry-After"] = str(locked.retry_after)
+        return response
+    if opened is None:
+        return _login_form(request, "Wrong user name or password.", 401)
+    token, _ = opened
+    done = RedirectResponse("/", status_code=303)
+    done.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=_https(request),
+                    max_age=12 * 3600)
+    done.delete_cookie(LOGIN_COOKIE)
+    return done
+
+
+@router.post("/logout", tags=["session"])
+def logout(request: Request, who: Viewer) -> Response:
+    if who.kind == "user":
+        request.app.state.accounts.logout(request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/api/v1/me", response_model=Me, tags=["session"])
+def me(who: Viewer) -> Me:
+    """Who is asking; a session also gets its CSRF token, to send as X-CSRF-Token on writes."""
+    return Me(name=who.name, role=who.role, kind=who.kind, csrf_token=who.csrf)
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, who: Viewer) -> JSONResponse:
+    return JSONResponse(request.app.openapi())
+
+
+@router.get("/docs", include_in_schema=False)
+def docs(who: Viewer) -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="tradewind API")
+
+
+@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+def home(request: Request, who: Viewer) -> HTMLResponse:
+    rows = "".join(_row(r) for r in request.app.state.services.runs(limit=30))
+    return _page("tradewind", f"<p>Logged in as {escape(who.name)} ({who.role}). The API: <a href=/docs>/docs</a>."
+                 "</p><table><tr><th>flow</th><th>run</th><th>status</th><th>started (UTC)</th><th>received</th>"
+                 f"<th>created</th><th>updated</th><th>skipped</th><th>failed</th></tr>{rows}</table>")
+
+
+def _row(r: Any) -> str:
+    cells = (r.flow, r.id[:8], r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.received, r.created, r.updated,
+             r.skipped, r.failed)
+    return "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>"
+
+
+def refuse_browser(request: Request, error: HTTPException) -> Response | None:
+    """A browser asking for a page without a session is sent to the login page instead of a 401."""
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if error.status_code == 401 and wants_html and request.method == "GET" and not request.url.path.startswith("/api"):
+        return RedirectResponse("/login", status_code=303)
+    return None
