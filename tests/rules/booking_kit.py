@@ -36,6 +36,7 @@ ERP_CODES = [
     VatCodeEntry(code="6", rate=Decimal(0), kind=VatKind.EXPORT),
     VatCodeEntry(code="D1", rate=Decimal(19), kind=VatKind.OSS, country="DE"),
     VatCodeEntry(code="D2", rate=Decimal(7), kind=VatKind.OSS, country="DE"),
+    VatCodeEntry(code="D0", rate=Decimal(0), kind=VatKind.OSS, country="DE"),
     VatCodeEntry(code="B1", rate=Decimal(21), kind=VatKind.OSS, country="BE"),
     VatCodeEntry(code="B3", rate=Decimal(6), kind=VatKind.OSS, country="BE"),
     VatCodeEntry(code="E22", rate=Decimal(22), kind=VatKind.OSS, country="EE"),
