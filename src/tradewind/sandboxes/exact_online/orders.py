@@ -14,7 +14,7 @@ deep PUT (WCF Data Services refuses deep updates). A line without ``UnitPrice`` 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tradewind.sandboxes.exact_online.schema import (
@@ -163,7 +163,18 @@ class Orders(Writes):
         return float(best["Price"])
 
     def _price_line(self, line: Rec, *, explicit_net: bool) -> None:
-        """NetPrice, Discount (a fraction of UnitPrice), amounts and VAT of one line."""
+        """NetPrice, Discount (a fraction of UnitPrice), amounts and VAT of one line, as Exact computes them.
+
+        VAT is computed **per line** from the line's net amount: each line has its own ``VATCode`` and
+        ``VATPercentage`` ("the percentage at the moment the sales order is created. It's also used for the
+        default calculation of VAT amounts and VAT base amounts") and ``VATAmount`` ("VAT amount in the
+        currency of the transaction") beside its net ``AmountFC`` (Exact's reference page
+        ``HlpRestAPIResourcesDetails.aspx?name=SalesOrderSalesOrderLines`` as copied in picqer/exact-php-client
+        ``SalesOrderLine.php``; for invoices ``…?name=SalesEntrySalesEntryLines``: ``VATAmountFC`` differs
+        only when sent, else "the VAT amount that is automatically calculated"). Both amounts are rounded
+        to cents half away from zero; the order's totals sum the lines (``_apply_totals``). ``AmountDC``
+        equals ``AmountFC``: the sandbox keeps no exchange rates. Decimal throughout, floats only in JSON.
+        """
         quantity = dec(line.get("Quantity") if line.get("Quantity") is not None else 1)
         unit = dec(line["UnitPrice"])
         if explicit_net and line.get("NetPrice") is not None:
@@ -172,14 +183,17 @@ class Orders(Writes):
         else:
             net = unit * (1 - dec(line.get("Discount")))
             line["Discount"] = float(dec(line.get("Discount")))
-        pct, text = VAT_CODES[line["VATCode"]]
-        amount = Decimal(str(money(quantity * net)))
+        fraction, text = VAT_CODES[line["VATCode"]]
+        amount = _cents(quantity * net)
+        vat = _cents(amount * dec(fraction))
         line.update(Quantity=float(quantity), NetPrice=money(net), AmountFC=float(amount), AmountDC=float(amount),
-                    VATPercentage=pct, VATAmount=money(amount * Decimal(str(pct))), VATCodeDescription=text)
+                    VATPercentage=fraction, VATAmount=float(vat), VATCodeDescription=text)
         line["QuantityDelivered"] = line.get("QuantityDelivered") or 0.0
         line["QuantityInvoiced"] = line.get("QuantityInvoiced") or 0.0
 
     def _apply_totals(self, order: Rec) -> None:
+        """The order's amounts sum its lines: net, and net plus each line's own VAT (never VAT re-computed
+        on the total, so a per-rate booking that differs by a cent shows here as Exact shows it)."""
         lines = self.lookup(LINES, "OrderID", order["OrderID"])
         excl = sum((dec(ln["AmountFC"]) for ln in lines), Decimal(0))
         vat = sum((dec(ln["VATAmount"]) for ln in lines), Decimal(0))
@@ -211,3 +225,8 @@ class Orders(Writes):
         self._store(LINES, line)
         self._retotal(line["OrderID"])
         return line
+
+
+def _cents(value: Decimal) -> Decimal:
+    """Rounded to cents, half away from zero (a discount line's VAT rounds like a sale's)."""
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
