@@ -124,6 +124,8 @@ def start_run(flow: str, svc: Svc, who: Operator) -> Any:
             log.info("trigger_skipped", flow=flow, reason=str(busy))
         except TradewindError as error:
             log.error("run_not_started", flow=flow, error=str(error))
+        except Exception:  # a thread's crash would go unseen: log it (the run itself is marked by the engine)
+            log.exception("run_crashed", flow=flow)
 
     threading.Thread(target=work, name=f"api-run:{flow}", daemon=True).start()
     log.info("run_requested", flow=flow, by=who.name)
