@@ -41,9 +41,10 @@ def baskets(draw: st.DrawFn) -> tuple[Order, BookingRules, VatMethod]:
     order_discount = draw(st.integers(min_value=0, max_value=int((goods + shipping) / CENT))) * CENT
     noise = draw(st.integers(min_value=-8, max_value=8)) * CENT
     total = _shop_total(lines, shipping, order_discount, gross) + noise
+    discounts = [Discount(code="CODE", amount=Money.of(order_discount, currency))] if order_discount else []
     order = Order(number="#1", created_at=datetime(2024, 5, 1, 10, tzinfo=UTC), currency=currency,
                   customer=Customer(name="A B"), lines=lines, prices_include_vat=gross,
-                  discounts=[Discount(code="CODE", amount=Money.of(order_discount, currency))] if order_discount else [],
+                  discounts=discounts,
                   shipping_lines=[ShippingLine(title="Post", price=Money.of(shipping, currency))],
                   shipping_address=Address(country=draw(st.sampled_from(["NL", "DE"]))),
                   total=Money.of(total, currency))
