@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from tradewind.connectors import paging
 from tradewind.connectors.base import TokenStore
 from tradewind.connectors.exact_online.auth import Credentials, TokenKeeper
 from tradewind.connectors.http import default_translate, retry_after_seconds, send
@@ -263,7 +264,14 @@ class ExactClient:
         self.budget = budget
         self.retry = retry
         self.clock = clock
-        self.cache: dict[str, Any] = {}
+        self.vat_percentages: dict[str, float] | None = None
+        """The division's VAT codes → fraction (``vat/VATCodes``), once read (``vat_rates``)."""
+        self.item_vat_codes: dict[str, str | None] = {}
+        """Item ID → its ``SalesVatCode``, as read (``vat_rates``)."""
+        self.item_vat_complete = False
+        """Whether every item's code was read at once (a large read), so none is missing."""
+        self.warehouse_id: str | None = None
+        """The ``warehouse`` option's ID, once looked up by its code."""
 
     # -- auth --------------------------------------------------------------------------------
 
@@ -328,12 +336,11 @@ class ExactClient:
         return json.loads(response.content, parse_float=Decimal)
 
     def pages(self, path: str, params: Mapping[str, str]) -> Iterator[list[Row]]:
-        """Pages of rows, following ``__next`` until the service has no more."""
-        next_path: str | None = path
-        query: Mapping[str, str] | None = params
-        while next_path:
-            rows, next_path = results(self._json(self.request("GET", next_path, params=query)))
-            query = None  # the next link carries the query
+        """Pages of rows, following ``__next`` (which carries the query) until the service has no more."""
+        def fetch(link: str | None) -> tuple[list[Row], str | None]:
+            return results(self._json(self.request("GET", link or path, params=None if link else params)))
+
+        for rows, _ in paging.next_link(fetch, lambda answer: answer[1]):
             yield rows
 
     def rows(self, path: str, params: Mapping[str, str]) -> list[Row]:

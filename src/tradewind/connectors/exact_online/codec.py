@@ -4,7 +4,10 @@ Field names follow the vendor's models (``exactonline-api-dotnet-client`` ``Mode
 Items, SalesItemPrices, ItemWarehouses, Accounts + Contacts, SalesOrders + SalesOrderLines.
 Native records the connector assembles from several calls are dicts too: a product is
 ``{"Code": <model code>, "Items": [<Item>, ...]}``, a customer is an Account with its
-``"Contacts"`` list, a customer price carries ``"AccountCode"`` beside ``Account``.
+``"Contacts"`` list, a customer price carries ``"AccountCode"`` beside ``Account`` and, when the
+connection reads VAT rates, ``"ItemSalesVatCode"`` (its item's ``SalesVatCode``) beside ``Item``.
+What the connection is configured with, and the division's VAT code table read at run time, come
+in :class:`Settings`: never as keys inside the records.
 """
 
 from __future__ import annotations
@@ -74,6 +77,15 @@ class Settings:
     language: str | None = None
     option_fields: Mapping[str, str] = field(default_factory=dict)
     currency: str = "EUR"
+    vat_percentages: Mapping[str, float] | None = None
+    """The division's sales VAT codes → Exact's fraction (``{"2": 0.21}``), read from
+    ``vat/VATCodes`` when the connection gives VAT rates (``vat_rates``); None when it does not."""
+
+    def vat_rate(self, code: Any) -> Decimal | None:
+        """The VAT rate in percent of an item's ``SalesVatCode``; None when not read or unknown."""
+        if self.vat_percentages is None or text(code) is None:
+            return None
+        return percent(self.vat_percentages.get(text(code) or ""))
 
 
 DEFAULT = Settings()
@@ -123,9 +135,9 @@ def _dec(value: Any, default: str = "0") -> Decimal:
 
 # -- products (Items grouped by model code) ------------------------------------------------------
 
-ITEM_VAT_FRACTION = "_ItemVatFraction"
-"""Added to a price row or a product by the connector (``vat_rates``): the item's sales VAT as
-Exact's fraction (0.21), from the item's ``SalesVatCode`` and ``vat/VATCodes``."""
+ITEM_VAT_CODE = "ItemSalesVatCode"
+"""The item's ``SalesVatCode``, joined into a price row by the connector (``vat_rates``) as it
+joins ``AccountCode``: vendor data of another endpoint, resolved by ``Settings.vat_percentages``."""
 
 
 def group_of(item: Row, group_field: str | None) -> str | None:
@@ -135,7 +147,8 @@ def group_of(item: Row, group_field: str | None) -> str | None:
 
 def product_in(data: Row, now: datetime | None = None, settings: Settings = DEFAULT) -> Product:
     """``{"Code", "Items"}`` → Product: one variant per item, title shared by the group; variant
-    options (size, colour) from the Item fields named in ``settings.option_fields``."""
+    options (size, colour) from the Item fields named in ``settings.option_fields``; its VAT rate
+    is its first item's sales VAT code's (a model's sizes share one code)."""
     key = text(data.get("Code")) or ""
     items = sorted(data.get("Items") or [], key=lambda item: text(item.get("Code")) or "")
     if not items:
@@ -149,7 +162,7 @@ def product_in(data: Row, now: datetime | None = None, settings: Settings = DEFA
                  attributes={"item_group": text(first.get("ItemGroupCode")),
                              "webshop": bool(first.get("IsWebshopItem")),
                              "stock_item": bool(first.get("IsStockItem"))},
-                 vat_rate=percent(data.get(ITEM_VAT_FRACTION)), prices_include_vat=settings.prices_include_vat,
+                 vat_rate=settings.vat_rate(first.get("SalesVatCode")), prices_include_vat=settings.prices_include_vat,
                  active=any(v.active for v in variants))
 
 
@@ -191,11 +204,11 @@ def price_in(data: Row, settings: Settings = DEFAULT) -> Price:
                  price_list=account or "default", customer_reference=account,
                  amount=Money(amount=_dec(data.get("Price")), currency=text(data.get("Currency")) or ""),
                  includes_vat=settings.prices_include_vat, min_quantity=_dec(data.get("Quantity"), "1") or Decimal(1),
-                 vat_rate=percent(data.get(ITEM_VAT_FRACTION)),
+                 vat_rate=settings.vat_rate(data.get(ITEM_VAT_CODE)),
                  valid_from=start.date() if start else None, valid_until=end.date() if end else None)
 
 
-def stock_in(data: Row) -> StockLevel:
+def stock_in(data: Row, settings: Settings = DEFAULT) -> StockLevel:
     """An ItemWarehouse; ``available`` is left to ``rules.stock``."""
     return build(StockLevel, text(data.get("ID")), sku=text(data.get("ItemCode")) or "",
                  location=text(data.get("WarehouseCode")) or "default", on_hand=_dec(data.get("CurrentStock")),
@@ -204,7 +217,7 @@ def stock_in(data: Row) -> StockLevel:
 
 # -- customers (Account + Contacts) --------------------------------------------------------------
 
-def customer_in(data: Row) -> Customer:
+def customer_in(data: Row, settings: Settings = DEFAULT) -> Customer:
     """An Account with its Contacts. Exact has no person flag: an account is a company when it has
     a VAT number, a Chamber of Commerce number or a contact other than itself."""
     name = text(data.get("Name")) or ""

@@ -1,0 +1,70 @@
+"""What an Exact Online connection is configured with. The codec's part goes to it as
+:class:`~.codec.Settings` (:meth:`ExactOnlineOptions.settings`); the rest is read by the bound
+resources from these options, never from the client."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from tradewind.connectors.base import ConnectionOptions, SecretRef
+from tradewind.connectors.exact_online import codec
+
+
+class ExactOnlineOptions(ConnectionOptions):
+    """How to reach one Exact Online division and how to book webshop orders in it."""
+
+    base_url: str = Field("https://start.exactonline.nl", description="Exact Online host of the country the "
+                          "division lives in", examples=["https://start.exactonline.nl", "https://start.exactonline.be"],
+                          pattern=r"^https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)"
+                                  r"(:[0-9]{1,5})?(/[^\s?#]*)?$")
+    division: int = Field(ge=1, le=999_999_999, description="Exact Online division number (Settings → Company)",
+                          examples=[123456])
+    client_id: str = Field(description="Client ID of the app registration in the Exact App Center",
+                           examples=["f3a1c6d2-4b7e-4c1a-9d2e-0a1b2c3d4e5f"])
+    client_secret: SecretRef = Field(description="Client secret of the app registration", examples=["${EXACT_SECRET}"])
+    refresh_token: SecretRef = Field(description="Initial refresh token from authorising the app; rotated tokens are "
+                                     "kept in the token store under exact_online:<division>",
+                                     examples=["${EXACT_REFRESH_TOKEN}"])
+    calls_per_minute: int = Field(60, description="API calls allowed per minute for the division (sources differ: "
+                                  "60 or 100); the X-RateLimit headers correct it", examples=[60], ge=1, le=1_000_000)
+    calls_per_day: int = Field(5000, description="API calls allowed per day for the app and division (5,000 or "
+                               "9,000 by source)", examples=[5000], ge=1, le=100_000_000)
+    group_field: str | None = Field("FreeTextField_01", description="Item field holding the model code that groups "
+                                    "items (sizes, colours) into one webshop product; items with it empty stand "
+                                    "alone; empty to never group", examples=["FreeTextField_01"])
+    shipping_item: str | None = Field(None, description="Item code booked for an order's shipping costs",
+                                      examples=["SHIP"])
+    discount_item: str | None = Field(None, description="Item code booked (negative) for order-level discounts",
+                                      examples=["DISC"])
+    payment_condition: str | None = Field(None, description="Payment condition code for new sales orders",
+                                          examples=["IB"])
+    warehouse: str | None = Field(None, description="Warehouse for new sales orders: its code (looked up once) or "
+                                  "its ID; empty for the division's default", examples=["1"])
+    stock_warehouses: list[str] = Field(default_factory=list, description="Codes of the warehouses whose stock "
+                                        "is read (e.g. the one the webshop ships from); empty for all of them. "
+                                        "Stock of two warehouses is not summed: feeding both into one shop "
+                                        "location is refused",
+                                        examples=[["1"]])
+    vat_rates: bool = Field(False, description="Give products and prices their items' sales VAT rate (from the "
+                            "item's SalesVatCode and vat/VATCodes), so a shop whose prices include VAT can convert "
+                            "net prices. Costs one VAT-code read per run; prices also read their items' codes: one "
+                            "call per 40 items of a page, or one per 1,000 items for a large read", examples=[True])
+    prices_include_vat: bool = Field(False, description="Whether the division's sales prices include VAT",
+                                     examples=[False])
+    vat_codes: dict[str, str] = Field(default_factory=dict, description="Exact VAT code per rate in percent for "
+                                      "order lines; empty to let Exact use each item's own code",
+                                      examples=[{"21": "2", "9": "1", "0": "0"}])
+    option_fields: dict[str, str] = Field(
+        default_factory=lambda: {"colour": "FreeTextField_02", "size": "FreeTextField_03"},
+        description="Variant options of a grouped product and the Item fields holding them (option name → field)",
+        examples=[{"colour": "FreeTextField_02", "size": "FreeTextField_03"}])
+    currency: str = Field("EUR", description="Currency of the items' standard sales prices (the division's)",
+                          examples=["EUR"])
+    language: str | None = Field(None, description="Language code for new accounts when the customer has none",
+                                 examples=["NL"])
+
+    def settings(self) -> codec.Settings:
+        return codec.Settings(shipping_item=self.shipping_item, discount_item=self.discount_item,
+                              payment_condition=self.payment_condition, vat_codes=dict(self.vat_codes),
+                              prices_include_vat=self.prices_include_vat, language=self.language,
+                              option_fields=dict(self.option_fields), currency=self.currency)
