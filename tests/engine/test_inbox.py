@@ -65,3 +65,18 @@ def test_a_dry_run_leaves_events_waiting_and_a_normal_run_drains_them_too(store:
     assert 4 == result.counts["created"]
     with store.begin() as conn:
         assert 0 == inbox.depth(conn)
+
+
+def test_events_of_a_source_that_cannot_read_by_id_are_settled_by_the_incremental_read(
+        store: Store, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.engine import memory
+    from tradewind.connectors.base import Resource
+
+    monkeypatch.setattr(memory.MemoryProducts, "get", Resource.get)
+    erp, shop = catalogue(3), System()
+    runner = Runner(store, opener=opener(erp, shop))
+    announce(store, "e1", "2")
+    result = runner.run(flow(), events_only=True)  # no read by id: the cursor read finds the change
+    assert (3, 0) == (result.counts["created"], erp.calls.get("get", 0))
+    with store.begin() as conn:
+        assert 0 == inbox.depth(conn)

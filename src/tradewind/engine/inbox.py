@@ -33,6 +33,15 @@ def readable_by_id(resource: Resource[Any]) -> bool:
     return type(resource).get is not Resource.get
 
 
+def covered_by_the_read(ctx: RunContext) -> Callable[[], None]:
+    """For a source that cannot read by id: the events waiting now are settled by this run's
+    incremental read (the cursor finds the changes they announce). Call the answer once that
+    read has ended; until then they stay waiting, so a run that dies settles nothing."""
+    with ctx.store.begin() as conn:
+        ids = [e.id for e in inbox.waiting(conn, ctx.flow.source.name, ctx.flow.source_resource, limit=100_000)]
+    return _marker(ctx, ids)
+
+
 def inbox_pages(ctx: RunContext) -> Iterator[Page]:
     """Pages of the records waiting events announce; each page marks its events done once durable."""
     if not readable_by_id(ctx.source_res):

@@ -17,7 +17,7 @@ from tradewind.engine.binder import Binder
 from tradewind.engine.context import Hooks, RunContext
 from tradewind.engine.cursors import Cursor
 from tradewind.engine.flow import Flow
-from tradewind.engine.inbox import inbox_pages
+from tradewind.engine.inbox import covered_by_the_read, inbox_pages, readable_by_id
 from tradewind.engine.locks import FlowLease
 from tradewind.engine.loop import HeldPages, flush, read_page, retry_pages
 from tradewind.engine.refs import TargetRefs
@@ -141,13 +141,16 @@ class Runner:
             read_page(page, ctx, held)
             _tell(progress, ctx)
         flush(held, ctx)
-        if ctx.events_only:
+        if ctx.events_only and readable_by_id(ctx.source_res):
             return
+        settle_events = None if ctx.dry_run or readable_by_id(ctx.source_res) else covered_by_the_read(ctx)
         for page in ctx.source_res.pages(ctx.source.client, ctx.cursor.start):
             lease.fence()
             read_page(page, ctx, held)
             _tell(progress, ctx)
         flush(held, ctx)
+        if settle_events is not None:
+            settle_events()
 
 
 def _tell(progress: Progress | None, ctx: RunContext) -> None:
