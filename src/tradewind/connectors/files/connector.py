@@ -53,8 +53,12 @@ class FilesResource(Resource[E]):
         self.layout = reading.Layout(resource=name, kind=self.entity.kind, format="csv", settings=FileSettings(),
                                      keys=self.natural_keys)
 
-    def bound(self, options: FilesOptions) -> FilesResource[E]:
+    def bind(self, connection: Connector) -> FilesResource[E]:
+        """The connection's copy: its file layout for this resource, handed to reader and codec."""
+        options = connection.options
+        assert isinstance(options, FilesOptions)
         copied = copy.copy(self)
+        copied.connection = connection
         copied.layout = reading.Layout(resource=self.name, kind=self.entity.kind, format=options.format,
                                        settings=options.settings(self.name), keys=self.natural_keys)
         copied.decode, copied.encode = copied._decode, copied._encode
@@ -121,7 +125,6 @@ class Files(Connector):
     def __init__(self, options: Any, **kwargs: Any) -> None:
         super().__init__(options, **kwargs)
         self._client: FilesClient | None = None
-        self._bound: dict[str, Resource[Any]] = {}
 
     @property
     def opts(self) -> FilesOptions:
@@ -156,14 +159,6 @@ class Files(Connector):
             host_key=self.opts.host_key, timeout=self.opts.timeout,
             password=self.secret(self.opts.password) if self.opts.password else None,
             private_key=self.secret(self.opts.private_key) if self.opts.private_key else None))
-
-    def resource(self, name: str) -> Resource[Any]:
-        """The declared resource bound to this connection's settings for it."""
-        if name not in self._bound:
-            declared = super().resource(name)
-            assert isinstance(declared, FilesResource)
-            self._bound[name] = declared.bound(self.opts)
-        return self._bound[name]
 
     def close(self) -> None:
         if self._client is not None:
