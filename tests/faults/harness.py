@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 from cryptography.fernet import Fernet
 
-from tradewind.connectors.exact_online.connector import ExactOnlineOptions
+from tradewind import connectors
 from tradewind.sandboxes import exact_online, shopify
 from tradewind.sandboxes._serve import Served
 from tradewind.sandboxes.exact_online_data import catalogue, service_items
@@ -37,7 +37,7 @@ ARTEFACTS = Path(__file__).parent / ".artefacts"
 TOLERANCE = Decimal("0.02")
 """Cents a line's net amount may differ by: Exact rounds a net unit price to four places."""
 
-CLIENT_TIMEOUT = 1.5 if "timeout" in ExactOnlineOptions.model_fields else 30.0
+CLIENT_TIMEOUT = 1.5 if "timeout" in connectors.get("exact_online").Options.model_fields else 30.0
 """Seconds the connectors wait for an answer. There is no project option for it yet (the clients use
 30 s), so stalls only end by a kill until one exists; with one, the suite scales it down."""
 STALL = CLIENT_TIMEOUT + 0.5
@@ -54,6 +54,8 @@ def secret_key() -> str:
 
 @dataclass
 class Tally:
+    """The result of a fault test; ``line()`` is what each test prints."""
+
     records: int
     written: int
     duplicates: int
