@@ -13,6 +13,7 @@ from typing import Any
 from unittest.mock import patch
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from tests.e2e.slice import ENVIRON, World, start_world
@@ -41,7 +42,7 @@ def world(tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 def cli(world: World, store: Store, *args: str) -> Result:
-    with patch.object(cli_module.console, "width", 250):  # a terminal wide enough for tables of full ids
+    with patch.object(cli_module, "console", Console(width=250)):  # wide enough for tables of full ids
         return CliRunner().invoke(app, [*args, "--project", str(world.project_path), "--database", store.url],
                                   env={"COLUMNS": "250"})
 

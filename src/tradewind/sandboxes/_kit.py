@@ -73,9 +73,12 @@ class Fault:
     after: bool = False
     reset: bool = False
     bare: bool = False
+    method: str | None = None
+    """Only calls with this HTTP method (``POST`` hits the write, not the look-up on the same path)."""
 
-    def matches(self, path: str) -> bool:
-        return self.path_contains is None or self.path_contains in path
+    def matches(self, path: str, method: str = "GET") -> bool:
+        return (self.path_contains is None or self.path_contains in path) and \
+            (self.method is None or self.method.upper() == method.upper())
 
 
 CHAOS_KINDS: dict[str, Fault] = {
@@ -171,11 +174,11 @@ class Kit:
             else:
                 self.chaos = chaos
 
-    def take_fault(self, path: str) -> Fault | None:
+    def take_fault(self, path: str, method: str = "GET") -> Fault | None:
         """The queued fault for this call, else chaos's draw (a 429 storm queues the rest of itself)."""
         with self.lock:
             for fault in self.faults:
-                if fault.matches(path):
+                if fault.matches(path, method):
                     fault.times -= 1
                     if fault.times <= 0:
                         self.faults.remove(fault)
@@ -283,7 +286,7 @@ class KitMiddleware:
             await response(scope, receive, send)
             return
         self.kit.count(scope["method"], path)
-        fault = self.kit.take_fault(path)
+        fault = self.kit.take_fault(path, scope["method"])
         if fault is None:
             await self.app(scope, receive, send)
         elif fault.after:
