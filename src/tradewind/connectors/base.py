@@ -394,7 +394,8 @@ class Connector(ABC):
     ) -> None:
         self.options = options
         self.retry = retry or RetryPolicy()
-        self.http = http or httpx.Client(timeout=httpx.Timeout(30.0, connect=10.0))
+        seconds = float(getattr(options, "timeout", 30.0))  # a connector may offer `timeout` as an option
+        self.http = http or httpx.Client(timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)))
         self.tokens: TokenStore = tokens or MemoryTokens()
         self.environ = environ
         self.ledger = ledger  # where call budgets are shared with other processes; None: this process only

@@ -62,6 +62,10 @@ class ExactOnlineOptions(ConnectionOptions):
                           examples=["EUR"])
     language: str | None = Field(None, description="Language code for new accounts when the customer has none",
                                  examples=["NL"])
+    timeout: float = Field(
+        default=30.0, gt=0, le=600, examples=[30],
+        description="Seconds to wait for an answer before the call counts as failed (a read is retried; a write "
+                    "whose answer did not come is looked up before anything is sent again)")
 
     def settings(self) -> codec.Settings:
         return codec.Settings(shipping_item=self.shipping_item, discount_item=self.discount_item,

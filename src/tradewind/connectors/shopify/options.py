@@ -50,6 +50,10 @@ class ShopifyOptions(ConnectionOptions):
                     "taxesIncluded setting once per connection",
         examples=[True],
     )
+    timeout: float = Field(
+        default=30.0, gt=0, le=600, examples=[30],
+        description="Seconds to wait for an answer before the call counts as failed (a read is retried; a write "
+                    "whose answer did not come is looked up before anything is sent again)")
 
     @field_validator("shop")
     @classmethod
