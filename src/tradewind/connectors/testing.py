@@ -74,6 +74,10 @@ class ConnectorContract:
     environ: ClassVar[dict[str, str]] = {}
     expected_counts: ClassVar[dict[str, int]] = {}
     roundtrip_fields: ClassVar[dict[str, list[str]]] = {}
+    rate_limited: ClassVar[bool] = True
+    """False where the transport has no rate limit to wait out (SFTP knows no 429 or Retry-After)."""
+    finds_what_it_creates: ClassVar[bool] = True
+    """False for a target without look-ups: a file drop writes whole files and finds nothing."""
 
     # -- hooks -------------------------------------------------------------------------------
 
@@ -179,6 +183,8 @@ class ConnectorContract:
             assert len(later) < len(everything) or len(everything) <= 1
 
     def test_rate_limit_and_outage_are_waited_out(self, connection: Connector, served: Harness) -> None:
+        if not self.rate_limited:
+            pytest.skip(f"{self.connector.name} has no rate limit to wait out (outages: the test below)")
         resource = self.readable()[0]
         self.fault(served, status=429, times=1, retry_after=1)
         self.fault(served, status=503, times=1)
@@ -195,6 +201,8 @@ class ConnectorContract:
         assert FAST_RETRY.attempts == self.calls(served) - before
 
     def test_create_then_find_by_natural_key(self, connection: Connector) -> None:
+        if not self.finds_what_it_creates:
+            pytest.skip(f"{self.connector.name} holds no look-up of what it writes")
         for name, entity in self.samples().items():
             resource = connection.resource(name)
             assert resource.encode is not None

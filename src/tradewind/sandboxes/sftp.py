@@ -1,8 +1,10 @@
 """A real SFTP server on loopback (asyncssh), serving one folder: the "sandbox" of a file drop.
 
 It runs on an event loop of its own in a background thread, with a host key generated per
-server and one user (password or public key). Like the HTTP sandboxes it counts what happens
-and takes faults: ``drop_connections(n)`` closes the next ``n`` SSH connections as they arrive,
+server (or the one given) and one user (password or public key). Like the HTTP sandboxes it
+counts what happens (``connections``, and ``operations``: the paths SFTP requests name, one per
+list, read, write, stat or remove, two per rename) and takes faults: ``drop_connections(n)`` closes
+the next ``n`` SSH connections — one already open at its next request, a new one as it arrives —
 so a client sees the connection lost. It knows nothing of tradewind's connectors.
 
     with SftpSandbox(tmp_path) as server:
@@ -17,7 +19,7 @@ import threading
 import warnings
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 with warnings.catch_warnings():  # asyncssh imports cryptography's deprecated DSA names
     warnings.simplefilter("ignore")
@@ -28,15 +30,16 @@ class SftpSandbox:
     """An SFTP server chrooted to ``root``; ``user`` logs in with ``password`` or ``client_key``."""
 
     def __init__(self, root: Path | str, *, user: str = "tradewind", password: str = "sandbox-password",
-                 client_key: str | None = None) -> None:
+                 client_key: str | None = None, server_key: asyncssh.SSHKey | None = None) -> None:
         self.root = Path(root)
         self.user = user
         self.password = password
         self.client_key = client_key
         self.connections = 0
+        self.operations = 0
         self.dropped = 0
         self._drop = 0
-        self._key = asyncssh.generate_private_key("ssh-ed25519")
+        self._key = server_key or asyncssh.generate_private_key("ssh-ed25519")
         self.host_key = self._key.export_public_key().decode().strip()
         self.port = 0
         self._loop = asyncio.new_event_loop()
@@ -48,8 +51,18 @@ class SftpSandbox:
         return f"sftp://{self.user}@127.0.0.1:{self.port}/"
 
     def drop_connections(self, count: int) -> None:
-        """Close the next ``count`` connections as soon as they open (a flaky network or server)."""
+        """Close the next ``count`` connections (a flaky network or server): an open one at its next
+        request, a new one as soon as it opens."""
         self._drop = count
+
+    def _dropping(self, conn: asyncssh.SSHServerConnection) -> bool:
+        """Whether a fault takes this connection down now (and counts it)."""
+        if self._drop <= 0:
+            return False
+        self._drop -= 1
+        self.dropped += 1
+        conn.abort()
+        return True
 
     def start(self) -> SftpSandbox:
         self._thread.start()
@@ -64,10 +77,7 @@ class SftpSandbox:
             def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
                 self.conn = conn
                 sandbox.connections += 1
-                if sandbox._drop > 0:
-                    sandbox._drop -= 1
-                    sandbox.dropped += 1
-                    conn.abort()
+                sandbox._dropping(conn)
 
             def begin_auth(self, username: str) -> bool:
                 if sandbox.client_key is not None:
@@ -83,9 +93,17 @@ class SftpSandbox:
             def public_key_auth_supported(self) -> bool:
                 return sandbox.client_key is not None
 
+        class Folder(asyncssh.SFTPServer):
+            def map_path(self, path: bytes) -> bytes:
+                """Every request naming a path passes here first: count it, or drop it under a fault."""
+                if sandbox._dropping(cast(asyncssh.SSHServerConnection, self.channel.get_connection())):
+                    raise asyncssh.SFTPConnectionLost("connection dropped by a sandbox fault")
+                sandbox.operations += 1
+                return super().map_path(path)
+
         return await asyncssh.listen(
             "127.0.0.1", 0, server_host_keys=[self._key], server_factory=Server,
-            sftp_factory=lambda chan: asyncssh.SFTPServer(chan, chroot=str(self.root).encode()), allow_scp=False)
+            sftp_factory=lambda chan: Folder(chan, chroot=str(self.root).encode()), allow_scp=False)
 
     def stop(self) -> None:
         if self._server is not None:

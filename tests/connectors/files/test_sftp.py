@@ -37,6 +37,18 @@ def test_dropped_connections_are_retried_until_one_holds(sftp: SftpSandbox) -> N
     assert (3, 2) == (sftp.connections, sftp.dropped)
 
 
+def test_a_connection_dropped_while_open_is_replaced_on_the_retry(sftp: SftpSandbox) -> None:
+    (sftp.root / "s.csv").write_text("sku,location,on_hand\nA,main,1\n")
+    files = connect(sftp, attempts=2)
+    try:
+        assert ["s.csv"] == [f.name for f in files.client.files("", "*.csv")]
+        sftp.drop_connections(1)  # the open connection goes down at its next request
+        assert ["s.csv"] == [f.name for f in files.client.files("", "*.csv")]
+    finally:
+        files.close()
+    assert (2, 1) == (sftp.connections, sftp.dropped)
+
+
 def test_a_server_that_keeps_dropping_costs_exactly_the_configured_attempts(sftp: SftpSandbox) -> None:
     sftp.drop_connections(10)
     files = connect(sftp, attempts=4)
