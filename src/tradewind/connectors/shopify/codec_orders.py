@@ -1,0 +1,160 @@
+"""Shopify Order nodes → orders: lines, shipping, discounts, payments and the buyer as the order shows them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from tradewind.connectors.shopify.codec_common import blank, fields_named, required_money, shop_money
+from tradewind.connectors.shopify.codec_customers import address_in, email_of, phone_of
+from tradewind.errors import RecordError
+from tradewind.model import (
+    Contact,
+    Customer,
+    CustomerKind,
+    Discount,
+    FinancialStatus,
+    FulfillmentStatus,
+    Money,
+    Order,
+    OrderLine,
+    OrderStage,
+    PaymentInfo,
+    ShippingLine,
+)
+
+_FINANCIAL = {"EXPIRED": FinancialStatus.VOIDED}
+_FULFILLMENT = {"FULFILLED": FulfillmentStatus.FULFILLED, "PARTIALLY_FULFILLED": FulfillmentStatus.PARTIAL}
+_PAID_KINDS = {"SALE", "CAPTURE"}
+
+
+def order_in(node: Mapping[str, Any]) -> Order:
+    """An Order node with lines, shipping, discounts, payments and the customer as the order shows it."""
+    number = str(node.get("name") or node.get("id"))
+    currency = str(node.get("currencyCode") or "")
+    lines = [_line_in(line, i, number) for i, line in enumerate((node.get("lineItems") or {}).get("nodes") or [])]
+    if not lines:
+        raise RecordError("order has no lines", field="lines", record=number)
+    total = required_money(node.get("totalPriceSet"), "total", number)
+    fulfillment = _FULFILLMENT.get(str(node.get("displayFulfillmentStatus")), FulfillmentStatus.UNFULFILLED)
+    financial = _financial(node.get("displayFinancialStatus"))
+    with fields_named(number):
+        return Order(
+            number=number, created_at=node["createdAt"], updated_at=node.get("updatedAt"), currency=currency,
+            customer=_order_customer(node, number), lines=lines, discounts=_discounts(node, lines, currency),
+            shipping_lines=_shipping_in(node, number), payments=_payments(node, total, financial),
+            billing_address=address_in(node.get("billingAddress")),
+            shipping_address=address_in(node.get("shippingAddress")),
+            prices_include_vat=bool(node.get("taxesIncluded")), subtotal=shop_money(node.get("subtotalPriceSet")),
+            tax_total=shop_money(node.get("totalTaxSet")), total=total, financial_status=financial,
+            fulfillment_status=fulfillment, stage=_stage(node, fulfillment), note=blank(node.get("note")),
+            tags=list(node.get("tags") or []),
+        )
+
+
+def _financial(status: Any) -> FinancialStatus:
+    text = str(status or "PENDING")
+    if text in _FINANCIAL:
+        return _FINANCIAL[text]
+    try:
+        return FinancialStatus(text.lower())
+    except ValueError:
+        return FinancialStatus.PENDING
+
+
+def _stage(node: Mapping[str, Any], fulfillment: FulfillmentStatus) -> OrderStage:
+    if node.get("cancelledAt"):
+        return OrderStage.CANCELLED
+    return {FulfillmentStatus.FULFILLED: OrderStage.DELIVERED,
+            FulfillmentStatus.PARTIAL: OrderStage.PARTIALLY_DELIVERED}.get(fulfillment, OrderStage.OPEN)
+
+
+def _taxes(tax_lines: list[Mapping[str, Any]], currency: str) -> tuple[Decimal | None, Money | None]:
+    """Summed rate (percent) and amount of a line's tax lines; None when it has none."""
+    if not tax_lines:
+        return None, None
+    rate = sum((Decimal(str(t.get("ratePercentage") or 0)) for t in tax_lines), Decimal("0"))
+    amount = Money.zero(currency)
+    for line in tax_lines:
+        amount = amount + (shop_money(line.get("priceSet")) or Money.zero(currency))
+    return rate.normalize() if rate else Decimal("0"), amount
+
+
+def _line_in(node: Mapping[str, Any], index: int, number: str) -> OrderLine:
+    where = f"lines[{index}]"
+    sku = blank((node.get("sku") or "").strip())
+    if sku is None:
+        title = node.get("name") or node.get("title") or "?"
+        raise RecordError(f"line {title!r} has no SKU in Shopify, so no ERP article can be matched",
+                          field=f"{where}.sku", record=number)
+    unit = required_money(node.get("originalUnitPriceSet"), f"{where}.unit_price", number)
+    discount = shop_money(node.get("totalDiscountSet"))
+    rate, tax_amount = _taxes(list(node.get("taxLines") or []), unit.currency)
+    try:
+        return OrderLine(sku=sku, title=blank(node.get("name")) or blank(node.get("title")),
+                         quantity=Decimal(str(node.get("quantity") or 0)), unit_price=unit,
+                         discount=discount if discount and discount.amount else None, vat_rate=rate, tax=tax_amount)
+    except ValidationError as exc:
+        raise RecordError(exc.errors()[0]["msg"], field=where, record=number) from None
+
+
+def _shipping_in(node: Mapping[str, Any], number: str) -> list[ShippingLine]:
+    lines = []
+    for i, line in enumerate((node.get("shippingLines") or {}).get("nodes") or []):
+        price = required_money(line.get("originalPriceSet"), f"shipping_lines[{i}].price", number)
+        rate, amount = _taxes(list(line.get("taxLines") or []), price.currency)
+        lines.append(ShippingLine(title=line.get("title") or "Shipping", code=blank(line.get("code")), price=price,
+                                  vat_rate=rate, tax=amount))
+    return lines
+
+
+def _discounts(node: Mapping[str, Any], lines: list[OrderLine], currency: str) -> list[Discount]:
+    """Order-level discounts: the codes, with the part of the discount *not* already on the lines.
+
+    Shopify allocates every discount (codes included) to the lines' ``totalDiscountSet``; what is
+    left of ``totalDiscountsSet`` (a shipping discount) is the order-level amount, so the lines and
+    the discounts never count one euro twice.
+    """
+    codes = [str(c) for c in node.get("discountCodes") or []]
+    total = shop_money(node.get("totalDiscountsSet")) or Money.zero(currency)
+    on_lines = Money.zero(currency)
+    for line in lines:
+        on_lines = on_lines + (line.discount or Money.zero(currency))
+    rest = total - on_lines
+    if not codes and not rest.amount:
+        return []
+    return [Discount(code=", ".join(codes) or None, title="discount codes" if codes else "order discount",
+                     amount=rest if rest.amount > 0 else Money.zero(currency))]
+
+
+def _payments(node: Mapping[str, Any], total: Money, financial: FinancialStatus) -> list[PaymentInfo]:
+    """Successful sales and captures; without any, the gateways named (amount 0 unless paid in full)."""
+    paid = [t for t in node.get("transactions") or [] if t.get("kind") in _PAID_KINDS and t.get("status") == "SUCCESS"]
+    if paid:
+        return [PaymentInfo(method=t.get("gateway") or "unknown", amount=shop_money(t.get("amountSet")) or total,
+                            paid_at=t.get("processedAt")) for t in paid]
+    amount = total if financial is FinancialStatus.PAID else Money.zero(total.currency)
+    return [PaymentInfo(method=name, amount=amount) for name in node.get("paymentGatewayNames") or []]
+
+
+def _order_customer(node: Mapping[str, Any], number: str) -> Customer:
+    """The buyer as the order shows them: a company when the billing address names one."""
+    customer = node.get("customer") or {}
+    billing = address_in(node.get("billingAddress"))
+    shipping = address_in(node.get("shippingAddress"))
+    email = blank(node.get("email")) or email_of(customer)
+    phone = blank(node.get("phone")) or phone_of(customer)
+    first, last = blank(customer.get("firstName")), blank(customer.get("lastName"))
+    person = " ".join(p for p in (first, last) if p) or blank(customer.get("displayName")) or (
+        billing.name if billing else None)
+    company = billing.company if billing else None
+    with fields_named(number):
+        contacts = [Contact(first_name=first, last_name=last or person, email=email, phone=phone)] if company else []
+        return Customer(
+            type=CustomerKind.COMPANY if company else CustomerKind.PERSON, name=company or person or email or "Guest",
+            email=email, phone=phone, contacts=contacts, billing_address=billing, shipping_address=shipping,
+            source_id=blank(customer.get("id")),
+        )
