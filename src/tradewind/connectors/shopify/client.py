@@ -1,7 +1,9 @@
 """Shopify Admin GraphQL client: one POST per document, paced by the shop's cost bucket.
 
 Transport, retries and the error tree come from :func:`tradewind.connectors.http.send`; this module
-adds what is Shopify's own (https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits):
+adds what is Shopify's own (https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits),
+with the cost estimate in :mod:`.cost`, the meaning of answers in :mod:`.answers` and the served
+version's check in :mod:`.versions`:
 
 * pacing by *calculated query cost*: before a call, the query's expected cost is taken from the
   :class:`~tradewind.connectors.pacing.CostBucket` the shop shares with every flow in this process
@@ -20,225 +22,25 @@ Request and answer bodies are never logged: they hold customers' personal data.
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import httpx
-import structlog
-from graphql import (
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    InlineFragmentNode,
-    IntValueNode,
-    OperationDefinitionNode,
-    OperationType,
-    SelectionSetNode,
-    VariableNode,
-    parse,
-)
 
 from tradewind.connectors import paging
-from tradewind.connectors.http import CallKind, default_translate, retry_after_seconds, send
+from tradewind.connectors.http import CallKind, send
 from tradewind.connectors.pacing import CostBucket
 from tradewind.connectors.retry import RetryPolicy
 from tradewind.connectors.shopify import queries
-from tradewind.errors import ConfigError, RateLimited, RecordError, RejectedByTarget, TradewindError, TransientError
-
-log = structlog.get_logger("tradewind.shopify")
-
-MUTATION_COST = 10
-VERSION_HEADER = "X-Shopify-API-Version"
-_SCHEMA_CODES = {
-    "undefinedField", "undefinedType", "argumentNotAccepted", "missingRequiredArguments",
-    "selectionMismatch", "argumentLiteralsIncompatible", "variableNotDefined", "useAndDefineFragment",
-}
-_CONFIG_CODES = {"ACCESS_DENIED", "MAX_COST_EXCEEDED", "SHOP_INACTIVE"}
-
-
-# -- cost estimate ------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def _parsed(document: str) -> DocumentNode:
-    return parse(document)
-
-
-def estimate_cost(document: str, variables: Mapping[str, Any] | None = None) -> int:
-    """Shopify's requested cost of ``document``, computed the documented way.
-
-    Objects cost 1, scalars 0, a connection (any field with ``first``) 2 + ``first`` × its node,
-    a mutation 10. Used only until Shopify has told us the real figure for the document.
-    """
-    doc = _parsed(document)
-    fragments = {d.name.value: d for d in doc.definitions if isinstance(d, FragmentDefinitionNode)}
-    operation = next(d for d in doc.definitions if isinstance(d, OperationDefinitionNode))
-    walker = _CostWalker(fragments, dict(variables or {}))
-    if operation.operation == OperationType.MUTATION:
-        return sum(MUTATION_COST + walker.children(f) for f in walker.fields(operation.selection_set))
-    return walker.selection(operation.selection_set)
-
-
-@dataclass
-class _CostWalker:
-    fragments: Mapping[str, FragmentDefinitionNode]
-    variables: Mapping[str, Any]
-
-    def fields(self, selection_set: SelectionSetNode | None) -> Iterator[FieldNode]:
-        for node in selection_set.selections if selection_set else ():
-            if isinstance(node, FieldNode):
-                yield node
-            elif isinstance(node, FragmentSpreadNode):
-                yield from self.fields(self.fragments[node.name.value].selection_set)
-            elif isinstance(node, InlineFragmentNode):
-                yield from self.fields(node.selection_set)
-
-    def selection(self, selection_set: SelectionSetNode | None) -> int:
-        return sum(self.field(f) for f in self.fields(selection_set))
-
-    def children(self, node: FieldNode) -> int:
-        return self.selection(node.selection_set)
-
-    def field(self, node: FieldNode) -> int:
-        if node.selection_set is None:
-            return 0
-        size = self.first(node)
-        if size is None:
-            return 1 + self.children(node)
-        return 2 + size * self.node_cost(node)
-
-    def node_cost(self, connection: FieldNode) -> int:
-        inner = [f for f in self.fields(connection.selection_set) if f.name.value in ("nodes", "edges")]
-        if not inner:
-            return 1 + self.children(connection)
-        cost = 0
-        for wrapper in inner:
-            if wrapper.name.value == "edges":
-                nodes = [f for f in self.fields(wrapper.selection_set) if f.name.value == "node"]
-                cost = max(cost, 1 + sum(self.children(n) for n in nodes))
-            else:
-                cost = max(cost, 1 + self.children(wrapper))
-        return cost
-
-    def first(self, node: FieldNode) -> int | None:
-        for argument in node.arguments:
-            if argument.name.value not in ("first", "last"):
-                continue
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return int(value.value)
-            if isinstance(value, VariableNode):
-                return int(self.variables.get(value.name.value) or queries.PAGE_MAX)
-        return None
-
-
-# -- errors -------------------------------------------------------------------------------------
-
-
-def is_mutation(document: str) -> bool:
-    """Whether the document's (first) operation is a mutation."""
-    return any(getattr(d, "operation", None) == OperationType.MUTATION for d in _parsed(document).definitions)
-
-
-def throttle_wait(cost: Mapping[str, Any]) -> float:
-    """Seconds until the bucket holds the requested cost again (Shopify's own formula)."""
-    status = cost.get("throttleStatus") or {}
-    requested = float(cost.get("requestedQueryCost") or 0)
-    available = float(status.get("currentlyAvailable") or 0)
-    rate = float(status.get("restoreRate") or 50)
-    return max(0.0, requested - available) / rate + 0.05
-
-
-def _messages(errors: list[Mapping[str, Any]]) -> str:
-    return "; ".join(str(e.get("message") or "error") for e in errors)
-
-
-def graphql_error(body: Mapping[str, Any]) -> TradewindError | None:
-    """The error top-level ``errors`` mean, or None when there are none."""
-    raw = body.get("errors")
-    if not raw:
-        return None
-    if not isinstance(raw, list):
-        return ConfigError(f"Shopify refused the request: {raw}")
-    errors: list[Mapping[str, Any]] = [e if isinstance(e, Mapping) else {"message": str(e)} for e in raw]
-    codes = {str((e.get("extensions") or {}).get("code") or "") for e in errors}
-    message = _messages(errors)
-    cost = (body.get("extensions") or {}).get("cost") or {}
-    if "THROTTLED" in codes:
-        return _throttled(cost, status=200)
-    if "INTERNAL_SERVER_ERROR" in codes:
-        return TransientError(f"Shopify: {message}", status=200)
-    if codes & _CONFIG_CODES:
-        return ConfigError(f"Shopify: {message}", hint="check the app's access scopes and the shop's plan")
-    if codes & _SCHEMA_CODES or "doesn't exist on type" in message or "Cannot query field" in message:
-        return ConfigError(f"Shopify rejected the query: {message}", hint="check api_version")
-    return RecordError(f"Shopify: {message}")
-
-
-def _throttled(cost: Mapping[str, Any], *, status: int, header: float | None = None) -> TradewindError:
-    limit = float((cost.get("throttleStatus") or {}).get("maximumAvailable") or 0)
-    requested = float(cost.get("requestedQueryCost") or 0)
-    if limit and requested > limit:
-        return ConfigError(f"a query costs {requested:g} points but the shop's bucket holds {limit:g}",
-                           hint="lower the page sizes in tradewind.connectors.shopify.queries")
-    wait = throttle_wait(cost) if cost else (header if header is not None else 1.0)
-    return RateLimited("Shopify throttled the query (THROTTLED)", retry_after=wait, status=status)
-
-
-def _body(response: httpx.Response) -> dict[str, Any] | None:
-    try:
-        parsed = response.json()
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def translate(response: httpx.Response, body: Mapping[str, Any] | None) -> TradewindError | None:
-    """What an answer means for the run loop; None for a usable answer."""
-    status = response.status_code
-    if status == 401:
-        return ConfigError("Shopify refused the access token (401 Unauthorized)",
-                           hint="check the token option: an Admin API access token of an app installed on this shop")
-    if status in (402, 403, 404, 423):
-        reason = {402: "the shop's payment is due (402)", 403: "the token lacks an access scope (403)",
-                  404: "no Admin API here (404)", 423: "the shop is locked (423)"}[status]
-        return ConfigError(f"Shopify: {reason}", hint="check shop, base_url, api_version and the app's scopes")
-    if status == 429:
-        cost = ((body or {}).get("extensions") or {}).get("cost") or {}
-        header = retry_after_seconds(response) if "Retry-After" in response.headers else None
-        return _throttled(cost, status=429, header=header)
-    error = default_translate(response, f"Shopify answered {status}")
-    if error is not None:
-        return error
-    if status >= 400:
-        return ConfigError(f"Shopify answered {status}: {_messages_of(body)}")
-    if body is None:
-        return TransientError(f"Shopify answered {status} without a JSON body", status=status)
-    return graphql_error(body)
-
-
-def _messages_of(body: Mapping[str, Any] | None) -> str:
-    errors = (body or {}).get("errors")
-    if isinstance(errors, list):
-        return _messages([e if isinstance(e, Mapping) else {"message": str(e)} for e in errors])  # type: ignore[misc]
-    return str(errors) if errors else "no details"
-
-
-def user_errors(payload: Mapping[str, Any]) -> list[RejectedByTarget]:
-    """A mutation's ``userErrors`` as refusals naming Shopify's message and field path."""
-    return [
-        RejectedByTarget(str(e.get("message") or "refused"), field=".".join(e.get("field") or []) or None)
-        for e in payload.get("userErrors") or []
-    ]
-
-
-# -- the client ---------------------------------------------------------------------------------
+from tradewind.connectors.shopify.answers import body_of, translate, user_errors
+from tradewind.connectors.shopify.cost import estimate_cost, is_mutation
+from tradewind.connectors.shopify.cost import throttle_wait as throttle_wait
+from tradewind.connectors.shopify.versions import VERSION_HEADER, warn_if_served_otherwise
+from tradewind.connectors.shopify.versions import _warned as _warned
+from tradewind.errors import TradewindError, TransientError
 
 
 @dataclass
@@ -268,7 +70,7 @@ class _Exchange:
         self.client.bucket.acquire(self.acquired)
 
     def after(self, response: httpx.Response) -> None:
-        self.body = _body(response)
+        self.body = body_of(response)
         served = response.headers.get(VERSION_HEADER)
         if served:
             warn_if_served_otherwise(self.client.endpoint, served)
@@ -382,32 +184,6 @@ class ShopifyClient:
 def _end_cursor(connection: Mapping[str, Any]) -> str | None:
     info = connection.get("pageInfo") or {}
     return str(info["endCursor"]) if info.get("hasNextPage") and info.get("endCursor") else None
-
-
-_warned: set[tuple[str, str]] = set()
-_warned_lock = threading.Lock()
-
-
-def asked_version(endpoint: str) -> str:
-    """The version in an Admin API endpoint (``…/admin/api/2026-07/graphql.json``)."""
-    parts = endpoint.rstrip("/").split("/")
-    return parts[-2] if len(parts) >= 2 else ""
-
-
-def warn_if_served_otherwise(endpoint: str, served: str) -> bool:
-    """Log once per endpoint and served version that Shopify answered in another version than
-    asked (the asked one is past its support, or was never released). True when it logged."""
-    asked = asked_version(endpoint)
-    if served == asked:
-        return False
-    with _warned_lock:
-        if (endpoint, served) in _warned:
-            return False
-        _warned.add((endpoint, served))
-    log.warning("shopify_api_version_served", asked=asked, served=served,
-                hint=f"Shopify no longer serves {asked}: set api_version to a supported version "
-                     "(https://shopify.dev/docs/api/usage/versioning)")
-    return True
 
 
 def dig(data: Mapping[str, Any] | None, path: str) -> Any:
