@@ -18,7 +18,8 @@ The parts, each citing the Shopify pages it follows:
   (``inventorySetQuantities`` with compare-and-swap and ``@idempotent``), with :mod:`.writes` and
   :mod:`.options` shared between them;
 * :mod:`.sandbox` — one shop's state, seeding and dumping (the seed document is described there);
-  :mod:`.store` — records and indexes; :mod:`.orders` — orders completed from a seed.
+  :mod:`.store` — records and indexes; :mod:`.orders` — orders completed from a seed;
+* :mod:`.webhooks` — subscriptions (``webhookSubscriptionCreate``) and signed deliveries with retries.
 
 ``from tradewind.sandboxes import shopify; shopify.create_app(...)`` is the way in.
 """

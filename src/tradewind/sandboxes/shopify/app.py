@@ -14,6 +14,7 @@ under ``/_sandbox/`` comes from :mod:`tradewind.sandboxes._kit`.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.applications import Starlette
@@ -28,6 +29,7 @@ from tradewind.sandboxes.shopify.common import INVALID_TOKEN
 from tradewind.sandboxes.shopify.execute import SERVED_VERSION
 from tradewind.sandboxes.shopify.sandbox import ShopifySandbox
 from tradewind.sandboxes.shopify.versions import is_version, window
+from tradewind.sandboxes.shopify.webhooks import RETRY_WAITS
 
 
 def create_app(
@@ -38,14 +40,19 @@ def create_app(
     restore_rate: float = 50,
     throttle_status: int = 200,
     seed: dict[str, Any] | None = None,
+    webhook_secret: str = "shpss_demo",
+    webhook_retry_waits: Sequence[float] = RETRY_WAITS,
 ) -> Starlette:
     """The sandbox as an ASGI app; ``app.state.sandbox`` is its :class:`ShopifySandbox`.
 
     ``bucket_size``/``restore_rate`` model the shop's plan (``bucket_size=None`` lifts throttling);
-    ``throttle_status`` is the HTTP status of a THROTTLED answer (200 as Shopify documents, or 429).
+    ``throttle_status`` is the HTTP status of a THROTTLED answer (200 as Shopify documents, or 429);
+    ``webhook_secret`` is the app's client secret deliveries are signed with, ``webhook_retry_waits``
+    the seconds between a failed delivery's retries (:mod:`.webhooks`).
     """
     sandbox = ShopifySandbox(
-        token=token, shop=shop, bucket_size=bucket_size, restore_rate=restore_rate, throttle_status=throttle_status
+        token=token, shop=shop, bucket_size=bucket_size, restore_rate=restore_rate, throttle_status=throttle_status,
+        webhook_secret=webhook_secret, webhook_retry_waits=webhook_retry_waits,
     )
     if seed is not None:
         sandbox.seed(seed)

@@ -68,6 +68,7 @@ class InventoryMutations(Writer):
             level = self.store.levels[(item_id, location_id)]
             delta = int(q["quantity"]) - int(level[name])
             level.update(available=level["available"] + delta, on_hand=level["on_hand"] + delta, updated_at=now)
+            self.sb.announce("inventory_levels/update", level)
             changes += [
                 {"name": n, "delta": delta, "quantityAfterChange": level[n], "item_id": item_id,
                  "location_id": location_id}
@@ -159,6 +160,7 @@ class InventoryMutations(Writer):
         if variant:
             variant["updated_at"] = now
             self.store.products[variant["product_id"]]["updated_at"] = now
+            self.sb.announce("products/update", self.store.products[variant["product_id"]])
 
     def _change_view(self, change: Record) -> View:
         return {

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLResolveInfo
 
-from tradewind.sandboxes.shopify.common import Record, View, parse_gid, user_error
+from tradewind.sandboxes.shopify.common import Record, View, gid, parse_gid, user_error
 from tradewind.sandboxes.shopify.inventory import InventoryMutations
 from tradewind.sandboxes.shopify.products import ProductMutations
 from tradewind.sandboxes.shopify.views import Views
+from tradewind.sandboxes.shopify.webhooks import topic_name
 from tradewind.sandboxes.shopify.writes import Writer
 
 if TYPE_CHECKING:
@@ -51,7 +52,28 @@ def mutation_resolvers(sandbox: ShopifySandbox, views: Views) -> dict[str, Calla
         "inventorySetQuantities": InventoryMutations(sandbox, views).inventory_set_quantities,
         "customerCreate": customers.customer_create,
         "customerUpdate": customers.customer_update,
+        "webhookSubscriptionCreate": lambda info, **kw: webhook_subscription_create(sandbox, info, **kw),
     }
+
+
+def webhook_subscription_create(sandbox: ShopifySandbox, info: GraphQLResolveInfo, topic: str,
+                                webhookSubscription: Mapping[str, Any]) -> View:
+    """https://shopify.dev/docs/api/admin-graphql/2026-07/mutations/webhookSubscriptionCreate: an
+    HTTP(S) ``uri`` is needed (the sandbox delivers JSON only); see :mod:`.webhooks`."""
+    uri = webhookSubscription.get("uri") or ""
+    if not uri.startswith(("https://", "http://")):
+        return {"webhookSubscription": None, "userErrors": [user_error(["webhookSubscription", "uri"],
+                                                                       "Address is invalid")]}
+    if webhookSubscription.get("format", "JSON") != "JSON":
+        return {"webhookSubscription": None, "userErrors": [user_error(["webhookSubscription", "format"],
+                                                                       "Format is not supported by the sandbox")]}
+    with sandbox.lock:
+        number, now = sandbox.store.next_id(), sandbox.now()
+    version = info.context.get("version") or "2026-07"
+    found = sandbox.webhooks.subscribe(number, topic_name(topic), uri, now, version)
+    view = {"id": gid("WebhookSubscription", found.id), "topic": topic, "uri": found.uri, "format": "JSON",
+            "createdAt": found.created_at, "updatedAt": found.created_at}
+    return {"webhookSubscription": view, "userErrors": []}
 
 
 class CustomerMutations(Writer):

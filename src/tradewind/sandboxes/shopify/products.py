@@ -53,6 +53,7 @@ class ProductMutations(Writer):
         elif not self.store.product_variants(product["id"]):
             self._default_variant(product, now)
         product["updated_at"] = now
+        self.sb.announce("products/update", product)
         view = self.views.product(product)
         if kw.get("synchronous", True):
             return {"product": view, "productSetOperation": None, "userErrors": []}
@@ -195,6 +196,7 @@ class ProductMutations(Writer):
             return {"product": None, "userErrors": errors}
         self._apply_product_fields(record, data)
         record["updated_at"] = self.sb.now()
+        self.sb.announce("products/update", record)
         return {"product": self.views.product(record), "userErrors": []}
 
     # ----- variants in bulk
@@ -292,6 +294,7 @@ class ProductMutations(Writer):
             updated.append(record)
         if updated:
             product["updated_at"] = now
+            self.sb.announce("products/update", product)
         return bulk_payload(self.views.product(product), [self.views.variant(v) for v in updated], errors)
 
     def _check_bulk_update(

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +62,7 @@ from tradewind.sandboxes.shopify.common import (
 from tradewind.sandboxes.shopify.execute import execute
 from tradewind.sandboxes.shopify.orders import complete_order, dump_customer, dump_order
 from tradewind.sandboxes.shopify.store import Store
+from tradewind.sandboxes.shopify.webhooks import RETRY_WAITS, Webhooks
 from tradewind.sandboxes.shopify_data import random_order
 
 _COUNTRIES = {
@@ -87,6 +88,8 @@ class ShopifySandbox:
         bucket_size: float | None,
         restore_rate: float,
         throttle_status: int,
+        webhook_secret: str = "shpss_demo",
+        webhook_retry_waits: Sequence[float] = RETRY_WAITS,
     ) -> None:
         self.token = token
         self.shop_domain = shop
@@ -95,6 +98,8 @@ class ShopifySandbox:
         self.kit = Kit(error_body=lambda status, message: {"errors": message})
         self.schema = build_schema()
         self.lock = threading.RLock()
+        self.webhooks = Webhooks(shop=shop, secret=webhook_secret, retry_waits=webhook_retry_waits)
+        """Subscriptions survive a re-seed, as an installed app's do."""
         self.clock: Callable[[], datetime] = utcnow
         self.store = Store()
         self.idempotency: dict[str, tuple[str, Any]] = {}
@@ -123,7 +128,7 @@ class ShopifySandbox:
             for customer in document.get("customers") or []:
                 self.seed_customer(customer)
             for order in document.get("orders") or []:
-                self.add_order(order)
+                self.store.put("orders", complete_order(self, dict(order)))
             return {name: len(getattr(self.store, name)) for name in ("locations", "products", "customers", "orders")}
 
     def _seed_shop(self, shop: Mapping[str, Any]) -> None:
@@ -293,7 +298,32 @@ class ShopifySandbox:
     def add_order(self, order: Mapping[str, Any]) -> Record:
         """Store a REST-shaped order, filling ids, names, timestamps and totals; returns the record."""
         with self.lock:
-            return self.store.put("orders", complete_order(self, dict(order)))
+            record = self.store.put("orders", complete_order(self, dict(order)))
+            self.announce("orders/create", record)
+            return record
+
+    def update_order(self, number: int, **fields: Any) -> Record:
+        """Change an order as the merchant would in the admin (bumps ``updated_at``, sends ``orders/updated``)."""
+        with self.lock:
+            record = self.store.orders[number]
+            record.update(fields, updated_at=self.now())
+            self.store.put("orders", record)
+            self.announce("orders/updated", record)
+            return record
+
+    def announce(self, topic: str, record: Record) -> None:
+        """Send ``topic``'s webhooks for ``record`` (a stored order, product or inventory level) in the
+        REST shape with ``admin_graphql_api_id`` (https://shopify.dev/docs/api/webhooks)."""
+        with self.lock:
+            if topic.startswith("orders/"):
+                body = {**dump_order(record), "admin_graphql_api_id": gid("Order", record["id"])}
+            elif topic.startswith("products/"):
+                body = {**self._dump_product(record), "admin_graphql_api_id": gid("Product", record["id"])}
+            else:
+                body = {key: record[key] for key in ("inventory_item_id", "location_id", "available", "updated_at")}
+                body["admin_graphql_api_id"] = (f"gid://shopify/InventoryLevel/{record['location_id']}"
+                                                f"?inventory_item_id={record['inventory_item_id']}")
+            self.webhooks.emit(topic, body, self.now())
 
     def add_random_orders(self, n: int, *, seed: int | None = None) -> list[Record]:
         """Add ``n`` realistic orders over existing SKUs and customers (the demo's trickle)."""
