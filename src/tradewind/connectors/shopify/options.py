@@ -26,6 +26,13 @@ class ShopifyOptions(ConnectionOptions):
         description="Admin API access token of the app installed on the shop (sent as X-Shopify-Access-Token)",
         examples=["${SHOPIFY_TOKEN}"],
     )
+    webhook_secret: SecretRef | None = Field(
+        default=None,
+        description="The app's client secret Shopify signs webhooks with (X-Shopify-Hmac-Sha256), checked by "
+                    "POST /hooks/{connection}; empty reads TRADEWIND_WEBHOOK_SECRET_<CONNECTION> from the "
+                    "environment",
+        examples=["${SHOPIFY_WEBHOOK_SECRET}"],
+    )
     locations: dict[str, str] = Field(
         default_factory=dict,
         description="Source warehouse/location code → Shopify location name or GID; empty puts every code on "

@@ -73,6 +73,7 @@ class Attempt:
     uri: str
     status: int | None
     headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
 
 
 class _Failed(Exception):
@@ -148,9 +149,18 @@ class Webhooks:
         finally:
             with self.lock:
                 self.attempts.append(Attempt(headers["X-Shopify-Webhook-Id"], headers["X-Shopify-Topic"], uri,
-                                             status, dict(headers)))
+                                             status, dict(headers), body))
         if status is None or not 200 <= status < 300:
             raise _Failed(status)
+
+    def redeliver(self, webhook_id: str) -> None:
+        """Send a past delivery again, unchanged: Shopify may deliver an event more than once, and a
+        receiver must take it once (its ``X-Shopify-Event-Id`` says it is the same event)."""
+        with self.lock:
+            sent = next(a for a in self.attempts if a.webhook_id == webhook_id)
+            pool = self.pool
+        if pool is not None:
+            pool.submit(self._deliver, sent.uri, sent.body, sent.headers)
 
     def stop(self) -> None:
         """Stop delivering (pending retries are dropped)."""
