@@ -266,6 +266,8 @@ class ExactClient:
         self.clock = clock
         self.vat_percentages: dict[str, float] | None = None
         """The division's VAT codes → fraction (``vat/VATCodes``), once read (``vat_rates``)."""
+        self.vat_code_rows: list[dict[str, Any]] | None = None
+        """The division's ``vat/VATCodes`` rows with their kind of transaction, once read (``booking``)."""
         self.item_vat_codes: dict[str, str | None] = {}
         """Item ID → its ``SalesVatCode``, as read (``vat_rates``)."""
         self.item_vat_complete = False

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from tradewind.connectors.base import Refs
+from tradewind.connectors.exact_online import booking
 from tradewind.connectors.exact_online.client import format_date, nested, parse_date
 from tradewind.errors import RecordError
 from tradewind.model import (
@@ -41,6 +42,8 @@ from tradewind.model import (
     Variant,
 )
 from tradewind.rules.orders import ComposedLine, compose_lines
+from tradewind.rules.settings import BookingRules
+from tradewind.rules.tax import VatCodeMap
 
 M = TypeVar("M", bound=BaseModel)
 Row = dict[str, Any]
@@ -80,6 +83,10 @@ class Settings:
     vat_percentages: Mapping[str, float] | None = None
     """The division's sales VAT codes → Exact's fraction (``{"2": 0.21}``), read from
     ``vat/VATCodes`` when the connection gives VAT rates (``vat_rates``); None when it does not."""
+    booking: BookingRules | None = None
+    """The connection's ``booking`` rules; None keeps the plain order composition."""
+    vat_code_map: VatCodeMap | None = None
+    """The division's sales VAT codes with the project's overrides, read when ``booking`` is set."""
 
     def vat_rate(self, code: Any) -> Decimal | None:
         """The VAT rate in percent of an item's ``SalesVatCode``; None when not read or unknown."""
@@ -274,14 +281,24 @@ def _contact_out(contact: Contact) -> Row:
 # -- orders (SalesOrder + SalesOrderLines) -------------------------------------------------------
 
 def order_out(order: Order, refs: Refs, settings: Settings = DEFAULT) -> Row:
-    """Order → SalesOrder with deep-inserted lines (net prices, discount and shipping lines)."""
-    customer = refs("customer", {"email": order.customer.email, "vat_number": order.customer.vat_number,
-                                 "reference": order.customer.reference}, payload=order.customer)
-    composed = compose_lines(order, shipping_sku=settings.shipping_item, discount_sku=settings.discount_item)
+    """Order → SalesOrder with deep-inserted lines: booked by the connection's ``booking`` rules when
+    it has them (:mod:`.booking`), else net prices with discount and shipping lines."""
+    booked = booking.compose(order, settings.booking, settings.vat_code_map) if settings.booking else None
+    who = booking.debtor(order, booked) if booked else order.customer
+    customer = refs("customer", {"email": who.email, "vat_number": who.vat_number, "reference": who.reference},
+                    payload=who)
+    if booked is not None:
+        lines = booking.lines_out(booked, refs)
+    else:
+        composed = compose_lines(order, shipping_sku=settings.shipping_item, discount_sku=settings.discount_item)
+        lines = [_line_out(line, refs, settings) for line in composed]
     header: Row = {"OrderedBy": customer, "InvoiceTo": customer, "DeliverTo": customer, "YourRef": order.number,
                    "Description": f"Webshop order {order.number}", "OrderDate": format_date(order.created_at.date()),
-                   "Currency": order.currency, "PaymentCondition": settings.payment_condition, "Remarks": order.note,
-                   "SalesOrderLines": [_line_out(line, refs, settings) for line in composed]}
+                   "Currency": order.currency, "PaymentCondition": settings.payment_condition,
+                   "Remarks": booking.remarks(booked, order.note) if booked else order.note,
+                   "SalesOrderLines": lines}
+    if booked is not None:
+        header.update(booking.header(booked))
     return {k: v for k, v in header.items() if v is not None}
 
 

@@ -4,10 +4,11 @@ resources from these options, never from the client."""
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from tradewind.connectors.base import ConnectionOptions, SecretRef
 from tradewind.connectors.exact_online import codec
+from tradewind.rules.settings import BookingRules
 
 
 class ExactOnlineOptions(ConnectionOptions):
@@ -62,13 +63,38 @@ class ExactOnlineOptions(ConnectionOptions):
                           examples=["EUR"])
     language: str | None = Field(None, description="Language code for new accounts when the customer has none",
                                  examples=["NL"])
+    booking: BookingRules | None = Field(
+        default=None, examples=[{"time_zone": "Europe/Amsterdam", "rounding_item": "RND",
+                                 "vat_codes": [{"code": "0", "rate": 0}, {"code": "5", "rate": 0,
+                                                                          "kind": "reverse_charge"}]}],
+        description="Book webshop orders by the booking rules (docs/booking-rules.md): VAT codes by rate and "
+                    "country from vat/VATCodes and these overrides, OSS, reverse charge, discount and rounding "
+                    "lines, the business date in time_zone (required here: Exact cannot read the shop's zone). "
+                    "shipping_item and discount_item default to the connection's. Empty: lines as the shop "
+                    "gives them, with vat_codes above")
     timeout: float = Field(
         default=30.0, gt=0, le=600, examples=[30],
         description="Seconds to wait for an answer before the call counts as failed (a read is retried; a write "
                     "whose answer did not come is looked up before anything is sent again)")
 
+    @model_validator(mode="after")
+    def _booking_has_a_zone(self) -> ExactOnlineOptions:
+        if self.booking is not None and self.booking.time_zone is None:
+            raise ValueError("booking.time_zone is required: the shop's time zone dates the orders "
+                             "(e.g. Europe/Amsterdam), and the Exact connection cannot read it from the shop")
+        return self
+
+    def booking_rules(self) -> BookingRules | None:
+        """The ``booking`` block with the connection's shipping and discount items where it names none."""
+        if self.booking is None:
+            return None
+        fill = {name: getattr(self, name) for name in ("shipping_item", "discount_item")
+                if getattr(self.booking, name) is None and getattr(self, name) is not None}
+        return self.booking.model_copy(update=fill) if fill else self.booking
+
     def settings(self) -> codec.Settings:
         return codec.Settings(shipping_item=self.shipping_item, discount_item=self.discount_item,
                               payment_condition=self.payment_condition, vat_codes=dict(self.vat_codes),
                               prices_include_vat=self.prices_include_vat, language=self.language,
-                              option_fields=dict(self.option_fields), currency=self.currency)
+                              option_fields=dict(self.option_fields), currency=self.currency,
+                              booking=self.booking_rules())

@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from tradewind.connectors.base import NativeRecord, Page
-from tradewind.connectors.exact_online import codec
+from tradewind.connectors.exact_online import booking, codec, vat
 from tradewind.connectors.exact_online.client import ExactClient, Row, is_guid, nested, quote
 from tradewind.connectors.exact_online.resource import ExactResource, modified, without_metadata
 from tradewind.errors import ConfigError
 from tradewind.model import Order, StockLevel
+from tradewind.rules.tax import VatCodeMap
 
 
 class OrderResource(ExactResource[Order]):
     """Sales orders, created with their lines in one POST; an update changes header fields only."""
+
+    def codec_settings(self, client: ExactClient | None = None) -> codec.Settings:
+        """With the division's VAT codes and the project's overrides when orders are booked by rules."""
+        rules = self.settings.booking
+        if rules is None or self.connection is None or self.settings.vat_code_map is not None:
+            return self.settings
+        erp = booking.code_entries(vat.code_rows(client or self.connection.client))
+        self.settings = replace(self.settings, vat_code_map=VatCodeMap(erp, rules.vat_codes))
+        return self.settings
 
     def assemble(self, client: ExactClient, rows: list[Row]) -> list[NativeRecord]:
         """Orders with their expanded lines; the version is ``Modified`` with its offset."""

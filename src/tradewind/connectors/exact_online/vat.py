@@ -28,6 +28,14 @@ def percentages(client: ExactClient) -> dict[str, float]:
     return client.vat_percentages
 
 
+def code_rows(client: ExactClient) -> list[Row]:
+    """The division's VAT codes with what tells sales codes apart, read once per connection (``booking``)."""
+    if client.vat_code_rows is None:
+        client.vat_code_rows = client.rows("vat/VATCodes",
+                                           {"$select": "Code,Percentage,VATTransactionType,IsBlocked"})
+    return client.vat_code_rows
+
+
 def item_codes(client: ExactClient, item_ids: list[str]) -> dict[str, str | None]:
     """Item ID → its ``SalesVatCode``, kept on the client; items not known yet are read by ID, or
     all at once through the sync API for a large page (unfiltered bulk reads are refused)."""
