@@ -13,6 +13,7 @@ from pathlib import Path
 from secrets import token_urlsafe
 from typing import Any
 
+import httpx
 from rich.console import Console
 
 from tradewind.api import Accounts, create_app
@@ -27,15 +28,29 @@ from tradewind.sandboxes.project import DEMO_SCHEDULE, FLOW_NAMES, sandbox_proje
 from tradewind.store.db import Store
 
 DEMO_SECRETS = secrets("DEMO")
+WEBHOOK_SECRET_ENV = "TRADEWIND_WEBHOOK_SECRET_SHOP"
+_SUBSCRIBE = """mutation($topic: WebhookSubscriptionTopic!, $uri: String!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: {uri: $uri, format: JSON}) { userErrors { message } }
+}"""
 
 
 def start_sandboxes(products: int) -> tuple[Served, Served]:
-    """Both sandboxes on free loopback ports with the vendors' real rate limits on."""
+    """Both sandboxes on free loopback ports with the vendors' real rate limits on; the shop signs its
+    webhooks with ``TRADEWIND_WEBHOOK_SECRET_SHOP``, which the API's receiver checks them with."""
     seed = catalogue(products=products)
     seed["items"].extend(service_items())
     exact = Served(exact_online.create_app(seed=seed)).start()
-    shop = Served(shopify.create_app()).start()
+    shop = Served(shopify.create_app(webhook_secret=os.environ[WEBHOOK_SECRET_ENV])).start()
     return exact, shop
+
+
+def subscribe_orders(shop: Served, api_url: str) -> None:
+    """Subscribe the shop's order webhooks to the API, as a Shopify app does at install."""
+    for topic in ("ORDERS_CREATE", "ORDERS_UPDATED"):
+        answer = httpx.post(f"{shop.url}/admin/api/2026-07/graphql.json", headers={
+            "X-Shopify-Access-Token": DEMO_SECRETS["DEMO_SHOPIFY_TOKEN"]}, json={
+            "query": _SUBSCRIBE, "variables": {"topic": topic, "uri": f"{api_url}/hooks/shop"}})
+        answer.raise_for_status()
 
 
 def demo_database(directory: Path) -> str:
@@ -65,6 +80,7 @@ def trickle_orders(shop: Served, stop: threading.Event, console: Console, every:
 
 def run_demo(*, products: int, duration: float | None, directory: Path, port: int, console: Console) -> None:
     os.environ.update({k: v for k, v in DEMO_SECRETS.items() if k not in os.environ})
+    os.environ.setdefault(WEBHOOK_SECRET_ENV, token_urlsafe(24))
     exact, shop = start_sandboxes(products)
     path = write_project(directory, exact.url, shop.url)
     store = Store(demo_database(directory))
@@ -74,16 +90,20 @@ def run_demo(*, products: int, duration: float | None, directory: Path, port: in
     console.print(f"project: {path}   database: {store.url}")
 
     def on_result(result: RunResult) -> None:
-        counts = " ".join(f"{k}={v}" for k, v in result.counts.items() if v)
-        console.print(f"[bold]{result.flow:8}[/bold] {result.status:9} {counts}")
+        console.print(f"[bold]{result.flow:8}[/bold] {result.status:9} {_counts(result)}")
 
     scheduler = Scheduler(services.project.flows, services.run_flow, waiting_for=services.waiting_for,
                           on_result=on_result)
     stop = threading.Event()
     trickle = threading.Thread(target=trickle_orders, args=(shop, stop, console), daemon=True)
-    api = Served(create_app(services, scheduler), port=port)
+    app = create_app(services, scheduler)
+    app.state.worker.on_result = lambda result: console.print(
+        f"[bold]{result.flow:8}[/bold] {result.status:9} {_counts(result)}"
+        + ("  [green]← order arrived via webhook[/green]" if result.counts.get("created") else "  (webhook)"))
+    api = Served(app, port=port)
     try:
         api.start()
+        subscribe_orders(shop, api.url)
         password = demo_user(store)
         console.print(f"web app and API: {api.url}/  (log in as [bold]demo[/bold] / [bold]{password}[/bold]; "
                       f"API docs at {api.url}/docs)")
@@ -96,9 +116,15 @@ def run_demo(*, products: int, duration: float | None, directory: Path, port: in
     finally:
         stop.set()
         scheduler.stop()
+        shop.sandbox.webhooks.stop()
+        app.state.worker.stop()
         for served in (api, exact, shop):
             _stop(served)
         _summary(services, console)
+
+
+def _counts(result: RunResult) -> str:
+    return " ".join(f"{k}={v}" for k, v in result.counts.items() if v)
 
 
 def demo_user(store: Store) -> str:

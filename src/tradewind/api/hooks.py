@@ -19,7 +19,7 @@ import os
 import queue
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +28,7 @@ from fastapi import APIRouter, HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
 from tradewind.engine.locks import FlowBusy
+from tradewind.engine.runner import RunResult
 from tradewind.engine.services import Services
 from tradewind.errors import TradewindError
 
@@ -122,9 +123,12 @@ class HookWorker:
     """Runs the flows woken by events, one at a time, off the request: a flow woken again while it
     waits is run once; one found running (or paused) is left to its next run, which drains the inbox too."""
 
-    def __init__(self, services: Services, retry_seconds: float = 1.0) -> None:
+    def __init__(self, services: Services, retry_seconds: float = 1.0,
+                 on_result: Callable[[RunResult], None] | None = None) -> None:
         self.services = services
         self.retry_seconds = retry_seconds
+        self.on_result = on_result
+        """Told of every run the worker made (the demo prints them)."""
         self.queue: queue.Queue[str] = queue.Queue()
         self.pending: set[str] = set()
         self.lock = threading.Lock()
@@ -163,6 +167,8 @@ class HookWorker:
         try:
             result = self.services.run_for_events(name)
             log.info("webhook_run", flow=name, status=result.status, **result.counts)
+            if self.on_result is not None:
+                self.on_result(result)
         except FlowBusy:
             if not self.stopping.wait(self.retry_seconds):
                 self.wake([name])  # the running run may have read the inbox before this event came
