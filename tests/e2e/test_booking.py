@@ -15,12 +15,15 @@ import pytest
 from tests.e2e.slice import ENVIRON, World, start_world
 from tradewind.engine.project import load_project
 from tradewind.engine.services import Services
+from tradewind.sandboxes.exact_online import VAT_CODES
 from tradewind.sandboxes.exact_online_data import service_items
 from tradewind.store.db import Store
 
 BOOKING = ('    booking: {time_zone: Europe/Amsterdam, rounding_item: RND, '
-           'vat_codes: [{code: "0", rate: 0}, {code: "5", rate: 0, kind: reverse_charge}]}\n')
-"""Exact's 0% codes (0 "Geen BTW", 5 "BTW verlegd") share a rate, so the project names them."""
+           'vat_codes: [{code: "0", rate: 0}, {code: "5", rate: 0, kind: reverse_charge}, '
+           '{code: "D1", rate: 19, kind: oss, country: DE}]}\n')
+"""Exact's 0% codes (0 "Geen BTW", 5 "BTW verlegd") share a rate, so the project names them, and the
+OSS code for Germany's standard rate."""
 
 
 def _item(code: str, description: str, vat_code: str, price: float) -> dict[str, Any]:
@@ -36,6 +39,7 @@ ITEMS = [_item("TEA-01", "Rooibos tea", "1", 4.95), _item("MUG-01", "Stoneware m
 
 @pytest.fixture
 def world(tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    monkeypatch.setitem(VAT_CODES, "D1", (0.19, "OSS Duitsland hoog"))  # this division also sells under OSS
     w = start_world(tmp_path, store, products=2, monkeypatch=monkeypatch, exact_extra={"items": ITEMS})
     anchor = '    stock_warehouses: ["1"]'
     text = w.project_path.read_text()
@@ -120,3 +124,39 @@ def test_a_difference_beyond_the_tolerance_holds_the_order_with_both_totals(worl
     reason = world.services.failures("orders")[0].last_error or ""
     assert ("difference EUR 0.98 exceeds the tolerance of 0.05: the shop's total is EUR 26.55, the booking's "
             "EUR 25.57; VAT EUR 3.63 in the shop, EUR 3.64 booked") in reason, reason
+
+
+def test_an_oss_sale_to_a_german_consumer_is_booked_at_19_percent_on_the_oss_code(world: World) -> None:
+    # one gross price across the EU (gross_kept): the mug's 12.99 and shipping's 4.95 hold 19% German VAT
+    berlin = {**ADDRESS, "first_name": "Jonas", "last_name": "Weber", "address1": "Invalidenstr. 1",
+              "city": "Berlin", "zip": "10115", "country_code": "DE"}
+    world.shop.sandbox.add_order({
+        "email": "jonas@example.de", "financial_status": "paid", "currency": "EUR", "taxes_included": True,
+        "created_at": "2026-05-12T10:00:00Z", "billing_address": berlin, "shipping_address": berlin,
+        "line_items": [{"sku": "MUG-01", "title": "Stoneware mug", "quantity": 1, "price": "12.99",
+                        "tax_lines": _tax("19", "2.07")}],
+        "shipping_lines": [{"title": "DHL", "code": "DHL", "price": "4.95", "tax_lines": _tax("19", "0.79")}]})
+    result = world.run("orders")
+    assert 1 == result.counts.get("created", 0), result
+    order = booked(world)
+    d = Decimal
+    assert [
+        ("MUG-01", d(1), d("10.9160"), "D1", d("10.92"), d("2.07")),   # 12.99 / 1.19; 10.92 × 19% = 2.0748
+        ("SHIP", d(1), d("4.1597"), "D1", d("4.16"), d("0.79")),       # 4.95 / 1.19; 4.16 × 19% = 0.7904
+    ] == lines_of(order)
+    assert (d("17.94"), d("15.08")) == (d(str(order["AmountFC"])), d(str(order["AmountFCExclVat"])))
+
+
+def test_a_line_without_a_vat_code_fails_the_order_naming_rate_and_country(world: World) -> None:
+    # France's 20% has no OSS code in Exact or the project file: never booked on another rate
+    paris = {**ADDRESS, "city": "Paris", "zip": "75001", "address1": "Rue de Rivoli 1", "country_code": "FR"}
+    world.shop.sandbox.add_order({
+        "email": "claire@example.fr", "financial_status": "paid", "currency": "EUR", "taxes_included": True,
+        "created_at": "2026-05-12T10:00:00Z", "billing_address": paris, "shipping_address": paris,
+        "line_items": [{"sku": "MUG-01", "title": "Stoneware mug", "quantity": 1, "price": "12.99",
+                        "tax_lines": _tax("20", "2.17")}]})
+    result = world.run("orders")
+    assert (0, 1) == (result.counts.get("created", 0), result.counts.get("failed", 0)), result
+    assert [] == world.exact_orders()
+    reason = world.services.failures("orders")[0].last_error or ""
+    assert "no oss VAT code for 20% in FR" in reason, reason
