@@ -94,3 +94,16 @@ def test_a_codec_called_without_a_zone_refuses_rather_than_guessing() -> None:
     rules = BookingRules(vat_codes=OVERRIDES)
     with pytest.raises(RecordError, match="time_zone"):
         codec.order_out(b2b_order("DE136695976"), RecordingRefs(), codec.Settings(booking=rules))
+
+
+def test_a_difference_beyond_the_tolerance_is_booked_with_draft_first_in_the_remarks_when_configured() -> None:
+    # 10.74 + 2.26 VAT (10.74 × 21% = 2.2554) = 13.00 booked; the shop says 14.00
+    order = Order(number="#2002", created_at=datetime(2026, 5, 12, 10, tzinfo=UTC), currency="EUR",
+                  customer=Customer(name="Anna", email="anna@example.com"), total=Money.of("14.00", "EUR"),
+                  note="leave at the door",
+                  lines=[OrderLine(sku="MUG-01", quantity=Decimal(1), unit_price=Money.of("10.74", "EUR"),
+                                   vat_rate=Decimal(21))])
+    native = codec.order_out(order, RecordingRefs(), settings(on_difference="draft"))
+    assert ("DRAFT: difference EUR 1.00 exceeds the tolerance of 0.05: the shop's total is EUR 14.00, the "
+            "booking's EUR 13.00\nleave at the door") == native["Remarks"]
+    assert [("item-MUG-01", "2")] == [(ln["Item"], ln["VATCode"]) for ln in native["SalesOrderLines"]]
