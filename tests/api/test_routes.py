@@ -39,6 +39,7 @@ EXPECTED: dict[tuple[str, str], str | None] = {
     ("GET", "/api/v1/transfers/{transfer_id}/snapshots"): "operator",
     ("GET", "/api/v1/bindings"): "viewer",
     ("GET", "/api/v1/failures"): "viewer",
+    ("GET", "/metrics"): "viewer",
 }
 # path values naming nothing: a caller with enough rights gets 404, proving the check came first
 VALUES = {"{connection}": "nothing", "{flow}": "nothing", "{run_id}": "00000000", "{transfer_id}": "999999"}
