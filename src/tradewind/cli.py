@@ -423,9 +423,11 @@ def serve(
 ) -> None:
     """Run the scheduler, the REST API (/docs) and the webhook receiver in one process until stopped."""
     from tradewind.api import allowed_hosts, create_app, first_user_hint
+    from tradewind.notify import install as install_alerts
     from tradewind.server import serve as run_server
 
     services = _services(project, database)
+    install_alerts(services)
     hint = first_user_hint(services)
     if hint:
         console.print(f"[yellow]{escape(hint)}[/yellow]")

@@ -29,7 +29,7 @@ def report(console: Console) -> Callable[[RunResult], None]:
 def scheduler_for(services: Services, console: Console) -> Scheduler:
     """The flows' scheduler; it asks ``waiting_for``, so paused flows and waiting dependencies are skipped."""
     return Scheduler(services.project.flows, services.run_flow, waiting_for=services.waiting_for,
-                     on_result=report(console))
+                     on_result=report(console), chores=services.chores)
 
 
 def serve(services: Services, make_app: MakeApp, *, host: str, port: int, console: Console) -> None:

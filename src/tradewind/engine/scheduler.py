@@ -1,13 +1,14 @@
 """Triggers: interval and cron schedules in-process (APScheduler), one job per scheduled flow.
 
 A trigger that finds its flow still running is skipped (the flow lease says so), never queued
-behind it: the next tick reads whatever changed meanwhile.
+behind it: the next tick reads whatever changed meanwhile. Chores (the daily retention purge, the
+end of an alert window) run on their own intervals beside the flows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -22,6 +23,8 @@ from tradewind.errors import TradewindError
 log = structlog.get_logger("tradewind.scheduler")
 
 RunFlow = Callable[[str], RunResult]
+Chore = tuple[timedelta, Callable[[], object]]
+"""How often, and what: a housekeeping job that is no flow's run."""
 
 
 def trigger_for(flow: Flow) -> IntervalTrigger | CronTrigger | None:
@@ -37,8 +40,10 @@ class Scheduler:
 
     def __init__(self, flows: dict[str, Flow], run_flow: RunFlow,
                  on_result: Callable[[RunResult], None] = lambda result: None,
-                 waiting_for: Callable[[str], str | None] = lambda name: None) -> None:
+                 waiting_for: Callable[[str], str | None] = lambda name: None,
+                 chores: Mapping[str, Chore] | None = None) -> None:
         self.flows = flows
+        self.chores = dict(chores or {})
         self.run_flow = run_flow
         self.on_result = on_result
         self.waiting_for = waiting_for
@@ -63,7 +68,16 @@ class Scheduler:
                 continue
             first = {"next_run_time": datetime.now(UTC)} if run_now else {}  # None would pause the job
             self.scheduler.add_job(self._job, trigger, args=[name], id=name, name=name, **first)
+        for name, (every, chore) in self.chores.items():
+            self.scheduler.add_job(self._chore, IntervalTrigger(seconds=every.total_seconds(), timezone="UTC"),
+                                   args=[name, chore], id=f"chore:{name}", name=name)
         self.scheduler.start()
+
+    def _chore(self, name: str, chore: Callable[[], object]) -> None:
+        try:
+            chore()
+        except Exception as error:  # noqa: BLE001 - a failed chore is logged and tried on its next tick
+            log.error("chore_failed", chore=name, error=type(error).__name__)
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=True)

@@ -7,10 +7,13 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
+
 from tradewind.engine import inbox
 from tradewind.engine.binder import Binder
 from tradewind.engine.flow import Project
 from tradewind.engine.runner import Progress, Runner, RunResult
+from tradewind.engine.scheduler import Chore
 from tradewind.errors import ConfigError
 from tradewind.store import cursors as cursor_repo
 from tradewind.store import failures, runs, snapshots, switches, transfer_search
@@ -19,6 +22,8 @@ from tradewind.store.bindings import Binding
 from tradewind.store.db import Store
 from tradewind.store.failures import Failure
 from tradewind.store.runs import Run, Transfer
+
+log = structlog.get_logger("tradewind.services")
 
 
 @dataclass
@@ -72,6 +77,13 @@ class Services:
     project: Project
     store: Store
     runner: Runner
+    listeners: list[Callable[[RunResult], None]] = field(default_factory=list)
+    """Told of every run :meth:`run_flow` ends (alerts); a listener's error never fails the run."""
+    chores: dict[str, Chore] = field(default_factory=dict)
+    """Housekeeping the scheduler runs beside the flows: the daily retention purge, alert windows."""
+
+    def __post_init__(self) -> None:
+        self.chores.setdefault("retention_purge", (timedelta(days=1), self.purge_snapshots))
 
     @classmethod
     def open(cls, project: Project, store: Store) -> Services:
@@ -86,8 +98,14 @@ class Services:
 
     def run_flow(self, name: str, *, trigger: str = "manual", dry_run: bool = False, full: bool = False,
                  progress: Progress | None = None, events_only: bool = False) -> RunResult:
-        return self.runner.run(self._with_detail(self.flow(name)), trigger=trigger, dry_run=dry_run, full=full,
-                               progress=progress, events_only=events_only)
+        result = self.runner.run(self._with_detail(self.flow(name)), trigger=trigger, dry_run=dry_run, full=full,
+                                 progress=progress, events_only=events_only)
+        for listener in self.listeners:
+            try:
+                listener(result)
+            except Exception as error:  # noqa: BLE001 - the run is done and stored; telling about it is extra
+                log.error("listener_failed", flow=name, run_id=result.run_id, error=type(error).__name__)
+        return result
 
     def _with_detail(self, flow: Any) -> Any:
         """``flow`` with detail logging on for the connections switched on from the API (until their time)."""
@@ -247,6 +265,7 @@ class Services:
         return Binder(self.store).forget(binding_id)
 
     def purge_snapshots(self) -> int:
+        """Drop payload snapshots older than ``detail_retention_days`` (the basic log stays)."""
         days = int(self.project.settings.get("detail_retention_days", 14))
         with self.store.begin() as conn:
             return snapshots.purge(conn, timedelta(days=days))
