@@ -1,0 +1,59 @@
+"""Retention: the daily purge drops payload snapshots past ``detail_retention_days`` and keeps the
+basic log (runs, transfers) and newer snapshots; ``tradewind serve``'s scheduler runs it daily."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Table, func, select, update
+
+from tests.e2e.slice import World, start_world
+from tradewind.engine.scheduler import Scheduler
+from tradewind.store.db import Store, now
+from tradewind.store.tables import runs, snapshots, transfers
+
+
+@pytest.fixture
+def world(tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    w = start_world(tmp_path, store, monkeypatch=monkeypatch)
+    yield w
+    w.exact.stop()
+    w.shop.stop()
+
+
+def _count(store: Store, table: Table) -> int:
+    with store.begin() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_the_purge_drops_old_snapshots_and_keeps_the_basic_log(world: World, store: Store) -> None:
+    services = world.services
+    services.detail_logging("erp", 1)
+    world.run("products")
+    kept = _count(store, snapshots)
+    assert kept > 2
+    with store.begin() as conn:
+        ids = list(conn.execute(select(snapshots.c.id).order_by(snapshots.c.id)).scalars())
+        old = ids[: len(ids) // 2]
+        conn.execute(update(snapshots).where(snapshots.c.id.in_(old)).values(created_at=now() - timedelta(days=15)))
+    basic = (_count(store, runs), _count(store, transfers))
+    every, purge = services.chores["retention_purge"]
+    assert timedelta(days=1) == every
+    assert len(old) == purge()
+    with store.begin() as conn:
+        left = set(conn.execute(select(snapshots.c.id)).scalars())
+    assert left == set(ids) - set(old)
+    assert basic == (_count(store, runs), _count(store, transfers)) and basic[1] > 0
+    assert 0 == purge()  # nothing newer than the window goes
+
+
+def test_the_scheduler_runs_the_chores_beside_the_flows(world: World) -> None:
+    scheduler = Scheduler({}, world.services.run_flow, chores=world.services.chores)
+    scheduler.start(run_now=False)
+    try:
+        assert ["chore:retention_purge"] == [name for name, _ in scheduler.jobs()]
+    finally:
+        scheduler.stop()
