@@ -1,5 +1,6 @@
-"""Retention: the daily purge drops payload snapshots past ``detail_retention_days`` and keeps the
-basic log (runs, transfers) and newer snapshots; ``tradewind serve``'s scheduler runs it daily."""
+"""Retention: the daily purge drops payload snapshots and queued records' payloads past
+``detail_retention_days`` and keeps the basic log (runs, transfers) and newer rows; a record whose
+payload is gone is read again from its source when replayed; ``tradewind serve`` runs it daily."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import pytest
 from sqlalchemy import Table, func, select, update
 
 from tests.e2e.slice import World, start_world
+from tradewind.engine.inbox import readable_by_id
 from tradewind.engine.scheduler import Scheduler
 from tradewind.store.db import Store, now
-from tradewind.store.tables import runs, snapshots, transfers
+from tradewind.store.tables import failures, runs, snapshots, transfers
 
 
 @pytest.fixture
@@ -40,7 +42,7 @@ def test_the_purge_drops_old_snapshots_and_keeps_the_basic_log(world: World, sto
         old = ids[: len(ids) // 2]
         conn.execute(update(snapshots).where(snapshots.c.id.in_(old)).values(created_at=now() - timedelta(days=15)))
     basic = (_count(store, runs), _count(store, transfers))
-    every, purge = services.chores["retention_purge"]
+    every, purge = services.chores["retention_purge"]  # what serve's scheduler runs daily
     assert timedelta(days=1) == every
     assert len(old) == purge()
     with store.begin() as conn:
@@ -57,3 +59,24 @@ def test_the_scheduler_runs_the_chores_beside_the_flows(world: World) -> None:
         assert ["chore:retention_purge"] == [name for name, _ in scheduler.jobs()]
     finally:
         scheduler.stop()
+
+
+def test_a_failed_record_past_the_window_loses_its_payload_and_is_replayed_from_its_source(
+        world: World, store: Store) -> None:
+    services = world.services
+    assert readable_by_id(services.flow("orders").source_res)
+    world.run("products")
+    world.add_orders(2, seed=8)
+    world.fault(world.exact, times=2, status=400, path_contains="salesorder/SalesOrders", method="POST")
+    assert 2 == world.run("orders").counts["failed"]
+    old, new = sorted(f.source_id for f in services.failures("orders"))
+    with store.begin() as conn:
+        conn.execute(update(failures).where(failures.c.source_id == old)
+                     .values(updated_at=now() - timedelta(days=15)))
+    assert 1 == services.purge()
+    queued = {f.source_id: f for f in services.failures("orders")}
+    assert queued[old].payload is None and queued[old].natural_key  # the key stays
+    assert queued[new].payload is not None
+    replay = services.replay("orders")
+    assert replay.ok and (2, 0) == (replay.result.counts["created"] if replay.result else 0, replay.still_queued)
+    assert 2 == len(world.exact_orders()) and [] == services.failures("orders")

@@ -572,6 +572,15 @@ def _queue_failures(conn: Any, failed: list[Transfer], ctx: RunContext) -> None:
         )
 
 
+def _natives(ctx: RunContext, queued: Sequence[Failure]) -> list[NativeRecord]:
+    """Queued records as read; one whose payload the retention purge dropped is read again from its
+    source by id (one gone from the source meanwhile stays queued, for a person to look at)."""
+    gone = [f.source_id for f in queued if f.payload is None]
+    fresh = {r.id: r for r in ctx.source_res.get(ctx.source.client, gone) if r is not None} if gone else {}
+    return [NativeRecord(id=f.source_id, data=f.payload, version=f.version) if f.payload is not None
+            else fresh[f.source_id] for f in queued if f.payload is not None or f.source_id in fresh]
+
+
 def retry_pages(ctx: RunContext, *, only: Sequence[str] | None = None, size: int = 500) -> Iterator[Page]:
     """Failed records due for another try (or, on replay, the chosen ones however long they still
     wait), as pages of ``size`` that never move the cursor. Every one of them, read a page at a time:
@@ -583,8 +592,7 @@ def retry_pages(ctx: RunContext, *, only: Sequence[str] | None = None, size: int
             with ctx.store.begin() as conn:
                 found = failures.get_many(conn, ctx.flow.name, part)
             if found:
-                yield Page(records=[NativeRecord(id=i, data=found[i].payload, version=found[i].version)
-                                    for i in part if i in found])
+                yield Page(records=_natives(ctx, [found[i] for i in part if i in found]))
         return
     after: str | None = None
     while True:
@@ -592,5 +600,5 @@ def retry_pages(ctx: RunContext, *, only: Sequence[str] | None = None, size: int
             due = failures.due_after(conn, ctx.flow.name, after, limit=size)
         if not due:
             return
-        yield Page(records=[NativeRecord(id=f.source_id, data=f.payload, version=f.version) for f in due])
+        yield Page(records=_natives(ctx, due))
         after = due[-1].source_id

@@ -83,7 +83,7 @@ class Services:
     """Housekeeping the scheduler runs beside the flows: the daily retention purge, alert windows."""
 
     def __post_init__(self) -> None:
-        self.chores.setdefault("retention_purge", (timedelta(days=1), self.purge_snapshots))
+        self.chores.setdefault("retention_purge", (timedelta(days=1), self.purge))
 
     @classmethod
     def open(cls, project: Project, store: Store) -> Services:
@@ -264,8 +264,14 @@ class Services:
         """Forget a binding: the next run writes that record to the target anew."""
         return Binder(self.store).forget(binding_id)
 
-    def purge_snapshots(self) -> int:
-        """Drop payload snapshots older than ``detail_retention_days`` (the basic log stays)."""
-        days = int(self.project.settings.get("detail_retention_days", 14))
+    def purge(self) -> int:
+        """Drop payload snapshots and queued records' payloads older than ``detail_retention_days``
+        (the basic log stays). A queued record loses its payload only when its source can read it
+        again by id; elsewhere the kept payload is the only way to try it again."""
+        window = timedelta(days=int(self.project.settings.get("detail_retention_days", 14)))
+        readable = [name for name, flow in self.project.flows.items() if inbox.readable_by_id(flow.source_res)]
         with self.store.begin() as conn:
-            return snapshots.purge(conn, timedelta(days=days))
+            dropped = snapshots.purge(conn, window)
+            dropped += failures.purge_payloads(conn, window, flows=readable)
+        log.info("retention_purge", dropped=dropped, days=window.days)
+        return dropped

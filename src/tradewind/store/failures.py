@@ -2,7 +2,9 @@
 
 A failed record does not hold the cursor back; it waits here, with backoff, until it is written
 or skipped (then its row goes) or replayed by hand. Each row keeps the record's natural key
-(``number=#1042``, ``sku=A-1``), so people find a failed order by the number they know.
+(``number=#1042``, ``sku=A-1``), so people find a failed order by the number they know. Its
+payload is kept only within the retention window (:func:`purge_payloads`); after that the record
+is read again from its source when it is tried.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, delete, false, func, or_, select, update
@@ -19,12 +21,15 @@ from tradewind.store.db import now, upsert
 from tradewind.store.keys import fit_key
 from tradewind.store.tables import failures
 
+PURGED = "null"
+"""A purged payload, as stored."""
+
 
 @dataclass(frozen=True)
 class Failure:
     flow: str
     source_id: str
-    payload: dict[str, Any]
+    payload: dict[str, Any] | None  # None: purged after the retention window, read again from the source
     version: str | None
     attempts: int
     next_attempt_at: datetime
@@ -47,6 +52,14 @@ def record(conn: Connection, *, flow: str, source_id: str, payload: dict[str, An
         update=["payload", "version", "attempts", "next_attempt_at", "last_error", "last_run_id", "updated_at",
                 "natural_key", "parked_on"],
     )
+
+
+def purge_payloads(conn: Connection, older_than: timedelta, *, flows: Sequence[str]) -> int:
+    """Forget the payloads of ``flows``' records queued longer than ``older_than`` (they hold names
+    and addresses); the rows, keys and errors stay."""
+    query = update(failures).where(failures.c.flow.in_(list(flows)), failures.c.updated_at < now() - older_than,
+                                   failures.c.payload != PURGED)
+    return int(conn.execute(query.values(payload=PURGED)).rowcount)
 
 
 def wake(conn: Connection, flow: str) -> int:
