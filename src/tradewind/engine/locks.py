@@ -146,8 +146,6 @@ class FlowLease:
             raise LeaseLost(f"flow {self.flow} lost its lease (another run took over); "
                             "this run makes no further write")
 
-    check = fence
-
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self._stop.set()
         self._thread.join(timeout=5)

@@ -117,9 +117,8 @@ class Services:
 
     def run_for_events(self, name: str) -> RunResult:
         """The run a pushed event wakes: just the announced records when the source reads by id,
-        else an ordinary incremental run (the cursor finds the change)."""
-        readable = inbox.readable_by_id(self.flow(name).source_res)
-        return self.run_flow(name, trigger="webhook", events_only=readable)
+        else an ordinary incremental run (the cursor finds the change) — the runner decides."""
+        return self.run_flow(name, trigger="webhook", events_only=True)
 
     def pause(self, name: str, paused: bool, *, by: str | None = None) -> None:
         """Pause (or resume) a flow: schedulers and pushed events do not start a paused flow."""

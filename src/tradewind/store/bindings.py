@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, or_, select, update
 
 from tradewind.store.db import now, upsert
-from tradewind.store.keys import fit_key
+from tradewind.store.keys import as_asked
 from tradewind.store.tables import bindings
 
 PENDING = "pending"
@@ -66,7 +66,7 @@ def get_many(conn: Connection, source_connection: str, entity: str, target_conne
             bindings.c.source_id.in_(list(source_ids)),
         )
     )
-    asked = {fit_key(i, WIDTH): i for i in source_ids}
+    asked = as_asked(source_ids, bindings.c.source_id)
     return {asked.get(row.source_id, row.source_id): _row(row) for row in rows}
 
 
@@ -107,8 +107,6 @@ def by_natural_key(conn: Connection, connection: str, entity: str, natural_key: 
 
 
 KEYS = ["source_connection", "entity", "source_id", "target_connection"]
-WIDTH = 200
-"""Width of the id columns: longer ids are stored fitted (``store/keys.py``)."""
 
 
 def pend(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, delete, false, func, or_, select, update
 
 from tradewind.store.db import now, upsert
-from tradewind.store.keys import fit_key
+from tradewind.store.keys import as_asked
 from tradewind.store.tables import failures
 
 PURGED = "null"
@@ -114,7 +114,7 @@ def get_many(conn: Connection, flow: str, ids: list[str]) -> dict[str, Failure]:
     if not ids:
         return {}
     rows = conn.execute(select(failures).where(failures.c.flow == flow, failures.c.source_id.in_(ids)))
-    asked = {fit_key(i, 200): i for i in ids}  # ids longer than the column are stored fitted
+    asked = as_asked(ids, failures.c.source_id)
     return {asked.get(row.source_id, row.source_id): _failure(row) for row in rows}
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Dialect, String, Text, TypeDecorator
+from sqlalchemy import ColumnElement, Dialect, String, Text, TypeDecorator
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 DIGEST = 20
@@ -41,6 +42,13 @@ def fit_key(value: str, width: int) -> str:
 def is_fitted(value: str) -> bool:
     """Whether a stored key is a fitted (hashed) one."""
     return len(value) > DIGEST + 2 and value[-DIGEST - 2:-DIGEST] == "~#"
+
+
+def as_asked(values: Iterable[str], column: ColumnElement[Any]) -> dict[str, str]:
+    """Stored form → the value asked for, for a look-up by a :class:`Key` column: rows come back
+    with fitted keys, and the caller matches them to what it asked by this map."""
+    length = getattr(column.type, "length", None)
+    return {fit_key(v, length) if length else v: v for v in values}
 
 
 class Key(TypeDecorator[str]):
