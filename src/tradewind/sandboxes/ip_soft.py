@@ -1,6 +1,7 @@
 """IP-Soft SOAP sandbox: the service our WSDL models, answered from memory.
 
-IP-Soft publishes no contract, so there is no vendor documentation to follow: this sandbox
+IP-Soft publishes no contract, so there is no vendor documentation to follow (the Le New Black
+integration articles say only that the connector "uses IP-Soft SOAP API"): this sandbox
 implements the *model* WSDL (``connectors/ip_soft/wsdl/ipsoft.wsdl`` and ``ipsoft.xsd``, read here
 as files — the sandbox never imports a connector) the way a SOAP 1.1 document/literal service does:
 
@@ -9,7 +10,8 @@ as files — the sandbox never imports a connector) the way a SOAP 1.1 document/
 * ``POST {path}`` takes an envelope (``text/xml``, ``SOAPAction``), parsed with lxml with entities,
   DTDs and network access off (a DOCTYPE is refused); the body element is validated against the
   XSD, so a missing mandatory field is a ``Client`` fault naming it; the answer is validated too;
-* faults are SOAP 1.1 ``Fault`` elements with HTTP 500, ``faultcode`` ``soap:Client`` (the request
+* faults are SOAP 1.1 ``Fault`` elements (W3C Note "Simple Object Access Protocol (SOAP) 1.1",
+  §4.4 and §6.2: a fault is answered with HTTP 500) with HTTP 500, ``faultcode`` ``soap:Client`` (the request
   is wrong: unknown customer, blocked customer, unknown article, a time without an offset, a missing
   field), ``soap:Client.Authentication`` (wrong or missing ``AuthHeader``) or ``soap:Server``, with a
   ``ServiceFault`` detail (``Code``, ``Field``);

@@ -5,7 +5,9 @@ server (or the one given) and one user (password or public key). Like the HTTP s
 counts what happens (``connections``, and ``operations``: the paths SFTP requests name, one per
 list, read, write, stat or remove, two per rename) and takes faults: ``drop_connections(n)`` closes
 the next ``n`` SSH connections — one already open at its next request, a new one as it arrives —
-so a client sees the connection lost. It knows nothing of tradewind's connectors.
+so a client sees the connection lost. It knows nothing of tradewind's connectors. The protocol is
+SFTP version 3 as OpenSSH and asyncssh speak it (draft-ietf-secsh-filexfer-02); a rename onto an
+existing name fails there, hence ``posix-rename@openssh.com`` (OpenSSH PROTOCOL, §4.3) for atomic writes.
 
     with SftpSandbox(tmp_path) as server:
         server.url          # sftp://tradewind@127.0.0.1:PORT/
