@@ -1,0 +1,22 @@
+"""stock totals and shipments of an order's life after booking
+
+Reserved at the start of the session so the revision chain stays whole while the work lands; a
+revision that ends up with nothing to change keeps its place as a no-op.
+
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-06 00:20:00
+"""
+
+revision = '0011'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
