@@ -76,6 +76,8 @@ runs = Table(
     Column("cursor_from", Text),
     Column("cursor_to", Text),
     Column("error", CleanText),
+    Index("ix_runs_started_at", "started_at", "id"),  # the web app's runs list, newest first (keyset)
+    Index("ix_runs_flow_started_at", "flow", "started_at"),  # a flow's last run, its runs list
 )
 
 transfers = Table(
@@ -96,6 +98,9 @@ transfers = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("finished_at", UtcDateTime),
     Index("ix_transfers_flow_source", "flow", "source_id"),
+    Index("ix_transfers_run_page", "run_id", "id"),  # a run's transfers a page at a time (keyset on id)
+    Index("ix_transfers_source_id", "source_id"),  # search by business key across flows (web app)
+    Index("ix_transfers_natural_key", "natural_key"),
 )
 
 snapshots = Table(
@@ -279,4 +284,28 @@ connection_detail = Table(
     Column("until", UtcDateTime, nullable=False),  # payload snapshots are kept for this connection until then
     Column("changed_by", String(100)),
     Column("changed_at", UtcDateTime, nullable=False),
+)
+
+catalogue_staging = Table(
+    "catalogue_staging",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String(64), nullable=False),  # one full read (a connector's staging scope)
+    Column("group_key", Key(200), nullable=False),  # e.g. an Exact item's model code
+    Column("row", Text, nullable=False),  # the row as read (JSON)
+    Column("staged_at", UtcDateTime, nullable=False),
+    Index("ix_catalogue_staging_scope_group", "scope", "group_key", "id"),
+)
+
+prebindings = Table(
+    "prebindings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("target_connection", String(100), nullable=False),
+    Column("entity", String(40), nullable=False),  # the kind a later flow writes (price, stock)
+    Column("natural_key", Key(400), nullable=False),  # e.g. sku=A-1
+    Column("target_id", Key(200), nullable=False),
+    Column("data", Text, nullable=False),  # what the target holds, as last written or answered (JSON)
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("target_connection", "entity", "natural_key", name="uq_prebindings_record"),
 )
