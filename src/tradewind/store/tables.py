@@ -285,27 +285,3 @@ connection_detail = Table(
     Column("changed_by", String(100)),
     Column("changed_at", UtcDateTime, nullable=False),
 )
-
-catalogue_staging = Table(
-    "catalogue_staging",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("scope", String(64), nullable=False),  # one full read (a connector's staging scope)
-    Column("group_key", Key(200), nullable=False),  # e.g. an Exact item's model code
-    Column("row", Text, nullable=False),  # the row as read (JSON)
-    Column("staged_at", UtcDateTime, nullable=False),
-    Index("ix_catalogue_staging_scope_group", "scope", "group_key", "id"),
-)
-
-prebindings = Table(
-    "prebindings",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("target_connection", String(100), nullable=False),
-    Column("entity", String(40), nullable=False),  # the kind a later flow writes (price, stock)
-    Column("natural_key", Key(400), nullable=False),  # e.g. sku=A-1
-    Column("target_id", Key(200), nullable=False),
-    Column("data", Text, nullable=False),  # what the target holds, as last written or answered (JSON)
-    Column("updated_at", UtcDateTime, nullable=False),
-    UniqueConstraint("target_connection", "entity", "natural_key", name="uq_prebindings_record"),
-)
