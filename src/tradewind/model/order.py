@@ -120,6 +120,9 @@ class Order(Entity):
     subtotal: Money | None = None
     tax_total: Money | None = None
     total: Money
+    exchange_rate: Amount | None = Field(
+        default=None, description="Units of the shop's own currency per unit of ``currency``, when the order is "
+                                  "in the customer's (presentment) currency: shop money ÷ presentment money")
     financial_status: FinancialStatus = FinancialStatus.PENDING
     fulfillment_status: FulfillmentStatus = FulfillmentStatus.UNFULFILLED
     stage: OrderStage = OrderStage.OPEN
