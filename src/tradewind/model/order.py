@@ -80,6 +80,9 @@ class Discount(BaseModel):
 
 
 class ShippingLine(BaseModel):
+    """A shipping method the buyer chose and its price: ``title`` as shown at checkout (``PostNL``), ``code``
+    the carrier's or app's code for it (``POSTNL``) — what a value map translates into the ERP's method."""
+
     model_config = ConfigDict(extra="forbid")
 
     title: str
@@ -153,6 +156,22 @@ class Order(Entity):
         for discount in self.discounts:
             total = total + discount.amount
         return total
+
+    @property
+    def shipping_method(self) -> str | None:
+        """The first shipping line's code, else its title: the key a value map translates."""
+        first = next(iter(self.shipping_lines), None)
+        return (first.code or first.title) if first else None
+
+    @property
+    def payment_method(self) -> str | None:
+        """The first payment's method (the shop's gateway, e.g. ``mollie``): the key a value map translates."""
+        return self.payments[0].method if self.payments else None
+
+    @property
+    def delivery_address(self) -> Address | None:
+        """Where the goods go: the shipping address, else the billing address."""
+        return self.shipping_address or self.billing_address
 
     @property
     def quantity_total(self) -> Decimal:

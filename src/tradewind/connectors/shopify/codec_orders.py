@@ -29,6 +29,10 @@ from tradewind.model import (
 _FINANCIAL = {"EXPIRED": FinancialStatus.VOIDED}
 _FULFILLMENT = {"FULFILLED": FulfillmentStatus.FULFILLED, "PARTIALLY_FULFILLED": FulfillmentStatus.PARTIAL}
 _PAID_KINDS = {"SALE", "CAPTURE"}
+VAT_ATTRIBUTES = frozenset({"vatnumber", "vatno", "vatid", "vatregistrationnumber", "btwnummer", "ustidnr",
+                            "numerotva", "taxregistrationid"})
+"""Checkout attribute keys that hold the buyer's VAT number, compared without case, spaces or punctuation
+(``vat_number``, ``VAT number``, ``VAT-ID``, ``BTW-nummer``, ``USt-IdNr.``): what EU VAT checkout apps write."""
 
 
 def order_in(node: Mapping[str, Any]) -> Order:
@@ -140,8 +144,25 @@ def _payments(node: Mapping[str, Any], total: Money, financial: FinancialStatus)
     return [PaymentInfo(method=name, amount=amount) for name in node.get("paymentGatewayNames") or []]
 
 
+def vat_number_of(node: Mapping[str, Any]) -> str | None:
+    """The buyer's VAT number as given: the B2B company location's tax registration id, else the first
+    checkout attribute named like one (:data:`VAT_ATTRIBUTES`). Not judged here: the rules decide."""
+    purchaser = node.get("purchasingEntity") or {}
+    settings = (purchaser.get("location") or {}).get("taxSettings") or {}
+    registered = blank(str(settings.get("taxRegistrationId") or "").strip())
+    if registered:
+        return registered
+    for attribute in node.get("customAttributes") or []:
+        key = "".join(ch for ch in str(attribute.get("key") or "").casefold() if ch.isalnum())
+        value = blank(str(attribute.get("value") or "").strip())
+        if key in VAT_ATTRIBUTES and value:
+            return value
+    return None
+
+
 def _order_customer(node: Mapping[str, Any], number: str) -> Customer:
-    """The buyer as the order shows them: a company when the billing address names one."""
+    """The buyer as the order shows them: a company when the billing address (or the B2B purchasing
+    company) names one, with the VAT number the order carries."""
     customer = node.get("customer") or {}
     billing = address_in(node.get("billingAddress"))
     shipping = address_in(node.get("shippingAddress"))
@@ -150,11 +171,12 @@ def _order_customer(node: Mapping[str, Any], number: str) -> Customer:
     first, last = blank(customer.get("firstName")), blank(customer.get("lastName"))
     person = " ".join(p for p in (first, last) if p) or blank(customer.get("displayName")) or (
         billing.name if billing else None)
-    company = billing.company if billing else None
+    purchaser = (node.get("purchasingEntity") or {}).get("company") or {}
+    company = (billing.company if billing else None) or blank(purchaser.get("name"))
     with fields_named(number):
         contacts = [Contact(first_name=first, last_name=last or person, email=email, phone=phone)] if company else []
         return Customer(
             type=CustomerKind.COMPANY if company else CustomerKind.PERSON, name=company or person or email or "Guest",
-            email=email, phone=phone, contacts=contacts, billing_address=billing, shipping_address=shipping,
-            source_id=blank(customer.get("id")),
+            email=email, phone=phone, vat_number=vat_number_of(node), contacts=contacts, billing_address=billing,
+            shipping_address=shipping, source_id=blank(customer.get("id")),
         )

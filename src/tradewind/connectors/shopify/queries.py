@@ -94,8 +94,15 @@ fragment OrderFields on Order {
     nodes { title code originalPriceSet { shopMoney { amount currencyCode } } taxLines { ...TaxLineFields } }
   }
   transactions(first: 5) { kind status gateway processedAt amountSet { shopMoney { amount currencyCode } } }
+  customAttributes { key value }
+  purchasingEntity {
+    ... on PurchasingCompany { company { name } location { name taxSettings { taxRegistrationId } } }
+  }
 }
 """ + LINE_FIELDS + ADDRESS_FIELDS
+"""An order as booked: the buyer's VAT number is the B2B company location's tax registration id
+(``purchasingEntity``), else a checkout attribute (``customAttributes``, REST ``note_attributes``) as EU
+VAT apps write it."""
 
 # -- products -----------------------------------------------------------------------------------
 

@@ -62,6 +62,9 @@ def complete_order(sandbox: ShopifySandbox, order: Record) -> Record:
     order["customer_id"] = order.get("customer_id") or customer.get("id")
     order.setdefault("discount_codes", [])
     order.setdefault("payment_gateway_names", [])
+    order["note_attributes"] = [{"name": str(a["name"]), "value": a.get("value")}
+                                for a in order.get("note_attributes") or []]
+    order["company"] = _complete_company(store, order.get("company"))
     order["line_items"] = [_complete_line(sandbox, line) for line in order.get("line_items") or []]
     order["shipping_lines"] = [_complete_shipping(store, line) for line in order.get("shipping_lines") or []]
     order["transactions"] = [_complete_transaction(store, t, order) for t in order.get("transactions") or []]
@@ -94,6 +97,23 @@ def _complete_line(sandbox: ShopifySandbox, line: Record) -> Record:
     line.setdefault("requires_shipping", True)
     line.setdefault("tax_lines", [])
     return line
+
+
+def _complete_company(store: Store, company: Record | None) -> Record | None:
+    """A B2B order's ``company`` (REST: ``{id, location_id}``), with what the GraphQL ``PurchasingCompany``
+    shows of it inlined, since the sandbox keeps no Company resource: ``name``, ``location_name`` and the
+    location's ``tax_registration_id`` (https://shopify.dev/docs/api/admin-graphql/2026-07/objects/
+    CompanyLocationTaxSettings)."""
+    if not company:
+        return None
+    company = dict(company)
+    company["id"] = store.next_id(company.get("id"))
+    company["location_id"] = store.next_id(company.get("location_id"))
+    company.setdefault("name", f"Company {company['id']}")
+    company.setdefault("location_name", company["name"])
+    company.setdefault("tax_registration_id", None)
+    company.setdefault("tax_exempt", False)
+    return company
 
 
 def _complete_shipping(store: Store, line: Record) -> Record:

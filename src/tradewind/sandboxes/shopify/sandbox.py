@@ -34,6 +34,8 @@ same shape)::
                                      "tax_lines": [...]}],
                  "discount_codes": [{"code", "amount", "type"}], "payment_gateway_names": [...],
                  "transactions": [{"id", "kind", "status", "gateway", "amount", "created_at"}],
+                 "note_attributes": [{"name": "vat_number", "value"}],
+                 "company": {"id", "location_id", "name", "location_name", "tax_registration_id"},
                  "subtotal_price", "total_discounts", "total_shipping_price", "total_tax", "total_price"}]}
 
 Missing ids, timestamps, handles, inventory items and order totals are filled in. The

@@ -207,7 +207,20 @@ class Views:
             "discountCodes": [d["code"] for d in o["discount_codes"]],
             "paymentGatewayNames": o["payment_gateway_names"],
             "transactions": lambda info, first=None: [_transaction_view(t, cur) for t in o["transactions"][:first]],
+            "customAttributes": [{"key": a["name"], "value": a.get("value")} for a in o["note_attributes"]],
+            "purchasingEntity": lambda info: self.purchasing_entity(o, customer),
         }
+
+    def purchasing_entity(self, o: Record, customer: Record | None) -> View | None:
+        """A B2B order's company and location (``PurchasingCompany``), else its customer (D2C)."""
+        company = o.get("company")
+        if company:
+            return {"__typename": "PurchasingCompany", "company": {
+                "id": gid("Company", company["id"]), "name": company["name"]}, "location": {
+                "id": gid("CompanyLocation", company["location_id"]), "name": company["location_name"],
+                "taxSettings": {"taxExempt": bool(company.get("tax_exempt")),
+                                "taxRegistrationId": company.get("tax_registration_id")}}}
+        return {"__typename": "Customer", **self.customer(customer)} if customer else None
 
     def line_item(self, li: Record, cur: str) -> View:
         variant = self.store.variants.get(li["variant_id"] or 0)

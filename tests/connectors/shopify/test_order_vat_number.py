@@ -1,0 +1,63 @@
+"""The buyer's VAT number, shipping method, payment gateway and delivery address of a Shopify order reach
+the canonical order: from the B2B company location's tax registration id, else a checkout attribute."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tradewind.connectors.shopify import codec
+from tradewind.model import CustomerKind
+
+from .test_codec import order_node
+
+
+def company(registration: str | None, name: str = "Weber GmbH") -> dict[str, Any]:
+    return {"company": {"name": name},
+            "location": {"name": "Berlin", "taxSettings": {"taxRegistrationId": registration}}}
+
+
+def test_a_b2b_order_carries_its_company_locations_tax_registration_id() -> None:
+    node = order_node(billingAddress={"name": "Jonas Weber", "countryCodeV2": "DE"},
+                      purchasingEntity=company("DE 136 695 976"), customAttributes=[])
+    order = codec.order_in(node)
+    assert "DE136695976" == order.customer.vat_number  # valid: compact
+    assert (CustomerKind.COMPANY, "Weber GmbH") == (order.customer.type, order.customer.name)
+
+
+def test_the_company_location_wins_over_a_checkout_attribute() -> None:
+    node = order_node(purchasingEntity=company("DE136695976"),
+                      customAttributes=[{"key": "vat_number", "value": "NL004495445B01"}])
+    assert "DE136695976" == codec.order_in(node).customer.vat_number
+
+
+@pytest.mark.parametrize("key", ["vat_number", "VAT number", "VAT-ID", "BTW-nummer", "USt-IdNr."])
+def test_a_checkout_attribute_named_like_a_vat_number_is_read(key: str) -> None:
+    node = order_node(customAttributes=[{"key": "gift_message", "value": "Happy birthday"},
+                                        {"key": key, "value": " DE136695976 "}],
+                      purchasingEntity={"id": "gid://shopify/Customer/5"})  # a D2C order: the customer
+    assert "DE136695976" == codec.order_in(node).customer.vat_number
+
+
+def test_an_invalid_vat_number_is_kept_as_given_for_the_rules() -> None:
+    node = order_node(customAttributes=[{"key": "vat_number", "value": "DE136695977"}])
+    assert "DE136695977" == codec.order_in(node).customer.vat_number
+
+
+def test_no_vat_number_anywhere_is_none() -> None:
+    node = order_node(customAttributes=[{"key": "vat_number", "value": "  "}], purchasingEntity=None)
+    assert codec.order_in(node).customer.vat_number is None
+    assert codec.order_in(order_node()).customer.vat_number is None  # neither field asked for
+
+
+def test_shipping_method_payment_gateway_and_delivery_address_reach_the_order() -> None:
+    address = {"name": "Jonas Weber", "address1": "Invalidenstr. 1", "zip": "10115", "city": "Berlin",
+               "countryCodeV2": "DE"}
+    order = codec.order_in(order_node(shippingAddress=address))
+    assert [("Standard", "STD")] == [(s.title, s.code) for s in order.shipping_lines]
+    assert ("STD", "ideal") == (order.shipping_method, order.payment_method)
+    delivery = order.delivery_address
+    assert delivery is not None
+    assert ("Invalidenstr. 1", "10115", "Berlin", "DE") == (delivery.line1, delivery.postcode, delivery.city,
+                                                             delivery.country)
