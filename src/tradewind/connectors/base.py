@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from tradewind.connectors.retry import RetryPolicy
+from tradewind.connectors.tally import MemoryTally, Tally
 from tradewind.errors import ConfigError, RecordError
 from tradewind.log import register_secret
 from tradewind.model import Entity
@@ -335,6 +336,16 @@ class Resource(ABC, Generic[E]):
         return results
 
 
+@dataclass(frozen=True)
+class Check:
+    """One online check of a connection (``tradewind check``): what was checked, how it went
+    (``ok``, ``warn``: a run may still go wrong, ``fail``: it will), and why, in the user's words."""
+
+    name: str
+    status: Literal["ok", "warn", "fail"]
+    reason: str = ""
+
+
 class TokenStore(Protocol):
     """Where a connector keeps OAuth tokens between runs (rotating refresh tokens must survive).
 
@@ -367,6 +378,48 @@ class MemoryTokens:
         return self.locks.setdefault(key, threading.Lock())
 
 
+class Staging(Protocol):
+    """Where a full read holds rows until every page is read, outside the process's memory (the
+    engine passes its store's): a source whose records are assembled from rows spread over the
+    feed (Exact's items of one model) stages them keyed by group and reads the groups back in key
+    order once the feed ends, so no member is read twice and memory stays flat.
+
+    ``scope`` names one read (unique per read); ``drop`` ends it."""
+
+    def stage(self, scope: str, rows: Sequence[tuple[str, dict[str, Any]]]) -> None: ...
+
+    def groups(self, scope: str, *, rows_per_batch: int = 1000) -> Iterator[list[tuple[str, list[dict[str, Any]]]]]: ...
+
+    def drop(self, scope: str) -> None: ...
+
+
+@dataclass
+class MemoryStaging:
+    """A process-local :class:`Staging`, for tests and one-off runs (memory grows with the read)."""
+
+    scopes: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+
+    def stage(self, scope: str, rows: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        held = self.scopes.setdefault(scope, {})
+        for group, row in rows:
+            held.setdefault(group, []).append(row)
+
+    def groups(self, scope: str, *, rows_per_batch: int = 1000) -> Iterator[list[tuple[str, list[dict[str, Any]]]]]:
+        batch: list[tuple[str, list[dict[str, Any]]]] = []
+        size = 0
+        for group, rows in sorted(self.scopes.get(scope, {}).items()):
+            batch.append((group, rows))
+            size += len(rows)
+            if size >= rows_per_batch:
+                yield batch
+                batch, size = [], 0
+        if batch:
+            yield batch
+
+    def drop(self, scope: str) -> None:
+        self.scopes.pop(scope, None)
+
+
 class Connector(ABC):
     """A kind of system. Subclasses set ``name``, ``label``, ``Options`` and declare resources."""
 
@@ -391,14 +444,18 @@ class Connector(ABC):
         environ: Mapping[str, str] | None = None,
         retry: RetryPolicy | None = None,
         ledger: BudgetLedger | None = None,
+        staging: Staging | None = None,
+        tally: Tally | None = None,
     ) -> None:
         self.options = options
+        self.staging: Staging = staging or MemoryStaging()
         self.retry = retry or RetryPolicy()
         seconds = float(getattr(options, "timeout", 30.0))  # a connector may offer `timeout` as an option
         self.http = http or httpx.Client(timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)))
         self.tokens: TokenStore = tokens or MemoryTokens()
         self.environ = environ
         self.ledger = ledger  # where call budgets are shared with other processes; None: this process only
+        self.tally: Tally = tally or MemoryTally()  # stock figures kept between runs (the store's, in a run)
 
     def secret(self, ref: SecretRef) -> str:
         """Resolve a secret reference; the value is registered so no log ever shows it."""
@@ -433,6 +490,12 @@ class Connector(ABC):
         """The (first) resource holding entity ``kind``, bound to this connection."""
         name = next((n for n, r in self.resources.items() if r.entity.kind == kind), None)
         return self.resource(name) if name is not None else None
+
+    def checks(self) -> Iterator[Check]:
+        """Cheap online checks of this connection for ``tradewind check`` (a few calls, no writes):
+        authentication first, then what the options name (codes, items, locations). Yielded one by
+        one; an error raised stops the rest and fails the connection. None by default."""
+        return iter(())
 
     def close(self) -> None:
         self.http.close()

@@ -27,6 +27,8 @@ from tradewind.store import cursors as cursor_repo
 from tradewind.store import failures, runs
 from tradewind.store.budgets import StoreBudgets
 from tradewind.store.db import Store
+from tradewind.store.staging import StoreStaging
+from tradewind.store.tally import StoreTally
 from tradewind.store.tokens import StoreTokens
 
 log = structlog.get_logger("tradewind.run")
@@ -59,7 +61,8 @@ class Runner:
         connection = flow.source if which == "source" else flow.target
         if self.opener is not None:
             return self.opener(connection)
-        return connection.open(tokens=StoreTokens(self.store), ledger=StoreBudgets(self.store))
+        return connection.open(tokens=StoreTokens(self.store), ledger=StoreBudgets(self.store),
+                               staging=StoreStaging(self.store), tally=StoreTally(self.store))
 
     def run(self, flow: Flow, *, trigger: str = "manual", dry_run: bool = False, full: bool = False,
             only: list[str] | None = None, progress: Progress | None = None,

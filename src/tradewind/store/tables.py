@@ -73,6 +73,7 @@ runs = Table(
     Column("skipped", Integer, nullable=False, default=0),
     Column("failed", Integer, nullable=False, default=0),
     Column("parked", Integer, nullable=False, default=0, server_default="0"),
+    Column("total", Integer),  # records the source says this run will read, when it can tell (progress)
     Column("cursor_from", Text),
     Column("cursor_to", Text),
     Column("error", CleanText),
@@ -205,6 +206,14 @@ call_budgets = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+notices = Table(
+    "notices",
+    metadata,
+    Column("key", String(200), primary_key=True),  # reauth:<connection>, quota:<account>:<day>, report:<flow>
+    Column("sent_at", UtcDateTime, nullable=False),  # an alert is not sent again while its row stands
+    Column("subject", CleanText),
+)
+
 inbox = Table(
     "inbox",
     metadata,
@@ -284,4 +293,40 @@ connection_detail = Table(
     Column("until", UtcDateTime, nullable=False),  # payload snapshots are kept for this connection until then
     Column("changed_by", String(100)),
     Column("changed_at", UtcDateTime, nullable=False),
+)
+
+stock_parts = Table(
+    "stock_parts",
+    metadata,
+    Column("scope", String(200), primary_key=True),  # account and summed location (exact_online:123456@MAIN)
+    Column("sku", Key(200), primary_key=True),
+    Column("warehouse", Key(100), primary_key=True),
+    Column("on_hand", String(40), nullable=False),  # decimal text: exact on every database
+    Column("reserved", String(40), nullable=False),
+    Column("incoming", String(40), nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+catalogue_staging = Table(
+    "catalogue_staging",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("scope", String(64), nullable=False),  # one full read (a connector's staging scope)
+    Column("group_key", Key(200), nullable=False),  # e.g. an Exact item's model code
+    Column("row", Text, nullable=False),  # the row as read (JSON)
+    Column("staged_at", UtcDateTime, nullable=False),
+    Index("ix_catalogue_staging_scope_group", "scope", "group_key", "id"),
+)
+
+prebindings = Table(
+    "prebindings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("target_connection", String(100), nullable=False),
+    Column("entity", String(40), nullable=False),  # the kind a later flow writes (price, stock)
+    Column("natural_key", Key(400), nullable=False),  # e.g. sku=A-1
+    Column("target_id", Key(200), nullable=False),
+    Column("data", Text, nullable=False),  # what the target holds, as last written or answered (JSON)
+    Column("updated_at", UtcDateTime, nullable=False),
+    UniqueConstraint("target_connection", "entity", "natural_key", name="uq_prebindings_record"),
 )

@@ -116,15 +116,35 @@ class TestExactOnline(ConnectorContract):
             resource = connection.resource("products")
             pages = list(resource.pages(connection.client, None))
             calls = httpx.get(f"{served.url}/_sandbox/calls").json()["by_route"]
+            top = max(int(i["Timestamp"]) for i in served.app.state.sandbox.tables["Items"].values())
         records = [r for page in pages for r in page.records]
         assert 1010 - 6 + 1 == len(records)
         model = [r for r in records if r.id == "MODEL-1"]
         assert 1 == len(model)
         assert [f"A{n:04d}" for n in range(997, 1003)] == [v.sku for v in resource.decode(model[0].data).variants]
-        # two sync pages and one group lookup (the second page's members were already yielded, unchanged)
+        # a full read: two sync pages and no member read (the model is grouped from the staged items);
+        # the cursor rides on the last page only
         assert 2 == calls["GET /api/v1/123456/sync/Logistics/Items"]
+        assert "GET /api/v1/123456/bulk/Logistics/Items" not in calls
+        assert [None] * (len(pages) - 1) == [p.cursor for p in pages[:-1]]
+        assert str(top) == pages[-1].cursor
+
+    def test_an_incremental_read_completes_a_changed_model(self) -> None:
+        items = [{"ID": str(uuid.UUID(int=10_000 + n)), "Code": f"A{n:04d}", "Description": f"Article {n}",
+                  "FreeTextField_01": "MODEL-1" if n < 3 else None} for n in range(5)]
+        forget_budgets()
+        with Served(create_app(seed={"items": items}, minutely_limit=None, daily_limit=None)) as served:
+            before = max(int(i["Timestamp"]) for i in served.app.state.sandbox.tables["Items"].values())
+            served.app.state.sandbox.update_item("A0001", Description="Article 1, revised")
+            connection = ExactOnline(options(served.url), environ=ENVIRON, retry=FAST_RETRY)
+            resource = connection.resource("products")
+            pages = list(resource.pages(connection.client, str(before)))
+            calls = httpx.get(f"{served.url}/_sandbox/calls").json()["by_route"]
+        records = [r for page in pages for r in page.records]
+        assert ["MODEL-1"] == [r.id for r in records]
+        assert ["A0000", "A0001", "A0002"] == [v.sku for v in resource.decode(records[0].data).variants]
+        assert 1 == calls["GET /api/v1/123456/sync/Logistics/Items"]
         assert 1 == calls["GET /api/v1/123456/bulk/Logistics/Items"]
-        assert pages[0].cursor is not None and int(pages[0].cursor) < int(pages[-1].cursor or 0)
 
     def test_stock_warehouses_restrict_the_read(self, served: Served) -> None:
         connection = ExactOnline(options(served.url, stock_warehouses=["1"]), environ=ENVIRON, retry=FAST_RETRY)

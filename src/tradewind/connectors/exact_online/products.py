@@ -3,11 +3,12 @@ API, found by SKU, EAN or model code, with their VAT rate when the connection gi
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from tradewind.connectors.base import Ambiguous, ConnectionOptions, Found, NativeRecord, Page
+from tradewind.connectors.base import Ambiguous, ConnectionOptions, Found, NativeRecord, Page, Staging
 from tradewind.connectors.exact_online import codec, vat
 from tradewind.connectors.exact_online.client import ExactClient, Row, chunks_by_length, quote
 from tradewind.connectors.exact_online.options import ExactOnlineOptions
@@ -27,10 +28,12 @@ def item_fields(options: ExactOnlineOptions, *, sync: bool) -> list[str]:
 class ProductResource(ExactResource[Product]):
     """Items read through the sync API and grouped into products by ``group_field``.
 
-    A page of 1,000 items touches some groups whose other members may live on other pages; they are
-    fetched with one ``or``-filter per ~40 groups against the bulk endpoint, so a page costs 1 call
-    plus about ``groups / 40`` (grouped catalogues of 4 items a model: ~8 calls per 1,000 items).
-    Within one read a group is yielded once, unless one of its items changed since it was yielded.
+    A full read (no cursor) stages grouped items in the connection's :class:`Staging` (the engine's
+    store) and groups them once the feed ends: ``⌈items / 1000⌉`` calls, no item read twice. An
+    incremental page of 1,000 items touches some groups whose other members were not read; they are
+    fetched with one ``or``-filter per ~40 groups against the bulk endpoint, so such a page costs 1
+    call plus about ``groups / 40``. Within one read a group is yielded once, unless one of its
+    items changed since it was yielded.
     """
 
     def codec_settings(self, client: ExactClient | None = None) -> codec.Settings:
@@ -45,6 +48,9 @@ class ProductResource(ExactResource[Product]):
 
     def pages(self, client: ExactClient, since: str | None) -> Iterator[Page]:
         group_field = self.opts.group_field
+        if group_field and sync_start(since) == 1 and self.connection is not None:
+            yield from self._full_read(client, group_field, self.connection.staging)
+            return
         yielded: set[str] = set()
         params = {"$select": ",".join(item_fields(self.opts, sync=True)),
                   "$filter": f"Timestamp gt {sync_start(since)}"}
@@ -55,6 +61,34 @@ class ProductResource(ExactResource[Product]):
             records = self._group_page(client, rows, group_field, yielded)
             top = max((int(r["Timestamp"]) for r in rows), default=None)
             yield Page(records=records, cursor=str(top) if top is not None else None)
+
+    def _full_read(self, client: ExactClient, group_field: str, staging: Staging) -> Iterator[Page]:
+        """A full read sees every item: items without a model are products at once; the others are
+        staged by model code and grouped once the feed ends, so no model is read twice. The cursor
+        rides on the last page only (a read cut short starts over, and unchanged products cost no
+        write). A product read again in a later incremental read is completed by member reads."""
+        scope = uuid.uuid4().hex
+        params = {"$select": ",".join(item_fields(self.opts, sync=True)), "$filter": "Timestamp gt 1"}
+        top: int | None = None
+        try:
+            for rows in client.pages(ITEMS_SYNC, params):
+                rows = without_metadata(rows)
+                top = max([int(r["Timestamp"]) for r in rows] + ([top] if top is not None else []), default=None)
+                grouped = [(codec.group_of(r, group_field), r) for r in rows]
+                staging.stage(scope, [(g, r) for g, r in grouped if g is not None])
+                loose = [_product_record(str(r["ID"]), r.get("Code"), [r]) for g, r in grouped if g is None]
+                if self.opts.vat_rates:
+                    vat.percentages(client)  # read once, before any record is decoded
+                if loose:
+                    yield Page(records=loose)
+            held: list[NativeRecord] = []
+            for batch in staging.groups(scope):
+                if held:
+                    yield Page(records=held)
+                held = [_product_record(group, group, _merge([], _newest(items))) for group, items in batch]
+            yield Page(records=held, cursor=str(top) if top is not None else None)
+        finally:
+            staging.drop(scope)
 
     def from_api(self, raw: Any, options: ConnectionOptions) -> dict[str, Any]:
         """Items rows as the REST API answers them (one item, or the items of one model) → the
@@ -162,6 +196,16 @@ def _matches(row: Row, name: str, value: str, group_field: str | None) -> bool:
 def _version_of(item: Row) -> str:
     """An item as yielded within a group in this read: its ID and Modified in one short string."""
     return f"{item['ID']}@{item.get('Modified')}"
+
+
+def _newest(items: list[Row]) -> list[Row]:
+    """Each item once, as last read (an item changed during the read comes again, later in the feed)."""
+    by_id: dict[str, Row] = {}
+    for item in items:
+        seen = by_id.get(str(item["ID"]))
+        if seen is None or int(item.get("Timestamp") or 0) >= int(seen.get("Timestamp") or 0):
+            by_id[str(item["ID"])] = item
+    return list(by_id.values())
 
 
 def _merge(members: list[Row], page_rows: list[Row]) -> list[Row]:
