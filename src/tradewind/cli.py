@@ -99,6 +99,37 @@ def validate_cmd(project: ProjectOpt = DEFAULT_PROJECT) -> None:
     console.print(f"{project}: OK")
 
 
+CHECK_COLOURS = {"ok": "green", "warn": "yellow", "fail": "red"}
+
+
+@app.command()
+def check(
+    connections: Annotated[list[str] | None, typer.Argument(help="Connections to check (default: all)")] = None,
+    project: ProjectOpt = DEFAULT_PROJECT,
+    database: DatabaseOpt = None,
+) -> None:
+    """Check the project online, calling each system a few times and writing nothing: sign-in, VAT codes
+    for the rates the shop books, configured items, warehouses and locations. Exits 1 on any failure."""
+    from tradewind.engine.check import check_project, failed
+
+    services = _services(project, database)
+    unknown = [name for name in connections or () if name not in services.project.connections]
+    if unknown:
+        raise _fail(f"no connection named {', '.join(map(repr, unknown))}; connections: "
+                    f"{', '.join(services.project.connections)}")
+    findings = check_project(services, connections or None)
+    table = Table("connection", "check", "result", "reason")
+    table.columns[3].overflow = "fold"
+    for f in findings:
+        colour = CHECK_COLOURS[f.status]
+        table.add_row(escape(f.connection), escape(f.check), f"[{colour}]{f.status}[/{colour}]", escape(f.reason))
+    console.print(table)
+    counts = {status: sum(f.status == status for f in findings) for status in CHECK_COLOURS}
+    console.print(f"{counts['ok']} ok, {counts['warn']} warning(s), {counts['fail']} failure(s)", highlight=False)
+    if failed(findings):
+        raise typer.Exit(1)
+
+
 @app.command()
 def run(
     flow: Annotated[str, typer.Argument(help="Flow name from the project file")],

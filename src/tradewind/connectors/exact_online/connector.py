@@ -17,11 +17,12 @@ holds the connection's options and hands its codec :class:`~.codec.Settings` exp
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from tradewind.connectors import connector
-from tradewind.connectors.base import ConnectionOptions, Connector, SyncToken, UpdatedSince
-from tradewind.connectors.exact_online import codec
+from tradewind.connectors.base import Check, ConnectionOptions, Connector, SyncToken, UpdatedSince
+from tradewind.connectors.exact_online import checks, codec
 from tradewind.connectors.exact_online.client import Credentials, ExactClient
 from tradewind.connectors.exact_online.customers import CustomerResource
 from tradewind.connectors.exact_online.options import ExactOnlineOptions
@@ -106,6 +107,10 @@ class ExactOnline(Connector):
         assert isinstance(budget, WindowBudget)
         budget.ledger = ledger  # the newest handle on the same shared figures
         return budget
+
+    def checks(self) -> Iterator[Check]:
+        """Sign-in, VAT codes for the rates the booking uses, items and warehouses (:mod:`.checks`)."""
+        return checks.run(self.client, self.opts)
 
     def close(self) -> None:
         """Calls reserved and not made go back to the shared budget for other processes."""

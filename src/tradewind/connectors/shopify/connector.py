@@ -22,13 +22,14 @@ holds the connection's :class:`~.options.ShopSettings` and hands its codec what 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from functools import cached_property
 
 from tradewind.connectors import connector
-from tradewind.connectors.base import Connector, UpdatedSince
+from tradewind.connectors.base import Check, Connector, UpdatedSince
 from tradewind.connectors.pacing import CostBucket, shared_budget
-from tradewind.connectors.shopify import codec, queries
+from tradewind.connectors.shopify import checks, codec, queries
 from tradewind.connectors.shopify.client import ShopifyClient
 from tradewind.connectors.shopify.customers import CustomersResource
 from tradewind.connectors.shopify.options import ShopifyOptions
@@ -81,6 +82,10 @@ class Shopify(Connector):
 
     def account_key(self) -> str:
         return f"shopify:{self.options.shop}"
+
+    def checks(self) -> Iterator[Check]:
+        """Sign-in, the shop's currency and tax setting, and the locations option (:mod:`.checks`)."""
+        return checks.run(self.client, self.options)
 
     @cached_property
     def client(self) -> ShopifyClient:

@@ -150,7 +150,12 @@ VATCODES = Entity(
             "ModifierFullName; float: Percentage; bool: IsBlocked; int: Division; date: Created Modified"),
     frozenset((_COMMON_RO + " Code Description Type VATTransactionType Percentage IsBlocked").split()),
 )
-ENTITIES = {e.name: e for e in (ITEMS, PRICES, STOCK, ACCOUNTS, CONTACTS, ORDERS, LINES, VATCODES)}
+#: ``inventory/Warehouses`` (…=InventoryWarehouses): served read-only; a seed names warehouses by code.
+WAREHOUSES = Entity(
+    "Warehouses", "Exact.Web.Api.Models.Inventory.Warehouse", "ID",
+    _schema("guid: ID; str: Code Description"), frozenset(("ID", "Code", "Description")),
+)
+ENTITIES = {e.name: e for e in (ITEMS, PRICES, STOCK, ACCOUNTS, CONTACTS, ORDERS, LINES, VATCODES, WAREHOUSES)}
 
 #: Exact's Timestamp is a rowversion far above 1, so a first sync with ``Timestamp gt 1`` sees every record.
 TIMESTAMP_BASE = 1_000_000_000

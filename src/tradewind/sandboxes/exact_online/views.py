@@ -28,6 +28,7 @@ from tradewind.sandboxes.exact_online.schema import (
     PRICES,
     STOCK,
     VATCODES,
+    WAREHOUSES,
     Entity,
     ExactError,
     Rec,
@@ -75,7 +76,7 @@ def _views() -> dict[str, View]:
         View("salesorder/SalesOrders", ORDERS), View("sync/SalesOrder/SalesOrderHeaders", ORDERS, 1000, "sync"),
         View("salesorder/SalesOrderLines", LINES), View("bulk/SalesOrder/SalesOrderLines", LINES, 1000, "bulk"),
         View("sync/SalesOrder/SalesOrderLines", LINES, 1000, "sync"),
-        View("vat/VATCodes", VATCODES, mode="read"),
+        View("vat/VATCodes", VATCODES, mode="read"), View("inventory/Warehouses", WAREHOUSES, mode="read"),
     ]
     return {v.path.lower(): v for v in views}
 

@@ -161,6 +161,7 @@ class Writes(Store):
         if code not in self.warehouses:
             wid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"exact:{self.division}:warehouse:{code}"))
             self.warehouses[code] = {"ID": wid, "Code": code, "Description": f"Warehouse {code}"}
+            self.tables["Warehouses"][wid] = self.warehouses[code]  # read through inventory/Warehouses
         return self.warehouses[code]
 
     def _warehouse_by_id(self, wid: Any) -> Rec:
