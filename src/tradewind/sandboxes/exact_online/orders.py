@@ -9,6 +9,14 @@ statuses 12 Open, 20 Partial, 21 Complete, 45 Cancelled; an invalid reference an
 reference: Ordered by" (picqer issue #249); lines change through ``salesorder/SalesOrderLines``, not by a
 deep PUT (WCF Data Services refuses deep updates). A line without ``UnitPrice`` gets the best-matching
 ``SalesItemPrice`` (customer before general, highest quantity break), else the item's standard price.
+
+An order that is delivered, invoiced, complete or cancelled (any line delivered or invoiced, or Status
+21/45, or InvoiceStatus 20/21) is refused every change of its header and lines, as Exact keeps processed
+orders (the refusal's wording is **[uncertain]**). ``ShippingMethod`` is the Guid of a
+``sales/ShippingMethods`` row, ``PaymentCondition`` a ``cashflow/PaymentConditions`` code, ``CostCenter``/
+``CostUnit`` codes and ``Project`` a Guid on lines (the .NET SDK's ``SalesOrder.cs``/``SalesOrderLine.cs``).
+``AmountDC`` is each line's amount with VAT at the division's exchange rate for ``OrderDate``
+(:meth:`~.invoicing.Invoicing.rate`), rounded per line; a foreign currency without a rate is refused.
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from tradewind.sandboxes.exact_online.invoicing import Invoicing, cents
+from tradewind.sandboxes.exact_online.ledger import COST_CENTERS, COST_UNITS, PAYMENT_CONDITIONS, SHIPPING_METHODS
 from tradewind.sandboxes.exact_online.schema import (
     ACCOUNTS,
     ITEMS,
@@ -31,10 +41,9 @@ from tradewind.sandboxes.exact_online.schema import (
     dec,
     money,
 )
-from tradewind.sandboxes.exact_online.writes import Writes
 
 
-class Orders(Writes):
+class Orders(Invoicing):
     """Sales orders and their lines on top of the other entities' writes."""
 
     def create(self, entity: Entity, body: Mapping[str, Any], *, trusted: bool = False) -> Rec:
@@ -47,7 +56,10 @@ class Orders(Writes):
             return self._create_line(values, body, trusted=trusted)
 
     def _check_update(self, entity: Entity, rec: Rec, body: Mapping[str, Any], values: Rec) -> None:
+        if entity is LINES:
+            self.refuse_processed(self.get(ORDERS, rec["OrderID"]))
         if entity is ORDERS:
+            self.refuse_processed(rec)
             if body.get("SalesOrderLines") is not None:
                 raise ExactError(400, "Deep updates are not supported in PUT operations; change lines through "
                                       "salesorder/SalesOrderLines.")
@@ -72,6 +84,8 @@ class Orders(Writes):
             return
         with self.lock:
             rec = self.get(entity, key)
+            if entity is LINES:
+                self.refuse_processed(self.get(ORDERS, rec["OrderID"]))
             if entity is ORDERS:
                 if rec["Status"] != 12:
                     raise ExactError(500, f"Sales order {rec['OrderNumber']} is not open and cannot be deleted")
@@ -80,6 +94,15 @@ class Orders(Writes):
             self._remove(entity, key)
             if entity is LINES:
                 self._retotal(rec["OrderID"])
+
+    def refuse_processed(self, order: Rec) -> None:
+        """500 for a change to an order Exact has processed (delivered, invoiced, complete, cancelled)."""
+        lines = self.lookup(LINES, "OrderID", order["OrderID"])
+        moved = any(ln.get("QuantityDelivered") or ln.get("QuantityInvoiced") for ln in lines)
+        if moved or order.get("Status") in (21, 45) or order.get("InvoiceStatus") in (20, 21):
+            state = STATUS_TEXT.get(order.get("Status") or 12, "")
+            raise ExactError(500, f"Sales order {order['OrderNumber']} is processed ({state}, delivered or "
+                                  "invoiced) and can not be changed")
 
     def _check_fixed_parties(self, rec: Rec, values: Rec) -> None:
         """OrderedBy/DeliverTo/InvoiceTo "can not be changed" for an existing order (field docs)."""
@@ -98,6 +121,12 @@ class Orders(Writes):
         rec["OrderDate"] = rec.get("OrderDate") or today
         rec["DeliveryDate"] = rec.get("DeliveryDate") or rec["OrderDate"]
         rec["Currency"] = rec.get("Currency") or "EUR"
+        self.rate(rec["Currency"], rec["OrderDate"])  # refused before anything is stored
+        if rec.get("ShippingMethod"):
+            method = self._reference(SHIPPING_METHODS, rec["ShippingMethod"], "Shipping method")
+            rec.update(ShippingMethodCode=method["Code"], ShippingMethodDescription=method["Description"])
+        if rec.get("PaymentCondition"):
+            self.by_code(PAYMENT_CONDITIONS, rec["PaymentCondition"], "Payment condition")
         if rec.get("WarehouseID") is None and self.warehouses:
             rec["WarehouseID"] = next(iter(self.warehouses.values()))["ID"]
         if rec.get("WarehouseID") is not None:
@@ -142,6 +171,10 @@ class Orders(Writes):
         line["Description"] = line.get("Description") or item["Description"]
         line["DeliveryDate"] = line.get("DeliveryDate") or order["DeliveryDate"]
         line["VATCode"] = line.get("VATCode") or item["SalesVatCode"]
+        for name, entity, label in (("CostCenter", COST_CENTERS, "Cost center"), ("CostUnit", COST_UNITS,
+                                                                                 "Cost unit")):
+            if line.get(name):
+                self.by_code(entity, line[name], label)
         if line["VATCode"] not in VAT_CODES:
             raise ExactError(500, "Invalid reference: VAT code")
         if line.get("UnitPrice") is None:
@@ -172,8 +205,8 @@ class Orders(Writes):
         ``HlpRestAPIResourcesDetails.aspx?name=SalesOrderSalesOrderLines`` as copied in picqer/exact-php-client
         ``SalesOrderLine.php``; for invoices ``…?name=SalesEntrySalesEntryLines``: ``VATAmountFC`` differs
         only when sent, else "the VAT amount that is automatically calculated"). Both amounts are rounded
-        to cents half away from zero; the order's totals sum the lines (``_apply_totals``). ``AmountDC``
-        equals ``AmountFC``: the sandbox keeps no exchange rates. Decimal throughout, floats only in JSON.
+        to cents half away from zero; the order's totals sum the lines (``_apply_totals``, which also sets
+        ``AmountDC`` at the division's rate). Decimal throughout, floats only in JSON.
         """
         quantity = dec(line.get("Quantity") if line.get("Quantity") is not None else 1)
         unit = dec(line["UnitPrice"])
@@ -195,11 +228,15 @@ class Orders(Writes):
         """The order's amounts sum its lines: net, and net plus each line's own VAT (never VAT re-computed
         on the total, so a per-rate booking that differs by a cent shows here as Exact shows it)."""
         lines = self.lookup(LINES, "OrderID", order["OrderID"])
+        rate = self.rate(order["Currency"], order["OrderDate"])
+        for ln in lines:
+            ln["AmountDC"] = float(cents(dec(ln["AmountFC"]) * rate))
         excl = sum((dec(ln["AmountFC"]) for ln in lines), Decimal(0))
         vat = sum((dec(ln["VATAmount"]) for ln in lines), Decimal(0))
         discount = sum((dec(ln["Quantity"]) * (dec(ln["UnitPrice"]) - dec(ln["NetPrice"])) for ln in lines),
                        Decimal(0))
-        order.update(AmountFCExclVat=money(excl), AmountFC=money(excl + vat), AmountDC=money(excl + vat),
+        in_dc = sum((cents((dec(ln["AmountFC"]) + dec(ln["VATAmount"])) * rate) for ln in lines), Decimal(0))
+        order.update(AmountFCExclVat=money(excl), AmountFC=money(excl + vat), AmountDC=money(in_dc),
                      AmountDiscount=money(discount), AmountDiscountExclVat=money(discount))
 
     def _retotal(self, order_id: str) -> None:
@@ -210,6 +247,7 @@ class Orders(Writes):
 
     def _create_line(self, values: Rec, body: Mapping[str, Any], *, trusted: bool) -> Rec:
         order = self._reference(ORDERS, values.get("OrderID"), "Order ID")
+        self.refuse_processed(order)
         numbers = [ln["LineNumber"] for ln in self.lookup(LINES, "OrderID", order["OrderID"])]
         line = self._build_line(order, body, max(numbers, default=0) + 1, trusted=trusted)
         self._store(LINES, line)

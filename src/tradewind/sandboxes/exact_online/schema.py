@@ -119,14 +119,15 @@ CONTACTS = Entity(
 ORDERS = Entity(
     "SalesOrders", "Exact.Web.Api.Models.SalesOrder.SalesOrder", "OrderID",
     _schema("guid: OrderID OrderedBy DeliverTo InvoiceTo OrderedByContactPerson DeliverToContactPerson "
-            "InvoiceToContactPerson WarehouseID Salesperson Creator Modifier; "
+            "InvoiceToContactPerson WarehouseID Salesperson ShippingMethod DeliveryAddress Creator Modifier; "
             "str: OrderedByName DeliverToName InvoiceToName Currency YourRef Description Remarks WarehouseCode "
             "StatusDescription DeliveryStatusDescription InvoiceStatusDescription PaymentCondition "
-            "PaymentReference ShippingMethod CreatorFullName ModifierFullName; "
+            "PaymentReference ShippingMethodCode ShippingMethodDescription CreatorFullName ModifierFullName; "
             "int: OrderNumber Status DeliveryStatus InvoiceStatus Division; "
             "float: AmountDC AmountFC AmountFCExclVat AmountDiscount AmountDiscountExclVat Discount; "
             "date: OrderDate DeliveryDate Created Modified; nav: SalesOrderLines"),
     frozenset((_COMMON_RO + " OrderedByName DeliverToName InvoiceToName WarehouseCode Status StatusDescription "
+               "ShippingMethodCode ShippingMethodDescription "
                "DeliveryStatus DeliveryStatusDescription InvoiceStatus InvoiceStatusDescription AmountDC AmountFC "
                "AmountFCExclVat AmountDiscount AmountDiscountExclVat").split()),
     (("OrderedBy", "Ordered by"),),
@@ -134,8 +135,8 @@ ORDERS = Entity(
 )
 LINES = Entity(
     "SalesOrderLines", "Exact.Web.Api.Models.SalesOrder.SalesOrderLine", "ID",
-    _schema("guid: ID OrderID Item; "
-            "str: ItemCode ItemDescription Description VATCode VATCodeDescription UnitCode Notes; "
+    _schema("guid: ID OrderID Item Project; "
+            "str: ItemCode ItemDescription Description VATCode VATCodeDescription UnitCode Notes CostCenter CostUnit; "
             "int: LineNumber OrderNumber Division; "
             "float: Quantity QuantityDelivered QuantityInvoiced UnitPrice NetPrice Discount AmountDC AmountFC "
             "VATAmount VATPercentage; date: DeliveryDate"),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from tradewind.sandboxes.exact_online import odata
+from tradewind.sandboxes.exact_online import ledger, odata
 from tradewind.sandboxes.exact_online.schema import (
     ACCOUNTS,
     CONTACTS,
@@ -77,8 +77,26 @@ def _views() -> dict[str, View]:
         View("salesorder/SalesOrderLines", LINES), View("bulk/SalesOrder/SalesOrderLines", LINES, 1000, "bulk"),
         View("sync/SalesOrder/SalesOrderLines", LINES, 1000, "sync"),
         View("vat/VATCodes", VATCODES, mode="read"), View("inventory/Warehouses", WAREHOUSES, mode="read"),
+        *ledger_views(),
     ]
     return {v.path.lower(): v for v in views}
+
+
+def ledger_views() -> list[View]:
+    """Invoices, entries and the settings tables they refer to (:mod:`.ledger`)."""
+    return [View("salesinvoice/SalesInvoices", ledger.INVOICES),
+            View("salesinvoice/SalesInvoiceLines", ledger.INVOICE_LINES, mode="read"),
+            View("salesinvoice/PrintedSalesInvoices", ledger.PRINTED),
+            View("salesentry/SalesEntries", ledger.ENTRIES),
+            View("salesentry/SalesEntryLines", ledger.ENTRY_LINES, mode="read"),
+            View("financial/ExchangeRates", ledger.RATES, mode="read"),
+            View("financial/GLAccounts", ledger.GL_ACCOUNTS, mode="read"),
+            View("financial/Journals", ledger.JOURNALS, mode="read"),
+            View("hrm/Costcenters", ledger.COST_CENTERS, mode="read"),
+            View("hrm/Costunits", ledger.COST_UNITS, mode="read"),
+            View("project/Projects", ledger.PROJECTS, mode="read"),
+            View("sales/ShippingMethods", ledger.SHIPPING_METHODS, mode="read"),
+            View("cashflow/PaymentConditions", ledger.PAYMENT_CONDITIONS, mode="read")]
 
 
 VIEWS = _views()
@@ -216,17 +234,24 @@ class Renderer:
         for name in sel.fields:
             out[name] = to_json(types[name], rec.get(name))
         for name, sub in sel.nav.items():
-            out[name] = self.lines(rec, sub) if name in sel.expand else {
+            out[name] = self.lines(name, rec, sub) if name in sel.expand else {
                 "__deferred": {"uri": f"{out['__metadata']['uri']}/{name}"}}
         for name in sel.expand - set(sel.nav):
-            out[name] = self.lines(rec, ())
+            out[name] = self.lines(name, rec, ())
         return out
 
-    def lines(self, order: Rec, fields: tuple[str, ...]) -> dict[str, Any]:
-        view = VIEWS["salesorder/salesorderlines"]
+    def lines(self, nav: str, parent: Rec, fields: tuple[str, ...]) -> dict[str, Any]:
+        path, key = NAV_LINES[nav]
+        view = VIEWS[path]
         sel = parse_selection({"$select": ",".join(fields) or "*"}, view)
-        lines = sorted(self.state.lookup(LINES, "OrderID", order["OrderID"]), key=lambda ln: ln["LineNumber"])
+        lines = sorted(self.state.lookup(view.entity, key, parent[key]), key=lambda ln: ln["LineNumber"])
         return {"results": [self.record(view, ln, sel) for ln in lines]}
+
+
+NAV_LINES = {"SalesOrderLines": ("salesorder/salesorderlines", "OrderID"),
+             "SalesInvoiceLines": ("salesinvoice/salesinvoicelines", "InvoiceID"),
+             "SalesEntryLines": ("salesentry/salesentrylines", "EntryID")}
+"""A document's lines: the view that serves them and the key they share with their header."""
 
 
 def page(state: Store, view: View, params: Mapping[str, str], url: str, base: str) -> dict[str, Any]:
