@@ -96,6 +96,46 @@ class MissingReference(StrEnum):
     BLOCK = "block"
 
 
+class BookingType(StrEnum):
+    """Which document an order becomes in the ERP (the APIcenter brief's four for Exact Online)."""
+
+    SALES_ORDER = "sales_order"
+    """A sales order (delivered and invoiced later in the ERP)."""
+    SALES_INVOICE = "sales_invoice"
+    """An open sales invoice with item lines (a draft when ``on_difference: draft`` drafts it)."""
+    SALES_ENTRY = "sales_entry"
+    """A financial journal entry: lines on revenue GL accounts with their VAT codes, in the sales journal."""
+    DIRECT_INVOICE = "direct_invoice"
+    """A sales invoice created and processed (posted) at once."""
+
+
+class CurrencyRate(StrEnum):
+    """Where the rate of an order in another currency than the ERP's base currency comes from."""
+
+    ERP = "erp"
+    """The ERP's own rate for the order's business date."""
+    SHOP = "shop"
+    """The shop's rate (shop money ÷ presentment money), sent with the booking where the ERP takes one."""
+    HOLD = "hold"
+    """Such orders are held with the reason."""
+
+
+class Ledger(BaseModel):
+    """Where revenue goes: GL account and cost centre/cost unit (ERP codes), and a project."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    revenue_account: str | None = Field(default=None, description="GL account code of the revenue "
+                                                                   "(sales entries' lines)")
+    cost_center: str | None = Field(default=None, description="Cost centre code on every line")
+    cost_unit: str | None = Field(default=None, description="Cost unit code on every line")
+    project: str | None = Field(default=None, description="Project code on every line")
+
+    def over(self, base: Ledger) -> Ledger:
+        """These values where set, ``base``'s elsewhere."""
+        return Ledger(**{**base.model_dump(), **self.model_dump(exclude_none=True)})
+
+
 class VatCodeEntry(BaseModel):
     """One ERP VAT code: its rate, kind and (for OSS, optionally for others) the country it is for."""
 
@@ -160,6 +200,34 @@ class BookingRules(BaseModel):
     missing_reference: MissingReference = Field(
         default=MissingReference.CREATE, description="A customer the ERP does not know: create it, or block the order")
 
+    # documents and ledger
+    booking_type: BookingType = Field(default=BookingType.SALES_ORDER, description="What an order becomes: "
+                                      "sales_order, sales_invoice, sales_entry (journal entry) or direct_invoice")
+    journal: str | None = Field(default=None, description="Sales journal code; required for sales_invoice, "
+                                                          "sales_entry and direct_invoice")
+    ledger: Ledger = Field(default_factory=Ledger, description="Revenue GL account, cost centre, cost unit and "
+                                                               "project of every line")
+    ledger_by_country: dict[CountryCode, Ledger] = Field(
+        default_factory=dict, description="Per destination country, over ledger, e.g. {DE: {revenue_account: "
+                                          "'8010'}}")
+    # changes, currency, value maps
+    update_booked_orders: bool = Field(default=False, description="A changed order is found by its number and "
+                                       "updated completely where the ERP allows it, else a correction is booked")
+    erp_master: bool = Field(default=False, description="The ERP is master of booked orders: a change in the shop "
+                                                        "is reported on the transfer, never written")
+    base_currency: str | None = Field(default=None, description="The ERP's base currency; default: the "
+                                                                "connection's")
+    currency_rate: CurrencyRate = Field(default=CurrencyRate.HOLD, description="An order in another currency: "
+                                        "booked at the ERP's rate, the shop's, or held")
+    shipping_methods: dict[str, str] = Field(default_factory=dict, description="Shop shipping method (code or "
+                                             "title) → ERP shipping method code; empty: none sent")
+    default_shipping_method: str | None = Field(default=None, description="For a method the map lacks; unset: "
+                                                                          "such an order is held")
+    payment_conditions: dict[str, str] = Field(default_factory=dict, description="Shop payment method (gateway) "
+                                               "→ ERP payment condition code; empty: the connection's")
+    default_payment_condition: str | None = Field(default=None, description="For a method the map lacks; unset: "
+                                                                            "such an order is held")
+
     @field_validator("tolerance")
     @classmethod
     def _tolerance(cls, value: Decimal) -> Decimal:
@@ -173,7 +241,17 @@ class BookingRules(BaseModel):
             raise ValueError("guest_orders: default_debtor needs default_debtor")
         if self.discount_booking is DiscountBooking.ARTICLE and not self.discount_item:
             raise ValueError("discount_booking: article needs discount_item")
+        if self.booking_type is not BookingType.SALES_ORDER and not self.journal:
+            raise ValueError(f"booking_type: {self.booking_type.value} needs journal (the sales journal's code)")
+        if self.update_booked_orders and self.erp_master:
+            raise ValueError("update_booked_orders and erp_master exclude each other: the ERP is master, or the "
+                             "shop's changes are written")
         return self
+
+    def ledger_for(self, country: str | None) -> Ledger:
+        """The ledger of an order shipped to ``country``: its own entries over the default."""
+        own = self.ledger_by_country.get(country or "")
+        return own.over(self.ledger) if own else self.ledger
 
     @property
     def discounts_as(self) -> DiscountBooking:
