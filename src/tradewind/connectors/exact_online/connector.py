@@ -26,10 +26,11 @@ from tradewind.connectors.exact_online import checks, codec
 from tradewind.connectors.exact_online.client import Credentials, ExactClient
 from tradewind.connectors.exact_online.customers import CustomerResource
 from tradewind.connectors.exact_online.options import ExactOnlineOptions
-from tradewind.connectors.exact_online.orders import OrderResource, StockResource
+from tradewind.connectors.exact_online.orders import OrderResource
 from tradewind.connectors.exact_online.prices import PriceResource
 from tradewind.connectors.exact_online.products import ProductResource
 from tradewind.connectors.exact_online.resource import eq
+from tradewind.connectors.exact_online.stock import StockResource
 from tradewind.connectors.exact_online.vat import ITEMS_BULK
 from tradewind.connectors.pacing import WindowBudget, shared_budget
 from tradewind.model import Customer, Order, Price, Product, StockLevel
@@ -59,7 +60,8 @@ class ExactOnline(Connector):
         select=(*codec.STOCK_FIELDS, "Timestamp"), native_key="ID", natural_keys=["sku", "location"],
         cursor=SyncToken("Timestamp"), can=["read"], decode=codec.stock_in,
         lookups={"sku": eq("trim(ItemCode)"), "location": eq("trim(WarehouseCode)")},
-        description="Stock per item and warehouse (those in stock_warehouses, or all)")
+        description="Stock per item and warehouse (those in stock_warehouses, or all), placed on locations "
+                    "by stock_warehouses or summed into stock_sum_into")
     customers = CustomerResource(
         Customer, path="crm/Accounts", sync_path="sync/CRM/Accounts", select=(*codec.ACCOUNT_FIELDS, "Timestamp"),
         native_key="ID", natural_keys=["email"], cursor=SyncToken("Timestamp"), can=["read", "create", "update"],

@@ -4,6 +4,8 @@ resources from these options, never from the client."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, model_validator
 
 from tradewind.connectors.base import ConnectionOptions, SecretRef
@@ -41,11 +43,19 @@ class ExactOnlineOptions(ConnectionOptions):
                                           examples=["IB"])
     warehouse: str | None = Field(None, description="Warehouse for new sales orders: its code (looked up once) or "
                                   "its ID; empty for the division's default", examples=["1"])
-    stock_warehouses: list[str] = Field(default_factory=list, description="Codes of the warehouses whose stock "
-                                        "is read (e.g. the one the webshop ships from); empty for all of them. "
-                                        "Stock of two warehouses is not summed: feeding both into one shop "
-                                        "location is refused",
-                                        examples=[["1"]])
+    stock_warehouses: list[str] | dict[str, str] = Field(
+        default_factory=list, examples=[["1"], {"1": "MAIN", "2": "MAIN", "3": "STORE"}],
+        description="The warehouses whose stock is read: a list of codes (each keeps its code as the location; "
+                    "empty for all), or a mapping warehouse code → location code, where warehouses mapped to one "
+                    "location are summed (docs/order-life.md)")
+    stock_sum_into: str | None = Field(
+        default=None, examples=["MAIN"],
+        description="Sum the stock of every warehouse read (stock_warehouses as a list) into this one location; "
+                    "per-warehouse figures are kept in the store, so an incremental read keeps the sum right")
+    stock_quantity: Literal["available", "on_hand"] = Field(
+        default="available", examples=["available"],
+        description="The figure the shop shows: available = CurrentStock − ReservedStock (the default), or "
+                    "on_hand = CurrentStock")
     vat_rates: bool = Field(False, description="Give products and prices their items' sales VAT rate (from the "
                             "item's SalesVatCode and vat/VATCodes), so a shop whose prices include VAT can convert "
                             "net prices. Costs one VAT-code read per run; prices also read their items' codes: one "
@@ -82,6 +92,13 @@ class ExactOnlineOptions(ConnectionOptions):
         if self.booking is not None and self.booking.time_zone is None:
             raise ValueError("booking.time_zone is required: the shop's time zone dates the orders "
                              "(e.g. Europe/Amsterdam), and the Exact connection cannot read it from the shop")
+        return self
+
+    @model_validator(mode="after")
+    def _one_placing(self) -> ExactOnlineOptions:
+        if self.stock_sum_into is not None and isinstance(self.stock_warehouses, dict):
+            raise ValueError("stock_sum_into takes stock_warehouses as a list of codes; a mapping already names "
+                             "each warehouse's location (map them all to one location to sum them)")
         return self
 
     def booking_rules(self) -> BookingRules | None:

@@ -1,47 +1,79 @@
-"""Exact Online sales orders (with their lines) and stock per item and warehouse."""
+"""Exact Online orders as the document the booking type names (sales order, sales invoice, direct invoice
+or sales entry; :mod:`.documents`), with their lines; changes to a booked one by :mod:`.changes`. Stock
+per item and warehouse is in :mod:`.stock`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
-from tradewind.connectors.base import NativeRecord, Page
-from tradewind.connectors.exact_online import booking, codec, vat
+from tradewind.connectors.base import Connector, NativeRecord
+from tradewind.connectors.exact_online import booking, changes, codec, vat
 from tradewind.connectors.exact_online.client import ExactClient, Row, is_guid, nested, quote
+from tradewind.connectors.exact_online.documents import (
+    DOCUMENTS,
+    PRINT_PATH,
+    SALES_ORDER,
+    Document,
+    division_facts,
+)
 from tradewind.connectors.exact_online.resource import ExactResource, modified, without_metadata
 from tradewind.errors import ConfigError
-from tradewind.model import Order, StockLevel
+from tradewind.model import Order
+from tradewind.rules.settings import BookingType
 from tradewind.rules.tax import VatCodeMap
 
 
 class OrderResource(ExactResource[Order]):
-    """Sales orders, created with their lines in one POST; an update changes header fields only."""
+    """Orders, each created with its lines in one POST as the booking type's document (a sales order
+    without ``booking``); a direct invoice is then processed by printing it. An update of a booked one is
+    made, corrected or reported as :mod:`.changes` says, and its outcome said so."""
+
+    document: Document = SALES_ORDER
+
+    def bind(self, connection: Connector) -> OrderResource:
+        bound = super().bind(connection)
+        assert isinstance(bound, OrderResource)
+        rules = bound.settings.booking
+        if rules is not None:
+            doc = DOCUMENTS[rules.booking_type]
+            bound.document, bound.path, bound.native_key, bound.expand = doc, doc.path, doc.key, doc.lines
+            bound.select = doc.select
+        return bound
 
     def codec_settings(self, client: ExactClient | None = None) -> codec.Settings:
-        """With the division's VAT codes and the project's overrides when orders are booked by rules."""
+        """With the division's VAT codes (and the project's overrides), GL accounts, projects, shipping
+        methods and exchange rates when orders are booked by rules: read once per connection."""
         rules = self.settings.booking
         if rules is None or self.connection is None or self.settings.vat_code_map is not None:
             return self.settings
-        erp = booking.code_entries(vat.code_rows(client or self.connection.client))
-        self.settings = replace(self.settings, vat_code_map=VatCodeMap(erp, rules.vat_codes))
+        client = client or self.connection.client
+        erp = booking.code_entries(vat.code_rows(client))
+        facts = division_facts(client, need_rates=rules.currency_rate.value == "erp")
+        self.settings = replace(self.settings, vat_code_map=VatCodeMap(erp, rules.vat_codes), division=facts)
         return self.settings
 
     def assemble(self, client: ExactClient, rows: list[Row]) -> list[NativeRecord]:
-        """Orders with their expanded lines; the version is ``Modified`` with its offset."""
-        return [NativeRecord(id=str(row["OrderID"]), data={**row, "SalesOrderLines": without_metadata(
-            nested(row.get("SalesOrderLines")))}, version=modified(row)) for row in rows]
+        """Documents with their expanded lines; the version is ``Modified`` with its offset."""
+        doc = self.document
+        return [NativeRecord(id=str(row[doc.key]), data={**row, doc.lines: without_metadata(
+            nested(row.get(doc.lines)))}, version=modified(row)) for row in rows]
 
     def create(self, client: ExactClient, native: dict[str, Any]) -> NativeRecord:
-        order = dict(native)
-        warehouse = self._warehouse_id(client)
-        if warehouse and "WarehouseID" not in order:
-            order["WarehouseID"] = warehouse
-        created = client.post(self.path, order)
-        return self.assemble(client, without_metadata([created]))[0]
+        body = dict(native)
+        warehouse = self._warehouse_id(client) if self.document is SALES_ORDER else None
+        if warehouse and "WarehouseID" not in body:
+            body["WarehouseID"] = warehouse
+        created = self.assemble(client, without_metadata([client.post(self.path, body)]))[0]
+        rules = self.settings.booking
+        if rules is not None and rules.booking_type is BookingType.DIRECT_INVOICE and created.data.get("Status") != 10:
+            client.post(PRINT_PATH, {"InvoiceID": created.id, "SendEmailToCustomer": False})
+            return self.get(client, [created.id])[0] or created
+        return created
 
     def update(self, client: ExactClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
-        return super().update(client, native_id, codec.order_update_out(native))
+        """Made, corrected or reported (:mod:`.changes`), and said which."""
+        return changes.apply(self, client, native_id, native, self.settings.booking)
 
     def _warehouse_id(self, client: ExactClient) -> str | None:
         """The configured warehouse's ID: given as a Guid, or looked up once by code."""
@@ -57,13 +89,3 @@ class OrderResource(ExactResource[Order]):
             client.warehouse_id = str(rows[0]["ID"])
         return client.warehouse_id
 
-
-class StockResource(ExactResource[StockLevel]):
-    """Stock per item and warehouse through ``sync/Inventory/ItemWarehouses`` (1,000 rows a call;
-    ``inventory/ItemWarehouses`` may not be read without ``$filter``). The sync API filters on
-    ``Timestamp`` only, so rows of warehouses outside ``stock_warehouses`` are dropped here."""
-
-    def pages(self, client: ExactClient, since: str | None) -> Iterator[Page]:
-        codes = set(self.opts.stock_warehouses)
-        keep = (lambda row: codec.text(row.get("WarehouseCode")) in codes) if codes else None
-        yield from self.sync_pages(client, since, keep)
