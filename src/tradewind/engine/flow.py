@@ -30,6 +30,8 @@ class Connection:
     connector: type[Connector]
     options: ConnectionOptions
     detail_log: bool = False
+    detail_retention_days: int | None = None
+    """Overrides ``settings.detail_retention_days`` for flows through this connection."""
 
     def open(self, *, tokens: TokenStore | None = None, environ: Mapping[str, str] | None = None,
              retry: RetryPolicy | None = None, ledger: BudgetLedger | None = None, **kwargs: Any) -> Connector:
@@ -108,3 +110,5 @@ class Project:
     settings: dict[str, Any] = field(default_factory=dict)
     setting_sources: dict[str, str] = field(default_factory=dict)
     """Where each setting came from (an environment variable, ``file:line:col``, or ``default``)."""
+    notify: Any = None
+    """The ``notify:`` block (a :class:`~tradewind.engine.project.schema.NotifySpec`), or None."""

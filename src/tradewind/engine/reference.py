@@ -20,6 +20,7 @@ from pydantic_core import PydanticUndefined
 from tradewind import connectors as registry
 from tradewind.connectors.base import Connector, FileName, Resource, SecretRef, SyncToken, UpdatedSince
 from tradewind.engine.project import SETTINGS_ENV, ConnectionSpec, FlowSpec, RetryOptions, SettingsSpec
+from tradewind.engine.project.schema import NotifySpec, ReportSpec
 from tradewind.mapping import MappingSpec, TableRule
 
 _INTRO = """\
@@ -43,7 +44,7 @@ def plain(value: Any) -> str:
 
 def project_reference_markdown() -> str:
     """The whole reference as Markdown: schema first, then one section per registered connector."""
-    parts = [_INTRO, _settings(), _connections(), _flows(), _mapping(), "## Connectors"]
+    parts = [_INTRO, _settings(), _connections(), _flows(), _mapping(), _notify(), "## Connectors"]
     parts += [_connector(registry.get(name)) for name in registry.available()]
     return "\n\n".join(parts) + "\n"
 
@@ -103,6 +104,20 @@ def _mapping() -> str:
         "### `flows.<name>.mapping.table.<field>`",
         "",
         _fields_table(TableRule),
+    ])
+
+
+def _notify() -> str:
+    return "\n".join([
+        "## `notify`",
+        "",
+        (NotifySpec.__doc__ or "").strip(),
+        "",
+        _fields_table(NotifySpec),
+        "",
+        "### `notify.reports.<flow>`",
+        "",
+        _fields_table(ReportSpec),
     ])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -35,6 +35,27 @@ class Run:
     cursor_to: str | None
     error: str | None
     parked: int = 0
+    total: int | None = None
+    """Records the source said this run will read (None: it cannot tell)."""
+
+    @property
+    def done(self) -> int:
+        """Records this run has ended (written, skipped, failed or parked)."""
+        return self.created + self.updated + self.skipped + self.failed + self.parked
+
+    @property
+    def rate(self) -> float | None:
+        """Records ended per second, from the start to the last stored heartbeat."""
+        seconds = ((self.heartbeat_at or self.started_at) - self.started_at).total_seconds()
+        return self.done / seconds if self.done and seconds > 0 else None
+
+    @property
+    def eta(self) -> datetime | None:
+        """When a running run with a known total will have ended every record, at its rate so far."""
+        if self.status != "running" or self.total is None or not self.rate:
+            return None
+        left = max(0, self.total - self.done)
+        return (self.heartbeat_at or self.started_at) + timedelta(seconds=left / self.rate)
 
 
 @dataclass(frozen=True)
@@ -68,6 +89,11 @@ def add_counts(conn: Connection, run_id: str, counts: dict[str, int]) -> None:
     values: dict[str, Any] = {name: runs.c[name] + amount for name, amount in counts.items() if amount}
     values["heartbeat_at"] = now()
     conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
+
+
+def add_total(conn: Connection, run_id: str, records: int) -> None:
+    """Add what a source said it will yield (a page that knows its query's total) to the run's total."""
+    conn.execute(update(runs).where(runs.c.id == run_id).values(total=func.coalesce(runs.c.total, 0) + records))
 
 
 def finish(conn: Connection, run_id: str, *, status: str, cursor_to: str | None, error: str | None = None) -> None:

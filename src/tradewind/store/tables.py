@@ -102,6 +102,7 @@ transfers = Table(
     Index("ix_transfers_run_page", "run_id", "id"),  # a run's transfers a page at a time (keyset on id)
     Index("ix_transfers_source_id", "source_id"),  # search by business key across flows (web app)
     Index("ix_transfers_natural_key", "natural_key"),
+    Index("ix_transfers_flow_outcome_id", "flow", "outcome", "id"),  # a flow's failed transfers, newest first
 )
 
 snapshots = Table(

@@ -45,6 +45,7 @@ from tradewind.engine.project.schema import (
     WRITE_NEEDS,
     ConnectionSpec,
     FlowSpec,
+    NotifySpec,
     ProjectSpec,
     RetryOptions,
     SettingsSpec,
@@ -250,11 +251,25 @@ class Checker:
                          "example project")
         flows = {str(name): self.flow(str(name), raw, connections) for name, raw in raw_flows.items()}
         self.dependencies(raw_flows)
+        notify = self.notify(raw_flows)
         if self.problems:
             return None
         return Project(path=self.file, settings=settings, setting_sources=sources,
                        connections={n: s.connection for n, s in connections.items() if s.connection},
-                       flows={n: f for n, f in flows.items() if f})
+                       flows={n: f for n, f in flows.items() if f}, notify=notify)
+
+    def notify(self, raw_flows: Mapping[Any, Any]) -> NotifySpec | None:
+        """The ``notify:`` block; its status reports name flows of this project."""
+        if self.root.get("notify") is None:
+            return None
+        spec = self.validated(NotifySpec, plain(self.root["notify"]), ("notify",), "notify")
+        if not isinstance(spec, NotifySpec):
+            return None
+        for name in spec.reports:
+            if name not in raw_flows:
+                self.problem(("notify", "reports", name), f"notify.reports names {name!r}, which is no flow",
+                             _known(name, map(str, raw_flows), "flows"))
+        return spec
 
     def dependencies(self, raw_flows: Mapping[Any, Any]) -> None:
         """``after`` names flows of this project, and the flows' dependencies have no cycle."""
@@ -341,7 +356,8 @@ class Checker:
         options = self.options(name, connector, dict(spec.model_extra or {}))
         if options is None:
             return _ConnectionState(connector, None)
-        return _ConnectionState(connector, Connection(name, connector, options, detail_log=spec.detail_log))
+        return _ConnectionState(connector, Connection(name, connector, options, detail_log=spec.detail_log,
+                                                                  detail_retention_days=spec.detail_retention_days))
 
     def options(self, name: str, connector: type[Connector], raw: dict[str, Any]) -> ConnectionOptions | None:
         """The connector's options, with secrets refused as plain text and checked to be set."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import make_url
@@ -61,6 +62,11 @@ class ConnectionSpec(BaseModel):
         default=False, examples=[False],
         description="Keep payload snapshots of every transfer through this connection (purged after "
                     "`settings.detail_retention_days`)")
+    detail_retention_days: int | None = Field(
+        default=None, ge=1, le=3650, examples=[7],
+        description="Days payload snapshots and failed records' kept payloads of flows through this connection "
+                    "are kept (default: `settings.detail_retention_days`); a flow between two connections keeps "
+                    "them for the shorter of the two")
 
 
 class RetryOptions(BaseModel):
@@ -128,6 +134,74 @@ class FlowSpec(BaseModel):
                     "created) is parked — not failed — and tried again by itself once that flow has run")
 
 
+Event = Literal["failed_runs", "failed_records", "reauthorisation", "quota"]
+EVENTS: tuple[Event, ...] = ("failed_runs", "failed_records", "reauthorisation", "quota")
+
+
+class ReportSpec(BaseModel):
+    """A status report of one flow by e-mail."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    every: Literal["daily", "weekly"] = Field(
+        default="daily", examples=["weekly"],
+        description="daily: the last 24 hours, sent every day; weekly: the last 7 days, sent every 7 days")
+    skip_empty: bool = Field(
+        default=True, examples=[True], description="Send nothing when the flow had no run and nothing waits")
+
+
+class NotifySpec(BaseModel):
+    """Alerts and status reports by e-mail. The environment wins over the file (as for settings): `TRADEWIND_NOTIFY_TO`, `_FROM`, `_SMTP_HOST`, `_SMTP_PORT`, `_SMTP_USER`, `_SMTP_PASSWORD`, `_STARTTLS`, `_APP_URL`, `_WINDOW_MINUTES`."""  # noqa: E501
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    to: list[str] = Field(
+        default_factory=list, examples=[["ops@example.com"]],
+        description="Recipients; with none, no mail is sent")
+    sender: str = Field(default="tradewind@localhost", examples=["tradewind@example.com"],
+                        description="The From address")
+    smtp_host: str = Field(default="localhost", examples=["smtp.example.com"], description="SMTP server")
+    smtp_port: int = Field(default=25, ge=1, le=65535, examples=[587], description="SMTP port")
+    smtp_user: str | None = Field(default=None, examples=["tradewind"], description="SMTP login name")
+    smtp_password: str | None = Field(
+        default=None, examples=["${SMTP_PASSWORD}"],
+        description="SMTP password, only as a `${ENV}` reference (secrets are never written in the file)")
+    starttls: bool = Field(default=False, examples=[True], description="Upgrade the SMTP connection with STARTTLS")
+    app_url: str | None = Field(default=None, examples=["https://tradewind.example.com"],
+                                description="Base URL of the web app, for links in mails")
+    window: str = Field(
+        default="15m", examples=["15m"],
+        description="Alerts are grouped per flow over this window: at most one mail per flow and window")
+    events: list[Event] = Field(
+        default_factory=lambda: list(EVENTS),
+        examples=[["failed_runs", "reauthorisation"]],
+        description="What is alerted: failed runs, failed records (grouped per window), a connection that needs "
+                    "re-authorisation (one mail until it recovers), a daily call quota that will run out (one mail "
+                    "a day)")
+    quota_threshold: float = Field(
+        default=1.0, gt=0, le=1, examples=[0.9],
+        description="Alert when today's calls, at today's rate, will reach this share of the daily quota before "
+                    "the day ends (1.0: when it will run out)")
+    reports: dict[str, ReportSpec] = Field(
+        default_factory=dict, examples=[{"orders": {"every": "daily"}}],
+        description="Status reports by flow name: runs, records written, skipped and failed, the top failure "
+                    "reasons and what waits")
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        parse_interval(value)
+        return value
+
+    @field_validator("smtp_password")
+    @classmethod
+    def _password(cls, value: str | None) -> str | None:
+        if value is not None and not _SECRET_REF.match(value.strip()):
+            raise ValueError("secrets are never written in the project file: write smtp_password as a "
+                             "${ENV_NAME} reference and set the variable")
+        return value
+
+
 class ProjectSpec(BaseModel):
     """The whole project file."""
 
@@ -136,6 +210,7 @@ class ProjectSpec(BaseModel):
     settings: SettingsSpec = Field(default_factory=SettingsSpec, description="Process-wide settings (optional)")
     connections: dict[str, ConnectionSpec] = Field(description="Configured connectors, by a name flows use")
     flows: dict[str, FlowSpec] = Field(default_factory=dict, description="Flows, by name")
+    notify: NotifySpec | None = Field(default=None, description="Alerts and status reports by e-mail (optional)")
 
 
 EXTENSION_PREFIX = "x-"
@@ -145,6 +220,7 @@ WRITE_NEEDS: dict[str, tuple[str, ...]] = {"upsert": ("create", "update"), "crea
                                            "update": ("update",)}
 """The capabilities a target resource needs for each write policy."""
 
+_SECRET_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 _INTERVAL = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
