@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLResolveInfo
 
 from tradewind.sandboxes.shopify.common import Record, View, gid, parse_gid, user_error
+from tradewind.sandboxes.shopify.fulfillment_create import FulfillmentMutations
 from tradewind.sandboxes.shopify.inventory import InventoryMutations
 from tradewind.sandboxes.shopify.products import ProductMutations
 from tradewind.sandboxes.shopify.views import Views
@@ -52,6 +53,7 @@ def mutation_resolvers(sandbox: ShopifySandbox, views: Views) -> dict[str, Calla
         "inventorySetQuantities": InventoryMutations(sandbox, views).inventory_set_quantities,
         "customerCreate": customers.customer_create,
         "customerUpdate": customers.customer_update,
+        "fulfillmentCreate": FulfillmentMutations(sandbox, views).fulfillment_create,
         "webhookSubscriptionCreate": lambda info, **kw: webhook_subscription_create(sandbox, info, **kw),
     }
 

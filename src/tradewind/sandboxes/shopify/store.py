@@ -115,6 +115,9 @@ class Store:
     levels: dict[tuple[int, int], Record] = field(default_factory=dict)
     customers: dict[int, Record] = field(default_factory=dict)
     orders: dict[int, Record] = field(default_factory=dict)
+    fulfillment_orders: dict[int, list[Record]] = field(default_factory=dict)
+    """Per order id, its fulfillment orders (:mod:`.fulfillments`, made on first use)."""
+    fulfillments: dict[int, list[Record]] = field(default_factory=dict)
     counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1001))
     floor: int = 1000
     indexes: dict[str, dict[str, _Index]] = field(default_factory=_new_indexes)

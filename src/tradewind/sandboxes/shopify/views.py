@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLError
 
 from tradewind.sandboxes.shopify.common import INVENTORY_NAMES, Record, View, gid, money_bag, parse_gid, variant_title
+from tradewind.sandboxes.shopify.fulfillments import FulfillmentViews
 from tradewind.sandboxes.shopify.paging import connection
 from tradewind.sandboxes.shopify.store import Store
 
@@ -207,6 +208,7 @@ class Views:
             "discountCodes": [d["code"] for d in o["discount_codes"]],
             "paymentGatewayNames": o["payment_gateway_names"],
             "transactions": lambda info, first=None: [_transaction_view(t, cur) for t in o["transactions"][:first]],
+            **FulfillmentViews(self.sb, self).of_order(o),
             "customAttributes": [{"key": a["name"], "value": a.get("value")} for a in o["note_attributes"]],
             "purchasingEntity": lambda info: self.purchasing_entity(o, customer),
         }
