@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Page, Write
+from tradewind.connectors.outcomes import Reported
 from tradewind.engine.binder import Intent, Result
 from tradewind.engine.context import RunContext
 from tradewind.engine.plan import close_planned_page, plan_batch
@@ -327,6 +328,15 @@ def _write_chunk(chunk: list[Transfer], ctx: RunContext, *, settling: bool = Fal
         elif result.record is not None:
             t.answer = result.record.data
             t.written(result.record.id, Outcome.CREATED if t.action == "create" else Outcome.UPDATED)
+            _as_reported(t, result.record)
+
+
+def _as_reported(t: Transfer, record: NativeRecord) -> None:
+    """A target that did other than asked says so (:class:`~tradewind.connectors.outcomes.Reported`): a
+    correction booked, or a change only reported. The transfer ends as it says, so a run never reports
+    "updated" for a change it did not make; a report (``matched``) is counted as skipped and bound."""
+    if isinstance(record, Reported):
+        t.outcome, t.reason = Outcome(record.outcome), record.reason
 
 
 def _settle(chunk: list[Transfer], ctx: RunContext, error: OutcomeUnknown, *, resent: bool) -> None:

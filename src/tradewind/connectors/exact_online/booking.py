@@ -2,7 +2,11 @@
 
 The rules decide (:func:`~tradewind.rules.booking.compose_booking`); this module only translates the
 booking into a SalesOrder: article, discount, shipping and rounding lines with the VAT code the rules
-chose, the business date as ``OrderDate``, and the VAT number that carries reverse charge on the debtor.
+chose, the business date as ``OrderDate``, and the VAT number that carries reverse charge on the debtor —
+or into the sales invoice or sales entry ``booking_type`` names (:func:`document_out`, :mod:`.documents`),
+with the ledger's GL account, cost centre/unit and project on the lines, the shipping method and payment
+condition through the value maps, and the order's currency at the rate the rules chose
+(:mod:`tradewind.rules.terms`).
 Exact computes VAT per line from the line's net amount (:data:`METHOD`; the sources are cited in
 :mod:`tradewind.rules.rounding`), so the totals compared with the shop's are the ones Exact will show.
 
@@ -18,12 +22,21 @@ from decimal import Decimal
 
 from tradewind.connectors.base import Refs
 from tradewind.connectors.exact_online.client import Row, format_date
+from tradewind.connectors.exact_online.documents import (
+    DOCUMENTS,
+    SALES_ENTRY,
+    SALES_INVOICE,
+    SALES_ORDER,
+    DivisionFacts,
+    Document,
+)
 from tradewind.errors import RecordError
 from tradewind.model import Customer, Order
+from tradewind.rules import terms
 from tradewind.rules.booking import Booking, compose_booking
 from tradewind.rules.rounding import BookingLine
-from tradewind.rules.settings import BookingRules, VatCodeEntry, VatKind, VatMethod
-from tradewind.rules.tax import VatCodeMap
+from tradewind.rules.settings import BookingRules, Ledger, RoundingMode, VatCodeEntry, VatKind, VatMethod
+from tradewind.rules.tax import OrderHeld, VatCodeMap, destination
 
 METHOD = VatMethod.PER_LINE
 """How Exact computes VAT on a sales order: per line, from its net amount, rounded to cents."""
@@ -64,20 +77,11 @@ def debtor(order: Order, booking: Booking) -> Customer:
     return order.customer.model_copy(update={"vat_number": number})
 
 
-def header(booking: Booking) -> Row:
-    """What the booking sets on the SalesOrder itself: the business date."""
-    return {"OrderDate": format_date(booking.business_date)}
-
-
 def remarks(booking: Booking, note: str | None) -> str | None:
     """Exact has no draft sales order: a booking drafted by ``on_difference: draft`` says so first."""
     if not booking.draft:
         return note
     return "\n".join(p for p in (f"DRAFT: {booking.reason}", note) if p)
-
-
-def lines_out(booking: Booking, refs: Refs) -> list[Row]:
-    return [_line_out(line, refs) for line in booking.lines]
 
 
 def _line_out(line: BookingLine, refs: Refs) -> Row:
@@ -92,4 +96,68 @@ def _line_out(line: BookingLine, refs: Refs) -> Row:
     gross = line.unit_price.amount * line.quantity
     if line.discount and gross:
         row["Discount"] = (line.discount.amount / gross).quantize(Decimal("0.00000001"))
+    return row
+
+
+# -- documents (booking_type), ledger, terms, currency ---------------------------------------------
+
+def document_out(order: Order, refs: Refs, codes: VatCodeMap | None, rules: BookingRules, *,
+                 facts: DivisionFacts, base_currency: str, payment_condition: str | None) -> Row:
+    """The order as the document ``rules.booking_type`` names (:mod:`.documents`), booked by the rules."""
+    booked = compose(order, rules, codes)
+    doc = DOCUMENTS[rules.booking_type]
+    rate = _exchange(order, rules, booked, facts, base_currency, doc)
+    who = debtor(order, booked)
+    customer = refs("customer", {"email": who.email, "vat_number": who.vat_number, "reference": who.reference},
+                    payload=who)
+    ledger = rules.ledger_for(destination(order, rules.home_country))
+    row: Row = {doc.party: customer, "YourRef": order.number, "Description": f"Webshop order {order.number}",
+                "Currency": order.currency, "PaymentCondition": terms.payment_condition(order, rules) or
+                payment_condition}
+    method = terms.shipping_method(order, rules)
+    day = format_date(booked.business_date)
+    if doc is SALES_ORDER:
+        row.update(InvoiceTo=customer, DeliverTo=customer, OrderDate=day, Remarks=remarks(booked, order.note),
+                   ShippingMethod=facts.id_of("ShippingMethods", method, "shipping_lines[0].code") if method else None)
+    elif doc is SALES_INVOICE:
+        row.update(InvoiceTo=customer, DeliverTo=customer, Journal=rules.journal, InvoiceDate=day, OrderDate=day,
+                   Remarks=remarks(booked, order.note), Status=DRAFT_INVOICE if booked.draft else None)
+    else:
+        if booked.draft:
+            raise OrderHeld(f"{booked.reason}; a sales entry has no draft (on_difference: draft)", field="total")
+        row.update(Journal=rules.journal, EntryDate=day, Rate=rate.rate if rate.foreign else None)
+    row[doc.lines] = [_line_for(doc, line, refs, ledger, facts, rules.rounding) for line in booked.lines]
+    return {k: v for k, v in row.items() if v is not None}
+
+
+DRAFT_INVOICE = 10
+"""``SalesInvoices.Status`` of a draft: "Draft invoices are not included in financial reports, balances"."""
+
+
+def _exchange(order: Order, rules: BookingRules, booked: Booking, facts: DivisionFacts, base: str,
+              doc: Document) -> terms.Exchange:
+    """The rate the order is booked with; Exact's sales orders and invoices take only Exact's own rate."""
+    rate = terms.exchange(order, rules, base, erp_rate=facts.rate(order.currency, booked.business_date))
+    if rate.source == "shop" and doc is not SALES_ENTRY:
+        raise OrderHeld(f"the order is in {order.currency}: an Exact {doc.label} takes Exact's own rate, not the "
+                        "shop's (currency_rate: shop needs booking_type: sales_entry)", field="currency")
+    return rate
+
+
+def _line_for(doc: Document, line: BookingLine, refs: Refs, ledger: Ledger, facts: DivisionFacts,
+              mode: RoundingMode) -> Row:
+    """One line of ``doc``: item lines (orders, invoices) or GL lines (entries), with the ledger's codes."""
+    if doc is SALES_ENTRY:
+        if not ledger.revenue_account:
+            raise RecordError("a sales entry needs booking.ledger.revenue_account (or one for the order's country "
+                              "in ledger_by_country)", field=f"{line.source}.revenue_account")
+        row: Row = {"Description": line.description, "Quantity": line.quantity, "AmountFC": line.amount(mode).amount,
+                    "VATCode": line.vat_code}
+    else:
+        row = _line_out(line, refs)
+    if ledger.revenue_account and doc is not SALES_ORDER:
+        row["GLAccount"] = facts.id_of("GLAccounts", ledger.revenue_account, "booking.ledger.revenue_account")
+    if ledger.project:
+        row["Project"] = facts.id_of("Projects", ledger.project, "booking.ledger.project")
+    row.update({k: v for k, v in (("CostCenter", ledger.cost_center), ("CostUnit", ledger.cost_unit)) if v})
     return row

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from tradewind.connectors.base import Refs
 from tradewind.connectors.exact_online import booking
 from tradewind.connectors.exact_online.client import format_date, nested, parse_date
+from tradewind.connectors.exact_online.documents import DivisionFacts
 from tradewind.errors import RecordError
 from tradewind.model import (
     Address,
@@ -87,6 +88,8 @@ class Settings:
     """The connection's ``booking`` rules; None keeps the plain order composition."""
     vat_code_map: VatCodeMap | None = None
     """The division's sales VAT codes with the project's overrides, read when ``booking`` is set."""
+    division: DivisionFacts | None = None
+    """The division's GL accounts, projects, shipping methods and rates by code, read when ``booking`` is set."""
 
     def vat_rate(self, code: Any) -> Decimal | None:
         """The VAT rate in percent of an item's ``SalesVatCode``; None when not read or unknown."""
@@ -281,24 +284,23 @@ def _contact_out(contact: Contact) -> Row:
 # -- orders (SalesOrder + SalesOrderLines) -------------------------------------------------------
 
 def order_out(order: Order, refs: Refs, settings: Settings = DEFAULT) -> Row:
-    """Order → SalesOrder with deep-inserted lines: booked by the connection's ``booking`` rules when
-    it has them (:mod:`.booking`), else net prices with discount and shipping lines."""
-    booked = booking.compose(order, settings.booking, settings.vat_code_map) if settings.booking else None
-    who = booking.debtor(order, booked) if booked else order.customer
+    """Order → the document the connection's ``booking`` rules name (:func:`.booking.document_out`: a
+    SalesOrder, SalesInvoice or SalesEntry with deep-inserted lines), else a SalesOrder of net prices with
+    discount and shipping lines."""
+    if settings.booking is not None:
+        return booking.document_out(order, refs, settings.vat_code_map, settings.booking,
+                                    facts=settings.division or DivisionFacts(),
+                                    base_currency=settings.booking.base_currency or settings.currency,
+                                    payment_condition=settings.payment_condition)
+    who = order.customer
     customer = refs("customer", {"email": who.email, "vat_number": who.vat_number, "reference": who.reference},
                     payload=who)
-    if booked is not None:
-        lines = booking.lines_out(booked, refs)
-    else:
-        composed = compose_lines(order, shipping_sku=settings.shipping_item, discount_sku=settings.discount_item)
-        lines = [_line_out(line, refs, settings) for line in composed]
+    composed = compose_lines(order, shipping_sku=settings.shipping_item, discount_sku=settings.discount_item)
+    lines = [_line_out(line, refs, settings) for line in composed]
     header: Row = {"OrderedBy": customer, "InvoiceTo": customer, "DeliverTo": customer, "YourRef": order.number,
                    "Description": f"Webshop order {order.number}", "OrderDate": format_date(order.created_at.date()),
                    "Currency": order.currency, "PaymentCondition": settings.payment_condition,
-                   "Remarks": booking.remarks(booked, order.note) if booked else order.note,
-                   "SalesOrderLines": lines}
-    if booked is not None:
-        header.update(booking.header(booked))
+                   "Remarks": order.note, "SalesOrderLines": lines}
     return {k: v for k, v in header.items() if v is not None}
 
 
@@ -338,7 +340,8 @@ def order_in(data: Row, settings: Settings = DEFAULT) -> Order:
     currency = text(data.get("Currency")) or ""
     number = text(data.get("YourRef")) or str(data.get("OrderNumber") or "")
     lines, shipping, discounts = [], [], []
-    for index, row in enumerate(sorted(nested(data.get("SalesOrderLines")), key=lambda r: r.get("LineNumber") or 0)):
+    rows = nested(data.get("SalesOrderLines") or data.get("SalesInvoiceLines") or data.get("SalesEntryLines"))
+    for index, row in enumerate(sorted(rows, key=lambda r: r.get("LineNumber") or 0)):
         code = text(row.get("ItemCode"))
         if code is not None and code == settings.shipping_item:
             shipping.append(ShippingLine(title=text(row.get("Description")) or code, code=code,
@@ -352,7 +355,8 @@ def order_in(data: Row, settings: Settings = DEFAULT) -> Order:
     status = data.get("Status")
     stage = OrderStage.INVOICED if data.get("InvoiceStatus") == 21 else _STAGES.get(status or 12, OrderStage.OPEN)
     total, net = data.get("AmountFC"), data.get("AmountFCExclVat")
-    return build(Order, number, number=number, created_at=parse_date(data.get("OrderDate")),
+    day = data.get("OrderDate") or data.get("InvoiceDate") or data.get("EntryDate")
+    return build(Order, number, number=number, created_at=parse_date(day),
                  updated_at=parse_date(data.get("Modified")), currency=currency,
                  customer=Customer(name=text(data.get("OrderedByName")) or "unknown"), lines=lines,
                  shipping_lines=shipping, discounts=discounts, total=_money(total, currency),
