@@ -1,7 +1,9 @@
 """``/metrics`` in Prometheus' text format, computed from the store on each scrape (a custom
 collector): the figures are the runs' own counts, the same in every process serving the API.
 
-API calls and 429s per connection are not exported: connectors do not record them in the store.
+API calls and 429s are this process's own counts (:mod:`tradewind.connectors.calls`, kept by the
+transport every connector calls through), by connection and its system account: a scrape of each
+process adds them up, as Prometheus counters do.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from prometheus_client.registry import Collector
 
 from tradewind.api.accounts import Principal
 from tradewind.api.security import Require
+from tradewind.connectors import calls
 from tradewind.engine.services import Services
+from tradewind.errors import TradewindError
 from tradewind.store import watch
 
 router = APIRouter()
@@ -29,6 +33,7 @@ class StoreCollector(Collector):
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self.accounts = accounts(services)
 
     def collect(self) -> Iterator[Metric]:
         flows = sorted(self.services.project.flows)
@@ -55,8 +60,41 @@ class StoreCollector(Collector):
                      {(name,): depths.get(name, 0) for name in connections})
         yield _gauge("tradewind_queued_records", "Records in the retry queue by flow and state (failed, parked)",
                      ["flow", "state"], {(f, s): queued.get((f, s), 0) for f in flows for s in ("failed", "parked")})
+        yield from self.calls()
         yield _gauge("tradewind_call_budget_remaining", "Calls left in a system account's window",
                      ["account", "window"], {(b.account, b.window): b.remaining for b in budgets})
+
+
+    def calls(self) -> Iterator[Metric]:
+        made, limited = calls.COUNTERS.snapshot()
+        labels = ["connection", "account"]
+        for name, doc, counts in (("tradewind_api_calls", "Calls made to vendors by this process", made),
+                                  ("tradewind_api_rate_limited", "429 answers vendors gave this process", limited)):
+            rows: dict[tuple[str, ...], int] = {}
+            for account, connections in self.accounts.items():
+                for connection in connections:
+                    rows[connection, account] = counts.get(account, 0)
+            for account in set(counts) - set(self.accounts):
+                rows["", account] = counts[account]
+            family = CounterMetricFamily(name, doc, labels=labels)
+            for key, value in sorted(rows.items()):
+                family.add_metric(list(key), value)
+            yield family
+
+
+def accounts(services: Services) -> dict[str, list[str]]:
+    """System account → the project's connections on it (a connector names its account)."""
+    found: dict[str, list[str]] = {}
+    for name, connection in sorted(services.project.connections.items()):
+        try:
+            connector = connection.open()
+        except TradewindError:
+            continue
+        try:
+            found.setdefault(connector.account_key(), []).append(name)
+        finally:
+            connector.close()
+    return found
 
 
 def _counter(name: str, doc: str, labels: list[str], values: dict[tuple[str, str], int]) -> Metric:

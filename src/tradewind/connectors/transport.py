@@ -10,7 +10,8 @@ every connector:
 - only what is safe to repeat is repeated: an ``OutcomeUnknown`` is never retried (the engine looks
   the record up instead);
 - each attempt first waits for the account's budget (``before``), then — for a write — asks the
-  run's :data:`write_fence`, so a run that lost its lease sends nothing more.
+  run's :data:`write_fence`, so a run that lost its lease sends nothing more;
+- each attempt is counted per account (:mod:`tradewind.connectors.calls`), 429s apart, for ``/metrics``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from typing import Literal, TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, retry_if_not_exception_type
 
+from tradewind.connectors import calls
 from tradewind.connectors.retry import RetryPolicy
-from tradewind.errors import OutcomeUnknown, RateLimited, TransientError
+from tradewind.errors import OutcomeUnknown, RateLimited, ReauthorisationNeeded, TransientError
 
 T = TypeVar("T")
 
@@ -81,6 +83,24 @@ def _wait(policy: RetryPolicy, stop: _Stop) -> Callable[[RetryCallState], float]
     return wait
 
 
+def _counted(action: Callable[[], T], account: str) -> T:
+    """One attempt, counted for ``/metrics``: a 429 as one, a refused refresh token remembered for alerts."""
+    try:
+        result = action()
+    except RateLimited as error:
+        calls.COUNTERS.called(account, rate_limited=error.status == 429)
+        raise
+    except ReauthorisationNeeded as error:
+        calls.COUNTERS.called(account)
+        calls.COUNTERS.refusal(str(error))
+        raise
+    except BaseException:
+        calls.COUNTERS.called(account)
+        raise
+    calls.COUNTERS.called(account)
+    return result
+
+
 def call(
     action: Callable[[], T],
     *,
@@ -93,6 +113,7 @@ def call(
     """Run ``action`` until it succeeds or fails for good (see the module docstring).
     ``fenced=False`` exempts a call that is no record write (an OAuth token exchange)."""
     stop = _Stop(policy)
+    account = calls.account_of(before)
     retrying = Retrying(
         retry=retry_if_exception_type(TransientError) & retry_if_not_exception_type(OutcomeUnknown),
         stop=stop,
@@ -105,5 +126,5 @@ def call(
             before()
             if fenced:
                 fence(kind)
-            return action()
+            return _counted(action, account)
     raise AssertionError("tenacity ended without an outcome")  # pragma: no cover - reraise=True
