@@ -11,7 +11,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
 
-from tradewind.api import hooks, metrics, pages, v1
+from tradewind.api import hooks, metrics, pages, v1, web
 from tradewind.api.accounts import Accounts
 from tradewind.api.security import Guard
 from tradewind.engine.services import Services
@@ -39,7 +39,8 @@ def create_app(services: Services, scheduler: Any = None, *, hosts: list[str] | 
     app.state.scheduler = scheduler
     app.state.accounts = accounts or Accounts(services.store)
     app.state.worker = hooks.HookWorker(services)
-    for router in (pages.router, v1.router, hooks.router, metrics.router):  # flat: every route listed in app.routes
+    routers = (pages.router, *web.routers, v1.router, hooks.router, metrics.router)
+    for router in routers:  # flat: every route listed in app.routes
         app.router.routes.extend(router.routes)
     app.add_middleware(Guard, allowed_hosts=hosts or allowed_hosts())
     app.add_exception_handler(HTTPException, _http_error)

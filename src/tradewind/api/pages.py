@@ -1,12 +1,11 @@
 """The pages around the API: login and logout, who am I (with the session's CSRF token), the
-health check, the OpenAPI document and its viewer, and a small home page of recent runs."""
+health check, the OpenAPI document and its viewer. The web app's pages are in :mod:`tradewind.api.web`."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from html import escape
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -15,6 +14,7 @@ from pydantic import BaseModel
 
 from tradewind.api.accounts import LockedOut, Principal
 from tradewind.api.security import SESSION_COOKIE, Require
+from tradewind.api.web import render
 
 LOGIN_COOKIE = "tw_login"
 router = APIRouter()
@@ -34,22 +34,14 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(f"<!doctype html><html lang=en><meta charset=utf-8><title>{escape(title)}</title>"
-                        f"<body><h1>tradewind</h1>{body}</body></html>", status_code=status)
-
-
 def _login_form(request: Request, message: str = "", status: int = 200) -> HTMLResponse:
     token = secrets.token_urlsafe(32)
-    notice = "" if request.app.state.accounts.has_users() else f"<p>{escape(FIRST_USER)}</p>"
-    error = f"<p role=alert>{escape(message)}</p>" if message else ""
-    response = _page("Log in · tradewind", f"{notice}{error}<form method=post action=/login>"
-                     f"<input type=hidden name=csrf value='{token}'>"
-                     "<label>User <input name=name autocomplete=username required maxlength=100></label> "
-                     "<label>Password <input name=password type=password autocomplete=current-password required "
-                     "maxlength=1000></label> <button>Log in</button></form>", status)
-    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=_https(request))
-    return response
+    first = "" if request.app.state.accounts.has_users() else FIRST_USER
+    response = render.env.get_template("login.html").render(who=None, csrf=None, notice="", path="/login",
+                                                           token=token, message=message, first_user=first)
+    answer = HTMLResponse(response, status_code=status)
+    answer.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=_https(request))
+    return answer
 
 
 def _https(request: Request) -> bool:
@@ -108,20 +100,6 @@ def openapi(request: Request, who: Viewer) -> JSONResponse:
 @router.get("/docs", include_in_schema=False)
 def docs(who: Viewer) -> HTMLResponse:
     return get_swagger_ui_html(openapi_url="/openapi.json", title="tradewind API")
-
-
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def home(request: Request, who: Viewer) -> HTMLResponse:
-    rows = "".join(_row(r) for r in request.app.state.services.runs(limit=30))
-    return _page("tradewind", f"<p>Logged in as {escape(who.name)} ({who.role}). The API: <a href=/docs>/docs</a>."
-                 "</p><table><tr><th>flow</th><th>run</th><th>status</th><th>started (UTC)</th><th>received</th>"
-                 f"<th>created</th><th>updated</th><th>skipped</th><th>failed</th></tr>{rows}</table>")
-
-
-def _row(r: Any) -> str:
-    cells = (r.flow, r.id[:8], r.status, f"{r.started_at:%Y-%m-%d %H:%M:%S}", r.received, r.created, r.updated,
-             r.skipped, r.failed)
-    return "<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in cells) + "</tr>"
 
 
 def refuse_browser(request: Request, error: HTTPException) -> Response | None:

@@ -24,13 +24,15 @@ PUBLIC = {
     ("GET", "/login"): "the login form",
     ("POST", "/login"): "checks the password (with lockout) and a login CSRF cookie",
     ("POST", "/hooks/{connection}"): "the vendor's HMAC signature over the raw body",
+    ("GET", "/static/tradewind.css"): "the web app's stylesheet, a fixed file of the package (the login page uses it)",
 }
 """Routes without a role, and what proves a caller instead."""
 
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # not no-referrer: under it Chromium sends "Origin: null" with a form's POST, and the Origin check refuses it
+    "Referrer-Policy": "same-origin",
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cache-Control": "no-store",
@@ -60,16 +62,20 @@ class Require:
         self.role = role
 
     def __call__(self, request: Request) -> Principal:
+        return self.check(request, request.headers.get(CSRF_HEADER, ""))
+
+    def check(self, request: Request, sent: str) -> Principal:
+        """The caller, when its role suffices and (a session's write) ``sent`` is its CSRF token."""
         who = principal(request)
         if who is None:
             raise HTTPException(401, "log in at /login, or send an API token as 'Authorization: Bearer …'",
                                 headers={"WWW-Authenticate": "Bearer"})
         if not at_least(who.role, self.role):
             raise HTTPException(403, f"this needs the {self.role} role; you have {who.role}")
-        if who.kind == "user" and request.method not in SAFE_METHODS:
-            sent = request.headers.get(CSRF_HEADER, "")
-            if not (who.csrf and hmac.compare_digest(sent, who.csrf)):
-                raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header (the session's CSRF token)")
+        writes = who.kind == "user" and request.method not in SAFE_METHODS
+        if writes and not (who.csrf and hmac.compare_digest(sent.encode(), who.csrf.encode())):  # bytes: any text
+            raise HTTPException(403, f"missing or wrong {CSRF_HEADER} header or csrf field (the session's "
+                                         "CSRF token)")
         request.state.principal = who
         return who
 

@@ -16,7 +16,7 @@ from tradewind.engine.runner import Progress, Runner, RunResult
 from tradewind.engine.scheduler import Chore
 from tradewind.errors import ConfigError
 from tradewind.store import cursors as cursor_repo
-from tradewind.store import failures, runs, snapshots, switches, transfer_search
+from tradewind.store import failures, overview, runs, snapshots, switches, transfer_search
 from tradewind.store import locks as locks_repo
 from tradewind.store.bindings import Binding
 from tradewind.store.db import Store
@@ -255,6 +255,22 @@ class Services:
         with self.store.begin() as conn:
             return [f for n in names for f in failures.all_for(conn, n, key=key,
                                                                 key_names=self.flow(n).target_res.natural_keys)]
+
+    def dashboard(self, days: int = 14) -> overview.Dashboard:
+        """The web app's overview: each flow's last run, the last ``days`` days' volumes, what waits."""
+        since = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=days - 1)
+        with self.store.begin() as conn:
+            return overview.dashboard(conn, sorted(self.project.flows), since)
+
+    def runs_page(self, **query: Any) -> list[Run]:
+        """Runs newest first, a page at a time (see :func:`overview.runs_page`)."""
+        with self.store.begin() as conn:
+            return overview.runs_page(conn, **query)
+
+    def queued(self, flow: str | None = None) -> list[overview.Queued]:
+        """The retry queue without payloads: what the failures page groups and lists."""
+        with self.store.begin() as conn:
+            return overview.queued(conn, flow)
 
     def bindings(self, **filters: Any) -> list[Binding]:
         return Binder(self.store).search(**filters)
