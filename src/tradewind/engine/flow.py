@@ -15,6 +15,8 @@ from tradewind.connectors.base import ConnectionOptions, Connector, Resource, To
 from tradewind.connectors.pacing import BudgetLedger
 from tradewind.connectors.retry import RetryPolicy
 from tradewind.mapping import CompiledFilter, CompiledMapping
+from tradewind.rules.products import Requirement
+from tradewind.rules.stages import SendStage
 
 WritePolicy = Literal["upsert", "create", "update"]
 """Records with no bound target id are always looked up by natural key first (so nothing is
@@ -74,6 +76,10 @@ class Flow:
     target_resource: str
     schedule: Schedule = field(default_factory=Schedule)
     filter: CompiledFilter | None = None
+    stage: SendStage | None = None
+    """Order flows: the stage an order must reach before it is sent (:mod:`tradewind.rules.stages`)."""
+    require: frozenset[Requirement] = frozenset()
+    """Product flows: identifiers every variant must carry to be exported (:mod:`tradewind.rules.products`)."""
     mapping: CompiledMapping | None = None
     write: WritePolicy = "upsert"
     match: Mapping[str, str] = field(default_factory=dict)

@@ -20,6 +20,7 @@ from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Page, Writ
 from tradewind.connectors.outcomes import Reported
 from tradewind.engine.binder import Intent, Result
 from tradewind.engine.context import RunContext
+from tradewind.engine.flow import Flow
 from tradewind.engine.plan import close_planned_page, plan_batch
 from tradewind.engine.transfers import Outcome, Stage, Transfer
 from tradewind.errors import (
@@ -31,7 +32,9 @@ from tradewind.errors import (
     StoreUnavailable,
     TransientError,
 )
-from tradewind.model import content_hash
+from tradewind.model import Entity, Order, Product, content_hash
+from tradewind.rules.products import refused_field, unmet_requirements
+from tradewind.rules.stages import stage_not_reached
 from tradewind.store import cursors as cursor_repo
 from tradewind.store import failures, runs, snapshots
 from tradewind.store.failures import Failure
@@ -48,11 +51,11 @@ def decode(t: Transfer, ctx: RunContext) -> None:
     try:
         t.entity = ctx.source_res.decode(t.record.data)
     except RecordError as error:
-        t.fail(error.message, error.field)
+        _refuse(t, ctx, error.message, error.field, error.record)
         return
     except ValidationError as error:
         first = error.errors()[0]
-        t.fail(f"{first['msg']}", ".".join(str(part) for part in first["loc"]) or None)
+        _refuse(t, ctx, f"{first['msg']}", ".".join(str(part) for part in first["loc"]) or None)
         return
     t.keys = ctx.target_res.natural_keys_of(t.entity)
     t.natural_key = ctx.target_res.natural_key(t.entity)
@@ -63,12 +66,36 @@ def decode(t: Transfer, ctx: RunContext) -> None:
     t.stage = Stage.DECODED
 
 
+def _refuse(t: Transfer, ctx: RunContext, message: str, field: str | None, record: str | None = None) -> None:
+    """A record the source's codec refuses fails — unless the refused field is one the flow's ``require``
+    gate asks for (a variant's SKU or EAN): then the product is kept out, skipped with the reason."""
+    held = refused_field(field, message, ctx.flow.require, record) if ctx.flow.require else None
+    if held is not None:
+        t.skip(held)
+    else:
+        t.fail(message, field)
+
+
 def expression_context(t: Transfer, ctx: RunContext) -> dict[str, Any]:
     assert t.entity is not None
     return {ctx.flow.entity: t.entity.model_dump(mode="python"), "source": t.record.data, "record": t.native or {}}
 
 
+def gate(entity: Entity, flow: Flow) -> str | None:
+    """Why a flow's built-in gates keep ``entity`` out (its ``stage``, its ``require``), or None."""
+    if flow.stage is not None and isinstance(entity, Order):
+        return stage_not_reached(entity, flow.stage)
+    if flow.require and isinstance(entity, Product):
+        return unmet_requirements(entity, flow.require)
+    return None
+
+
 def filter_(t: Transfer, ctx: RunContext) -> None:
+    assert t.entity is not None
+    held = gate(t.entity, ctx.flow)
+    if held is not None:
+        t.skip(held)
+        return
     if ctx.flow.filter is None:
         return
     try:

@@ -420,6 +420,7 @@ class Checker:
         schedule = self.schedule(name, spec)
         retry = self.retry(name, spec.retry)
         expressions = self.expressions(name, spec, kind)
+        self.gates(name, spec, kind)
         if source and spec.cursor is not None:
             self.cursor(name, spec.cursor, source)
         if target:
@@ -438,11 +439,22 @@ class Checker:
         extra: dict[str, Any] = {}
         if spec.create_missing is not None:
             extra["create_missing"] = frozenset(spec.create_missing)
+        if spec.stage is not None:
+            extra["stage"] = spec.stage
+        if spec.require:
+            extra["require"] = frozenset(spec.require)
         return Flow(name=name, source=source_connection, source_resource=source.resource_name,
                     target=target_connection, target_resource=target.resource_name, schedule=schedule,
                     filter=expressions[0], mapping=expressions[1], write=spec.write, match=dict(spec.match),
                     retry=retry, batch_size=spec.batch_size, enabled=spec.enabled, cursor=spec.cursor,
                     after=tuple(spec.after), **extra)
+
+    def gates(self, flow: str, spec: FlowSpec, kind: str | None) -> None:
+        """``stage`` belongs to order flows, ``require`` to product flows."""
+        for key, wanted, given in (("stage", "order", spec.stage is not None), ("require", "product", spec.require)):
+            if given and kind is not None and kind != wanted:
+                self.problem(("flows", flow, key), f"flow {flow!r}, {key}: only {wanted} flows have it, and this "
+                             f"flow moves {kind} records", f"remove {key}, or use a filter")
 
     def endpoint(self, flow: str, key: str, text: str, connections: Mapping[Any, _ConnectionState]) -> _Endpoint | None:
         loc: Loc = ("flows", flow, key)

@@ -13,6 +13,8 @@ from sqlalchemy.exc import ArgumentError
 
 from tradewind.engine.flow import WritePolicy
 from tradewind.mapping import MappingSpec
+from tradewind.rules.products import Requirement
+from tradewind.rules.stages import SendStage
 from tradewind.store.db import DEFAULT_URL, URL_ENV
 
 MAX_ATTEMPTS = 20
@@ -102,6 +104,16 @@ class FlowSpec(BaseModel):
         default=None, examples=["order.financial_status == 'paid'"],
         description="Jinja2 expression over the canonical entity, named by its kind (`product`, `order`); "
                     "records for which it is false are skipped with the reason")
+    stage: SendStage | None = Field(
+        default=None, examples=["paid"],
+        description="Order flows: send an order only once it has reached this stage — placed (not cancelled), "
+                    "authorized, paid, fulfilled, or completed (paid and fulfilled). Earlier ones are skipped "
+                    "with the reason ('waiting for stage paid; order is pending') and sent by the run after "
+                    "the shop marks them")
+    require: list[Requirement] = Field(
+        default_factory=list, examples=[["sku", "ean13"]],
+        description="Product flows: export only products whose every variant has these — sku, ean13 (13 digits, "
+                    "correct check digit); others are skipped with the variant, field and value named")
     write: WritePolicy = Field(
         default="upsert", examples=["upsert"],
         description="Records not yet bound are first looked up in the target by natural key, so nothing is created "
