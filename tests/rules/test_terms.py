@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 
 from tests.rules.booking_kit import eur, line, order, rules
-from tradewind.model import Money, PaymentInfo, ShippingLine
+from tradewind.model import Customer, Money, Order, OrderLine, PaymentInfo, ShippingLine
 from tradewind.rules import terms
 from tradewind.rules.settings import BookingRules, BookingType, Ledger
 from tradewind.rules.tax import OrderHeld
@@ -39,9 +40,9 @@ def test_an_order_in_the_base_currency_has_rate_one() -> None:
 
 
 def test_a_foreign_order_at_the_erps_rate_the_shops_or_held() -> None:
-    mug = line("MUG", 1, "10.00", "21").model_copy(update={"unit_price": usd("10.00")})
-    shop = order("10.00", [mug]).model_copy(update={"currency": "USD", "total": usd("10.00"),
-                                                    "exchange_rate": Decimal("0.9187654321")})
+    mug = OrderLine(sku="MUG", quantity=Decimal(1), unit_price=usd("10.00"), vat_rate=Decimal(21))
+    shop = Order(number="#1001", created_at=datetime(2024, 5, 1, 10, tzinfo=UTC), currency="USD",
+                 customer=Customer(name="Anna"), lines=[mug], total=usd("10.00"), exchange_rate=Decimal("0.9187654321"))
     assert Decimal("0.9250") == terms.exchange(shop, rules(currency_rate="erp"), "EUR",
                                                erp_rate=Decimal("0.9250")).rate
     assert Decimal("0.918765") == terms.exchange(shop, rules(currency_rate="shop"), "EUR").rate
