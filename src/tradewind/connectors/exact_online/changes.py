@@ -115,7 +115,7 @@ def compare(booked: list[Row], native: Row, doc: Document) -> Change:
     for key in sorted(set(old) | set(new)):
         (q0, a0, n0), (q1, a1, n1) = old.get(key, (0, 0, "")), new.get(key, (0, 0, ""))
         if (q0, a0) != (q1, a1):
-            change.lines.append(f"{n1 or n0}: {_n(q0)} × {a0} → {_n(q1)} × {a1}")
+            change.lines.append(f"{n0 or n1}: {_n(q0)} for {a0} → {_n(q1)} for {a1} (net)")
     return change
 
 

@@ -141,5 +141,6 @@ SETTINGS: tuple[tuple[Entity, list[tuple[str, str]]], ...] = (
     (COST_UNITS, [("SHOP", "Webshop"), ("B2B", "Zakelijk")]),
     (PROJECTS, [("P100", "Webshop 2026")]),
     (SHIPPING_METHODS, [("POSTNL", "PostNL"), ("DHL", "DHL Parcel"), ("PICKUP", "Afhalen")]),
-    (PAYMENT_CONDITIONS, [("00", "Direct"), ("14", "14 dagen"), ("IB", "iDEAL betaald")]),
+    (PAYMENT_CONDITIONS, [("00", "Direct"), ("14", "14 dagen"), ("30", "30 dagen"), ("IB", "iDEAL betaald"),
+                          ("PP", "PayPal betaald")]),
 )
