@@ -29,8 +29,10 @@ def side_by_side(old: Any, new: Any) -> list[Row]:
     for kind, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         left, right = a[i1:i2], b[j1:j2]
         for n in range(max(len(left), len(right))):
-            rows.append(Row(left=left[n] if n < len(left) else None, right=right[n] if n < len(right) else None,
-                            kind=kind))
+            old_line = left[n] if n < len(left) else None
+            new_line = right[n] if n < len(right) else None
+            rows.append(Row(left=old_line, right=new_line,
+                            kind="insert" if old_line is None else "delete" if new_line is None else kind))
     return rows
 
 
