@@ -51,8 +51,6 @@ def _reached(order: Order, stage: SendStage) -> bool:
 
 def _state(order: Order, stage: SendStage) -> str:
     """Where the order is, in the words of the statuses the stage looks at."""
-    if order.stage is OrderStage.CANCELLED:
-        return "cancelled"
     if stage is SendStage.FULFILLED:
         return order.fulfillment_status.value
     if stage is SendStage.COMPLETED:
@@ -63,6 +61,9 @@ def _state(order: Order, stage: SendStage) -> str:
 def stage_not_reached(order: Order, stage: SendStage | str) -> str | None:
     """Why ``order`` is not sent yet (``waiting for stage paid; order is pending``), or None when it may be."""
     stage = SendStage(stage)
-    if order.stage is not OrderStage.CANCELLED and _reached(order, stage):
+    named = _DESCRIBED.get(stage, stage.value)
+    if order.stage is OrderStage.CANCELLED:
+        return f"order is cancelled, so it never reaches stage {named}"
+    if _reached(order, stage):
         return None
-    return f"waiting for stage {_DESCRIBED.get(stage, stage.value)}; order is {_state(order, stage)}"
+    return f"waiting for stage {named}; order is {_state(order, stage)}"
