@@ -253,8 +253,11 @@ def test_shipping_and_payment_methods_are_mapped_and_an_unmapped_one_holds_the_o
     world = booking_world("shipping_methods: {POSTNL: POSTNL, 'DHL Express': DHL}, "
                           "payment_conditions: {ideal: IB}, default_payment_condition: '14'")
     world.shop.sandbox.add_order(tea_and_mug(created_at="2026-05-12T10:00:00Z", payment_gateway_names=["ideal"]))
+    gift = {**ADDRESS, "first_name": "Piet", "last_name": "de Vries", "address1": "Prinsengracht 263",
+            "zip": "1016 GV"}  # sent to someone else: a delivery address of Anna's account
     world.shop.sandbox.add_order(one_mug(created_at="2026-05-12T11:00:00Z", payment_gateway_names=["paypal"],
-                                         shipping_lines=[{"title": "DHL Express", "price": "0.00"}]))
+                                         shipping_lines=[{"title": "DHL Express", "price": "0.00"}],
+                                         shipping_address=gift))
     world.shop.sandbox.add_order(one_mug(created_at="2026-05-12T12:00:00Z",
                                          shipping_lines=[{"title": "UPS", "code": "UPS", "price": "0.00"}]))
     result = world.run("orders")
@@ -262,4 +265,9 @@ def test_shipping_and_payment_methods_are_mapped_and_an_unmapped_one_holds_the_o
     first, second = world.exact_orders()
     assert ("POSTNL", "IB") == (first["ShippingMethodCode"], first["PaymentCondition"])
     assert ("DHL", "14") == (second["ShippingMethodCode"], second["PaymentCondition"])  # paypal: the default
+    [address] = world.exact.sandbox.tables["Addresses"].values()
+    assert (4, "Prinsengracht 263", "1016 GV", "Amsterdam", "NL", second["DeliverTo"]) == (
+        address["Type"], address["AddressLine1"], address["Postcode"], address["City"], address["Country"],
+        address["Account"])
+    assert (None, address["ID"]) == (first["DeliveryAddress"], second["DeliveryAddress"])
     assert "shipping method 'UPS' is not in booking.shipping_methods and no default is set" in _reason(world)

@@ -21,18 +21,6 @@ RATE = Decimal("0.000001")
 """Precision of a rate derived from two amounts (the shop's)."""
 
 
-def shipping_method_of(order: Order) -> str | None:
-    """What the shop calls the order's shipping method: its first shipping line's code, else its title."""
-    for line in order.shipping_lines:
-        return line.code or line.title
-    return None
-
-
-def payment_method_of(order: Order) -> str | None:
-    """The payment method (gateway) of the order's first payment."""
-    return order.payments[0].method if order.payments else None
-
-
 def mapped(value: str | None, table: Mapping[str, str], default: str | None, *, what: str, option: str,
            field: str) -> str | None:
     """``value`` through ``table`` (compared without case); the default for a value it lacks; held
@@ -50,13 +38,13 @@ def mapped(value: str | None, table: Mapping[str, str], default: str | None, *, 
 
 def shipping_method(order: Order, rules: BookingRules) -> str | None:
     """The ERP's shipping method code for the order (None: the map is empty, nothing is sent)."""
-    return mapped(shipping_method_of(order), rules.shipping_methods, rules.default_shipping_method,
+    return mapped(order.shipping_method, rules.shipping_methods, rules.default_shipping_method,
                   what="shipping method", option="shipping_methods", field="shipping_lines[0].code")
 
 
 def payment_condition(order: Order, rules: BookingRules) -> str | None:
     """The ERP's payment condition for the order's payment method (None: the map is empty)."""
-    return mapped(payment_method_of(order), rules.payment_conditions, rules.default_payment_condition,
+    return mapped(order.payment_method, rules.payment_conditions, rules.default_payment_condition,
                   what="payment method", option="payment_conditions", field="payments[0].method")
 
 

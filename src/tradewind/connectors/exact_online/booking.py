@@ -31,7 +31,7 @@ from tradewind.connectors.exact_online.documents import (
     Document,
 )
 from tradewind.errors import RecordError
-from tradewind.model import Customer, Order
+from tradewind.model import Address, Customer, Order
 from tradewind.rules import terms
 from tradewind.rules.booking import Booking, compose_booking
 from tradewind.rules.rounding import BookingLine
@@ -118,7 +118,8 @@ def document_out(order: Order, refs: Refs, codes: VatCodeMap | None, rules: Book
     day = format_date(booked.business_date)
     if doc is SALES_ORDER:
         row.update(InvoiceTo=customer, DeliverTo=customer, OrderDate=day, Remarks=remarks(booked, order.note),
-                   ShippingMethod=facts.id_of("ShippingMethods", method, "shipping_lines[0].code") if method else None)
+                   ShippingMethod=facts.id_of("ShippingMethods", method, "shipping_lines[0].code") if method else None,
+                   DeliveryAddress=delivery_address(order))
     elif doc is SALES_INVOICE:
         row.update(InvoiceTo=customer, DeliverTo=customer, Journal=rules.journal, InvoiceDate=day, OrderDate=day,
                    Remarks=remarks(booked, order.note), Status=DRAFT_INVOICE if booked.draft else None)
@@ -127,6 +128,23 @@ def document_out(order: Order, refs: Refs, codes: VatCodeMap | None, rules: Book
             raise OrderHeld(f"{booked.reason}; a sales entry has no draft (on_difference: draft)", field="total")
         row.update(Journal=rules.journal, EntryDate=day, Rate=rate.rate if rate.foreign else None)
     row[doc.lines] = [_line_for(doc, line, refs, ledger, facts, rules.rounding) for line in booked.lines]
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def delivery_address(order: Order) -> Row | None:
+    """The shipping address in ``crm/Addresses``' fields when it is not the billing address (the account's
+    own), for the resource to find or create as the account's delivery address (Type 4) and send by ID."""
+    ship, bill = order.shipping_address, order.billing_address
+    if ship is None or (bill is not None and _address_row(ship) == _address_row(bill)):
+        return None
+    return _address_row(ship)
+
+
+def _address_row(address: Address) -> Row:
+    line1 = " ".join(p for p in (address.line1, address.house_number) if p) or None
+    row = {"AddressLine1": line1, "AddressLine2": address.line2, "Postcode": address.postcode,
+           "City": address.city, "Country": address.country,
+           "ContactName": " ".join(p for p in (address.name, address.company) if p) or None}
     return {k: v for k, v in row.items() if v is not None}
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from tradewind.connectors.base import Connector, NativeRecord
 from tradewind.connectors.exact_online import booking, changes, codec, vat
-from tradewind.connectors.exact_online.client import ExactClient, Row, is_guid, nested, quote
+from tradewind.connectors.exact_online.client import ExactClient, Row, guid, is_guid, nested, quote
 from tradewind.connectors.exact_online.documents import (
     DOCUMENTS,
     PRINT_PATH,
@@ -22,6 +22,13 @@ from tradewind.errors import ConfigError
 from tradewind.model import Order
 from tradewind.rules.settings import BookingType
 from tradewind.rules.tax import VatCodeMap
+
+DELIVERY_TYPE = 4
+"""``crm/Addresses`` ``Type``: "Visit=1, Postal=2, Invoice=3, Delivery=4" (CRMAddresses reference page)."""
+
+
+def _same(a: Any, b: Any) -> bool:
+    return str(a or "").strip().casefold() == str(b or "").strip().casefold()
 
 
 class OrderResource(ExactResource[Order]):
@@ -60,7 +67,7 @@ class OrderResource(ExactResource[Order]):
             nested(row.get(doc.lines)))}, version=modified(row)) for row in rows]
 
     def create(self, client: ExactClient, native: dict[str, Any]) -> NativeRecord:
-        body = dict(native)
+        body = self.with_delivery_address(client, native)
         warehouse = self._warehouse_id(client) if self.document is SALES_ORDER else None
         if warehouse and "WarehouseID" not in body:
             body["WarehouseID"] = warehouse
@@ -73,7 +80,24 @@ class OrderResource(ExactResource[Order]):
 
     def update(self, client: ExactClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
         """Made, corrected or reported (:mod:`.changes`), and said which."""
-        return changes.apply(self, client, native_id, native, self.settings.booking)
+        return changes.apply(self, client, native_id, self.with_delivery_address(client, native),
+                             self.settings.booking)
+
+    def with_delivery_address(self, client: ExactClient, native: dict[str, Any]) -> dict[str, Any]:
+        """A ``DeliveryAddress`` given as an address (:func:`.booking.delivery_address`) becomes the ID of the
+        account's delivery address with those fields (``crm/Addresses``, Type 4): found, or created once."""
+        wanted = native.get("DeliveryAddress")
+        if not isinstance(wanted, dict):
+            return dict(native)
+        account = str(native["DeliverTo"])
+        fields = ("AddressLine1", "AddressLine2", "Postcode", "City", "Country")
+        rows = client.rows("crm/Addresses", {"$select": "ID," + ",".join(fields),
+                                             "$filter": f"Account eq {guid(account)} and Type eq {DELIVERY_TYPE}"})
+        same = [r for r in rows if all(_same(r.get(f), wanted.get(f)) for f in fields)]
+        found = str(same[0]["ID"]) if same else None
+        if found is None:
+            found = str(client.post("crm/Addresses", {**wanted, "Account": account, "Type": DELIVERY_TYPE})["ID"])
+        return {**native, "DeliveryAddress": found}
 
     def _warehouse_id(self, client: ExactClient) -> str | None:
         """The configured warehouse's ID: given as a Guid, or looked up once by code."""

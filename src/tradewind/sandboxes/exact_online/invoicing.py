@@ -22,8 +22,10 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tradewind.sandboxes.exact_online.ledger import (
+    ADDRESSES,
     COST_CENTERS,
     COST_UNITS,
+    DELIVERY,
     ENTRIES,
     ENTRY_LINES,
     GL_ACCOUNTS,
@@ -106,6 +108,8 @@ class Invoicing(Writes):
                 return self._create_document(ENTRIES, values, body.get("SalesEntryLines"), trusted)
             if entity is PRINTED:
                 return self._print(values)
+            if entity is ADDRESSES:
+                return self._create_address(values, trusted)
             if not trusted or entity.name in (INVOICE_LINES.name, ENTRY_LINES.name):
                 raise ExactError(405, f"Method POST is not allowed on '{entity.name}'.")
             rec = self._new_record(entity, values)
@@ -143,6 +147,25 @@ class Invoicing(Writes):
             for line in self.lookup(INVOICE_LINES, "InvoiceID", key):
                 self._remove(INVOICE_LINES, line["ID"])
             self._remove(INVOICES, key)
+
+    def _create_address(self, values: Rec, trusted: bool) -> Rec:
+        rec = self._new_record(ADDRESSES, values)
+        self._mandatory(ADDRESSES, rec)
+        rec["AccountName"] = self._reference(ACCOUNTS, rec.get("Account"), "Account")["Name"]
+        if rec["Type"] not in (1, 2, 3, 4):
+            raise ExactError(500, f"Type {rec['Type']}: an address is Visit (1), Postal (2), Invoice (3) or "
+                                  "Delivery (4)")
+        rec["Country"] = (rec.get("Country") or "").upper() or None
+        rec["Main"] = bool(rec.get("Main"))
+        self._touch(rec, values if trusted else None)
+        return self._store(ADDRESSES, rec)
+
+    def delivery_address(self, address_id: Any, account: Any) -> Rec:
+        """A sales order's ``DeliveryAddress``: a delivery address (Type 4) of its ``DeliverTo`` account."""
+        rec = self.tables[ADDRESSES.name].get(address_id) if address_id else None
+        if rec is None or rec["Type"] != DELIVERY or rec["Account"] != account:
+            raise ExactError(500, "Invalid reference: Delivery address")
+        return rec
 
     # ------------------------------------------------------------------ documents
 

@@ -23,6 +23,10 @@ Sources (fields, keys, read-only fields, mandatory fields, statuses), each copyi
   currency), ``TargetCurrency`` (the division's), ``StartDate`` "valid until a next rate is defined".
   The sandbox reads ``Rate`` as Exact's lines do: ``AmountDC = AmountFC × Rate`` (the page's own wording,
   "1 TARGET CURRENCY = x SOURCE CURRENCY", reads the other way round: **[uncertain]**).
+* ``CRMAddresses`` — picqer ``Address.php``: an account's addresses, ``Type`` "Visit=1, Postal=2, Invoice=3,
+  Delivery=4", ``Main`` "the main address for this type"; a sales order's ``DeliveryAddress`` is the ID of
+  one (the .NET SDK's ``SalesOrder.cs``: "Reference to the delivery address"); the sandbox accepts there
+  only a delivery address (Type 4) of the order's ``DeliverTo`` account (**[uncertain]**: Exact's check).
 * ``FinancialGLAccounts``, ``FinancialJournals``, ``HRMCostcenters``, ``HRMCostunits``,
   ``ProjectProjects``, ``SalesShippingMethods``, ``CashflowPaymentConditions`` — codes and descriptions.
 """
@@ -121,7 +125,19 @@ RATES = Entity(
     ("SourceCurrency",),
 )
 
-LEDGER_ENTITIES: tuple[Entity, ...] = (INVOICES, INVOICE_LINES, PRINTED, ENTRIES, ENTRY_LINES, GL_ACCOUNTS,
+ADDRESSES = Entity(
+    "Addresses", "Exact.Web.Api.Models.CRM.Address", "ID",
+    _schema("guid: ID Account Contact Creator Modifier; str: AccountName AddressLine1 AddressLine2 AddressLine3 "
+            "City ContactName Country CountryName Postcode State Phone Notes CreatorFullName ModifierFullName; "
+            "bool: Main; int: Type Division; date: Created Modified"),
+    frozenset((_COMMON_RO + " AccountName CountryName").split()),
+    (("Account", "Account"), ("Type", "Type")),
+    ("Account",),
+)
+DELIVERY = 4
+"""``Addresses.Type`` of a delivery address."""
+
+LEDGER_ENTITIES: tuple[Entity, ...] = (ADDRESSES, INVOICES, INVOICE_LINES, PRINTED, ENTRIES, ENTRY_LINES, GL_ACCOUNTS,
                                        JOURNALS, COST_CENTERS, COST_UNITS, PROJECTS, SHIPPING_METHODS,
                                        PAYMENT_CONDITIONS, RATES)
 

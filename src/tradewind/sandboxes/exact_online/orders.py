@@ -127,6 +127,8 @@ class Orders(Invoicing):
             rec.update(ShippingMethodCode=method["Code"], ShippingMethodDescription=method["Description"])
         if rec.get("PaymentCondition"):
             self.by_code(PAYMENT_CONDITIONS, rec["PaymentCondition"], "Payment condition")
+        if rec.get("DeliveryAddress"):
+            self.delivery_address(rec["DeliveryAddress"], rec["DeliverTo"])
         if rec.get("WarehouseID") is None and self.warehouses:
             rec["WarehouseID"] = next(iter(self.warehouses.values()))["ID"]
         if rec.get("WarehouseID") is not None:

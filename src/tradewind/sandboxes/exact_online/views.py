@@ -84,7 +84,7 @@ def _views() -> dict[str, View]:
 
 def ledger_views() -> list[View]:
     """Invoices, entries and the settings tables they refer to (:mod:`.ledger`)."""
-    return [View("salesinvoice/SalesInvoices", ledger.INVOICES),
+    return [View("crm/Addresses", ledger.ADDRESSES), View("salesinvoice/SalesInvoices", ledger.INVOICES),
             View("salesinvoice/SalesInvoiceLines", ledger.INVOICE_LINES, mode="read"),
             View("salesinvoice/PrintedSalesInvoices", ledger.PRINTED),
             View("salesentry/SalesEntries", ledger.ENTRIES),
