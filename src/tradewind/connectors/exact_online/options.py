@@ -79,9 +79,11 @@ class ExactOnlineOptions(ConnectionOptions):
                                                                           "kind": "reverse_charge"}]}],
         description="Book webshop orders by the booking rules (docs/booking-rules.md): VAT codes by rate and "
                     "country from vat/VATCodes and these overrides, OSS, reverse charge, discount and rounding "
-                    "lines, the business date in time_zone (required here: Exact cannot read the shop's zone). "
-                    "shipping_item and discount_item default to the connection's. Empty: lines as the shop "
-                    "gives them, with vat_codes above")
+                    "lines, the business date in time_zone (required here: Exact cannot read the shop's zone); "
+                    "the document (booking_type: sales order, sales invoice, direct invoice or sales entry in "
+                    "journal), GL account/cost centre/cost unit/project per country, changed orders, currency "
+                    "rates, shipping and payment value maps. shipping_item and discount_item default to the "
+                    "connection's. Empty: lines as the shop gives them, with vat_codes above")
     timeout: float = Field(
         default=30.0, gt=0, le=600, examples=[30],
         description="Seconds to wait for an answer before the call counts as failed (a read is retried; a write "
