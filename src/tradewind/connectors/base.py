@@ -197,6 +197,19 @@ class WriteResult:
     error: RecordError | None = None
 
 
+@dataclass(frozen=True)
+class Prebinding:
+    """A record a write's answer names beside its own, for a later flow into the same system: a
+    product's variants name their prices and stock levels. Kept by natural key (``sku=A-1``) with
+    what the target holds (``data``: the price, the quantity last written), so that flow adopts the
+    id instead of searching, and writes nothing the target already holds (one change, one write)."""
+
+    entity: str
+    natural_key: str
+    target_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
 class Refs(Protocol):
     """How a codec turns another record's natural key into this system's id, through the engine.
 
@@ -302,6 +315,23 @@ class Resource(ABC, Generic[E]):
         first sync against a shop that is already right costs lookups, not writes. Resources that
         cannot tell answer False, and the record is written."""
         return False
+
+    def prebinds(self, record: NativeRecord, *, created: bool) -> list[Prebinding]:
+        """What a write's answer (``record``) tells about other records of this system (and, for a
+        resource that adopts, about its own): kept by the engine, handed to :meth:`adopt` later."""
+        return []
+
+    def adoption_key(self, keys: Mapping[str, str]) -> str | None:
+        """The natural key a :class:`Prebinding` of this resource's entity is kept under (None:
+        this resource adopts nothing and searches)."""
+        return None
+
+    def adopt(self, client: Any, keys: Mapping[str, str], prebound: Prebinding,
+              bound_id: str | None = None) -> NativeRecord | None:
+        """The record ``keys`` name, made from a prebinding without calling the target (its data is
+        what :meth:`holds` compares with); None when it cannot tell, and the record is searched.
+        ``bound_id`` is the target id the record is bound to already, if any."""
+        return None
 
     def from_api(self, raw: Any, options: ConnectionOptions) -> dict[str, Any]:
         """A record exactly as the vendor's API answers it (a REST row, a GraphQL node) → the native

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection
 
+from tradewind.connectors.base import Prebinding
 from tradewind.store import bindings as repo
 from tradewind.store.bindings import Binding
 from tradewind.store.db import Store
@@ -81,6 +82,17 @@ class Binder:
     def remember_version(self, conn: Connection, binding: Binding, version: str | None) -> None:
         if version is not None and binding.source_version != version:
             repo.remember_version(conn, binding.id, version)
+
+    def prebound(self, target_connection: str, entity: str, natural_keys: Sequence[str]) -> dict[str, Prebinding]:
+        """What earlier writes' answers told about these records of ``target_connection`` (one query)."""
+        with self.store.begin() as conn:
+            kept = repo.prebound(conn, target_connection, entity, natural_keys)
+        return {key: Prebinding(entity=entity, natural_key=key, target_id=target_id, data=data)
+                for key, (target_id, data) in kept.items()}
+
+    def prebind(self, conn: Connection, target_connection: str, prebindings: Sequence[Prebinding]) -> None:
+        """Keep what a write's answer named (in the caller's transaction, with the binding it came with)."""
+        repo.prebind(conn, target_connection, [(p.entity, p.natural_key, p.target_id, p.data) for p in prebindings])
 
     def forget(self, binding_id: int) -> bool:
         """Drop a binding so the next run writes the record anew (after a deletion in the target)."""

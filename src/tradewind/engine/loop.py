@@ -177,6 +177,7 @@ def decide(batch: list[Transfer], ctx: RunContext) -> list[Transfer]:
     of records that already exist, and the promise that nothing is created twice. Returns what to write."""
     to_write: list[Transfer] = []
     unknown: list[Transfer] = []
+    adopted = _adopted(batch, ctx)
     for t in batch:
         binding = t.binding
         if binding is not None and not binding.pending and binding.target_id:
@@ -184,17 +185,48 @@ def decide(batch: list[Transfer], ctx: RunContext) -> list[Transfer]:
                 t.skip("exists in the target; the flow's write policy is create")
                 continue
             t.action, t.target_id = "update", binding.target_id
+            known = adopted.get(t.record.id)
+            if known is not None and known.id == binding.target_id and \
+                    ctx.target_res.holds(known, payload_for(t, ctx)):
+                _bind_found(t, known.id, ctx, f"{ctx.flow.target.name} holds these values already (as last written)")
+                continue
             to_write.append(t)
         else:
             unknown.append(t)
-    to_write.extend(_look_up(unknown, ctx))
+    to_write.extend(_look_up(unknown, ctx, adopted))
     return to_write
 
 
-def _look_up(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
+def _adopted(batch: list[Transfer], ctx: RunContext) -> dict[str, NativeRecord]:
+    """Source id → the target record an earlier write's answer named (``Prebinding``), for the
+    records whose target resource adopts: found without a search, compared without a read."""
+    res = ctx.target_res
+    keys = {t.record.id: res.adoption_key(t.keys) for t in batch}
+    wanted = sorted({k for k in keys.values() if k})
+    if not wanted:
+        return {}
+    prebound = ctx.binder.prebound(ctx.flow.target.name, res.entity.kind, wanted)
+    adopted: dict[str, NativeRecord] = {}
+    for t in batch:
+        kept = prebound.get(keys[t.record.id] or "")
+        bound = t.binding.target_id if t.binding is not None and not t.binding.pending else None
+        try:
+            record = res.adopt(ctx.target.client, t.keys, kept, bound) if kept is not None else None
+        except RecordError:
+            record = None  # searched instead, and the search reports what is wrong
+        if record is not None:
+            adopted[t.record.id] = record
+    return adopted
+
+
+def _look_up(unknown: list[Transfer], ctx: RunContext,
+             adopted: dict[str, NativeRecord] | None = None) -> list[Transfer]:
     if not unknown:
         return []
-    found = ctx.target_res.find_many(ctx.target.client, [t.keys for t in unknown])
+    adopted = adopted or {}
+    searched = [t for t in unknown if t.record.id not in adopted]
+    answers = iter(ctx.target_res.find_many(ctx.target.client, [t.keys for t in searched]) if searched else [])
+    found = [adopted[t.record.id] if t.record.id in adopted else next(answers) for t in unknown]
     claimed = ctx.binder.sources_of(ctx.pair, sorted({r.id for r in found if isinstance(r, NativeRecord)}))
     new_keys: dict[str, str] = {}
     result: list[Transfer] = []
@@ -401,8 +433,13 @@ def bind(batch: list[Transfer], ctx: RunContext) -> None:
     written = [t for t in batch if t.stage == Stage.WRITTEN]
     results = [Result(source_id=t.record.id, target_id=t.target_id or "", natural_key=t.natural_key,
                       hash=t.hash or "", source_version=t.record.version, flow=ctx.flow.name) for t in written]
+    told = [p for t in written if t.answer is not None and t.target_id
+            for p in ctx.target_res.prebinds(NativeRecord(id=t.target_id, data=t.answer),
+                                             created=t.outcome == Outcome.CREATED)]
     with ctx.store.begin() as conn:
         ctx.binder.bind(conn, ctx.pair, results)
+        if told:
+            ctx.binder.prebind(conn, ctx.flow.target.name, told)
         runs.end_transfers(conn, [ending(t) for t in written])
         for t in written:
             if ctx.detail:

@@ -5,6 +5,7 @@ Only :mod:`tradewind.engine.binder` calls these functions (STYLE rule 3).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from sqlalchemy import Connection, delete, or_, select, update
 
 from tradewind.store.db import now, upsert
 from tradewind.store.keys import as_asked
-from tradewind.store.tables import bindings
+from tradewind.store.tables import bindings, prebindings
 
 PENDING = "pending"
 BOUND = "bound"
@@ -161,3 +162,43 @@ def search(conn: Connection, *, connection: str | None = None, entity: str | Non
 def get(conn: Connection, binding_id: int) -> Binding | None:
     row = conn.execute(select(bindings).where(bindings.c.id == binding_id)).first()
     return _row(row) if row else None
+
+
+# -- pre-bindings: records a write's answer names beside its own ---------------------------------
+
+def prebound(conn: Connection, target_connection: str, entity: str,
+             natural_keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Natural key → (target id, data) kept for these keys, in one query."""
+    if not natural_keys:
+        return {}
+    rows = conn.execute(select(prebindings.c.natural_key, prebindings.c.target_id, prebindings.c.data).where(
+        prebindings.c.target_connection == target_connection, prebindings.c.entity == entity,
+        prebindings.c.natural_key.in_(list(natural_keys))))
+    asked = as_asked(natural_keys, prebindings.c.natural_key)
+    return {asked.get(row.natural_key, row.natural_key): (row.target_id, json.loads(row.data)) for row in rows}
+
+
+def prebind(conn: Connection, target_connection: str, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+    """Keep ``(entity, natural key, target id, data)`` rows (one executemany). For the same target
+    id the data is merged into what is kept (one level deep), so a product's answer, which cannot
+    tell a quantity, keeps the quantity a stock write left; another target id replaces it."""
+    latest = {(entity, key): (target_id, data) for entity, key, target_id, data in rows}
+    for entity in sorted({entity for entity, _ in latest}):
+        kept = prebound(conn, target_connection, entity, [k for e, k in latest if e == entity])
+        for key, (old_id, old_data) in kept.items():
+            target_id, data = latest[(entity, key)]
+            if old_id == target_id:
+                latest[(entity, key)] = (target_id, _merged(old_data, data))
+    stamp = now()
+    upsert(conn, prebindings, [{"target_connection": target_connection, "entity": entity, "natural_key": key,
+                                "target_id": target_id, "data": json.dumps(data, default=str), "updated_at": stamp}
+                               for (entity, key), (target_id, data) in latest.items()],
+           keys=["target_connection", "entity", "natural_key"], update=["target_id", "data", "updated_at"])
+
+
+def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    merged = {**old, **new}
+    for name, value in new.items():
+        if isinstance(value, dict) and isinstance(old.get(name), dict):
+            merged[name] = {**old[name], **value}
+    return merged

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from tradewind.connectors.base import Connector, Found, NativeRecord, Write, WriteResult
+from tradewind.connectors.base import Connector, Found, NativeRecord, Prebinding, Write, WriteResult
 from tradewind.connectors.shopify import codec, queries
 from tradewind.connectors.shopify.client import ShopifyClient, dig
 from tradewind.connectors.shopify.common import NotReadable, naming, one_of, refusals, single, variants_by_sku
@@ -43,6 +43,23 @@ class PricesResource(NotReadable):
         self.facts(client)
         found = variants_by_sku(client, [k.get("sku", "") for k in keys])
         return [one_of(self.record(client, node) for node in found.get(k.get("sku", ""), [])) for k in keys]
+
+    def adoption_key(self, keys: Mapping[str, str]) -> str | None:
+        return f"sku={keys['sku']}" if keys.get("sku") else None
+
+    def adopt(self, client: ShopifyClient, keys: Mapping[str, str], prebound: Prebinding,
+              bound_id: str | None = None) -> NativeRecord | None:
+        """The variant a product's ``productSet`` (or a price write) answered with, and its price then."""
+        variant, _, product = prebound.target_id.partition("|")
+        if not product:
+            return None
+        data = {"id": variant, "sku": keys.get("sku"), "price": prebound.data.get("price"), "product": {"id": product}}
+        return NativeRecord(id=prebound.target_id, data=data)
+
+    def prebinds(self, record: NativeRecord, *, created: bool) -> list[Prebinding]:
+        """The price written is what the variant holds now (kept with its id)."""
+        sku = record.data.get("sku")
+        return [Prebinding("price", f"sku={sku}", record.id, {"price": record.data.get("price")})] if sku else []
 
     def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
         """The variant's price already equals the amount a write would store."""

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from tradewind.connectors.base import Ambiguous, Connector, Found, NativeRecord, Page, Refs
+from tradewind.connectors.base import Ambiguous, Connector, Found, NativeRecord, Page, Prebinding, Refs
 from tradewind.connectors.shopify import codec, queries
 from tradewind.connectors.shopify.client import ShopifyClient, dig, search_value, since_query
 from tradewind.connectors.shopify.common import ShopifyResource, last_version, sku_of
@@ -53,6 +53,23 @@ class ProductsResource(ShopifyResource):
     def natural_key(self, entity: Product) -> str:
         """The product key alone (``key=a``), as bindings store it: its variants come and go."""
         return ",".join(f"{k}={v}" for k, v in super().natural_keys_of(entity).items())
+
+    def prebinds(self, record: NativeRecord, *, created: bool) -> list[Prebinding]:
+        """``productSet`` answers with every variant's id, price and inventory item: the price and
+        stock records of those SKUs are bound by it (the prices and stock flows adopt them instead of
+        searching). A new product's levels stand at 0; an updated one's are not told, so the quantity
+        a stock write left is kept (same inventory item) or unknown (another one)."""
+        product = str(record.data.get("id") or record.id)
+        told: list[Prebinding] = []
+        for variant in dig(record.data, "variants.nodes") or []:
+            sku, item = sku_of(variant), dig(variant, "inventoryItem.id")
+            if not sku:
+                continue
+            price = {"price": variant.get("price")}
+            told.append(Prebinding("price", f"sku={sku}", f"{variant['id']}|{product}", price))
+            if item:
+                told.append(Prebinding("stock", f"sku={sku}", str(item), {"new": True} if created else {}))
+        return told
 
     def record(self, client: ShopifyClient, node: dict[str, Any]) -> NativeRecord:
         client.complete(node, "variants", queries.PRODUCT_VARIANTS_REST, "product.variants")

@@ -95,6 +95,7 @@ fragment OrderFields on Order {
   }
   transactions(first: 5) { kind status gateway processedAt amountSet { shopMoney { amount currencyCode } } }
   customAttributes { key value }
+  paymentTerms { paymentTermsName paymentTermsType dueInDays }
   purchasingEntity {
     ... on PurchasingCompany { company { name } location { name taxSettings { taxRegistrationId } } }
   }
@@ -128,12 +129,17 @@ query ProductVariantsRest($id: ID!, $after: String) {
 PRODUCT_SET = """
 mutation ProductSet($identifier: ProductSetIdentifiers, $input: ProductSetInput!) {
   productSet(identifier: $identifier, input: $input, synchronous: true) {
-    product { ...ProductFields }
+    product {
+      id handle title descriptionHtml vendor productType status tags updatedAt
+      options { name position }
+      variants(first: 10) { nodes { ...VariantFields inventoryItem { id } } pageInfo { hasNextPage endCursor } }
+    }
     userErrors { field message code }
   }
 }
-""" + PRODUCT_FIELDS
-"""Create (an upsert by handle, so a create retried after a crash never duplicates) or update a product."""
+""" + VARIANT_FIELDS
+"""Create (an upsert by handle, so a create retried after a crash never duplicates) or update a product.
+Its variants answer with their inventory items too: the stock records they name are bound from it."""
 
 # -- prices and stock ---------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Write, WriteResult
+from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Prebinding, Write, WriteResult
 from tradewind.connectors.shopify import queries
 from tradewind.connectors.shopify.client import ShopifyClient, dig
 from tradewind.connectors.shopify.common import NotReadable, naming, one_of, refusals, single, variants_by_sku
@@ -137,6 +137,39 @@ class StockResource(NotReadable):
             if isinstance(record, NativeRecord):
                 remember(client, record)  # what a write compares against
         return [found.get((k.get("sku", ""), k.get("location") or "default")) for k in keys]
+
+    def adoption_key(self, keys: Mapping[str, str]) -> str | None:
+        return f"sku={keys['sku']}" if keys.get("sku") else None
+
+    def adopt(self, client: ShopifyClient, keys: Mapping[str, str], prebound: Prebinding,
+              bound_id: str | None = None) -> NativeRecord | None:
+        """The level of the inventory item a product's ``productSet`` answered with, at the key's
+        location (the locations are read once); its ``available`` quantity as last written, or 0 for
+        a variant created new, is what the next write compares against (``changeFromQuantity``).
+        Should the shop have moved meanwhile, compare-and-swap refuses and the level is read. A level
+        bound already names its location (no locations read)."""
+        code = keys.get("location") or "default"
+        item, _, location = (bound_id or "").partition("|")
+        if item != prebound.target_id or not location:
+            location = location_id(client, self.settings.locations, code)
+        levels = prebound.data.get("levels") or {}
+        available = levels.get(location, 0 if prebound.data.get("new") else None)
+        quantities = [] if available is None else [{"name": "available", "quantity": int(available)}]
+        record = NativeRecord(id=f"{prebound.target_id}|{location}", data={
+            "sku": keys.get("sku"), "location": code, "inventoryItemId": prebound.target_id, "locationId": location,
+            "quantities": quantities})
+        if available is not None:
+            remember(client, record)
+        return record
+
+    def prebinds(self, record: NativeRecord, *, created: bool) -> list[Prebinding]:
+        """The quantity written stays with the level's inventory item: the next write's ``changeFromQuantity``."""
+        data = record.data
+        available = {q.get("name"): q.get("quantity") for q in data.get("quantities") or []}.get("available")
+        if not data.get("sku") or available is None:
+            return []
+        return [Prebinding("stock", f"sku={data['sku']}", str(data["inventoryItemId"]),
+                           {"levels": {str(data["locationId"]): int(available)}})]
 
     def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
         """The level's ``available`` quantity already equals the one a write would set."""
