@@ -21,7 +21,9 @@ import structlog
 from tradewind.engine.runner import RunResult
 from tradewind.engine.services import Services
 from tradewind.notify import mail
-from tradewind.notify.settings import MailSettings
+from tradewind.notify.reports import Reports
+from tradewind.notify.settings import MailSettings, describe
+from tradewind.notify.watch import Watch
 from tradewind.store import failures, runs, watch
 
 log = structlog.get_logger("tradewind.notify")
@@ -63,10 +65,15 @@ class Alerts:
         self.lock = threading.Lock()
         self.templates = _environment(settings)
         self.template_name = settings.template.name if settings.template else "alert.txt.j2"
+        self.watch: Watch | None = None
+        self.reports: Reports | None = None
 
     def on_result(self, result: RunResult) -> None:
-        """Note a run that failed or failed records; others need no mail."""
-        if result.dry_run or (result.status != "failed" and not result.counts.get("failed")):
+        """Note a run that failed or failed records (as ``events`` choose); others need no mail."""
+        events = self.settings.events
+        failed_run = result.status == "failed" and "failed_runs" in events
+        failed_records = bool(result.counts.get("failed")) and "failed_records" in events
+        if result.dry_run or not (failed_run or failed_records):
             return
         with self.lock:
             self.pending.setdefault(result.flow, Window(since=datetime.now(UTC))).run_ids.append(result.run_id)
@@ -111,13 +118,19 @@ class Alerts:
         return sent
 
 
-def install(services: Services, environ: Mapping[str, str] | None = None) -> Alerts | None:
-    """Alerts for every run of ``services`` when ``TRADEWIND_NOTIFY_TO`` is set: each run's result is
-    noted, and the scheduler's ``alerts`` chore closes a window every ``TRADEWIND_NOTIFY_WINDOW_MINUTES``."""
-    settings = MailSettings.from_environ(environ)
+def install(services: Services, environ: Mapping[str, str] | None = None, send: Send = mail.send) -> Alerts | None:
+    """Mail for ``services`` when the project's ``notify:`` block or ``TRADEWIND_NOTIFY_TO`` names a
+    recipient: every run's result is heard (grouped alerts, re-authorisation); scheduler chores close
+    an alert window every ``window``, check the daily quotas as often, and send each status report."""
+    settings = MailSettings.resolve(services.project.notify, environ)
     if settings is None:
         return None
-    alerts = Alerts(services, settings)
-    services.listeners.append(alerts.on_result)
+    alerts = Alerts(services, settings, send)
+    alerts.watch = Watch(services, settings, send)
+    alerts.reports = Reports(services, settings, alerts.templates, send)
+    services.listeners.extend([alerts.on_result, alerts.watch.on_result])
     services.chores["alerts"] = (settings.window, alerts.flush)
+    services.chores["quota_check"] = (settings.window, alerts.watch.check_quotas)
+    services.chores.update(alerts.reports.chores())
+    log.info("notify_on", **describe(settings))
     return alerts

@@ -108,3 +108,10 @@ def _save(conn: Connection, account: str, rows: Mapping[str, Window]) -> None:
     conn.execute(statement, [dict(b_account=account, b_window=w.name, b_limit=w.limit, b_remaining=w.remaining,
                                   b_reset_at=w.reset_at, b_period=w.period, b_updated_at=stamp)
                           for w in rows.values()])
+
+
+def in_window(conn: Connection, name: str) -> list[tuple[str, Window]]:
+    """Every account's window ``name`` (``day``) as stored, by account: what a quota check reads."""
+    rows = conn.execute(select(table).where(table.c.window == name).order_by(table.c.account))
+    return [(row.account, Window(row.window, row.limit, row.seconds, row.remaining, row.reset_at, row.period))
+            for row in rows]
