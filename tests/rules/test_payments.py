@@ -1,0 +1,52 @@
+"""The payment-method map: paid at once, a payment term, the default, or held naming the method."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from tradewind.errors import RecordError
+from tradewind.rules.payments import InvoicePayment, PaymentMethods, invoice_payment
+from tradewind.rules.tax import OrderHeld
+
+ISSUED = date(2026, 3, 30)
+MAP = PaymentMethods.model_validate({"methods": {"iDEAL": {"paid": True}, "shopify_payments": {"paid": True},
+                                                 "Bank Transfer": {"days": 14}, "klarna": {"days": 30}}})
+
+
+def test_a_method_paid_at_once_registers_the_invoice_paid_on_the_payment_date() -> None:
+    assert InvoicePayment("ideal", paid=True, due_on=ISSUED, paid_on=date(2026, 3, 29)) == \
+        invoice_payment("ideal", ISSUED, MAP, paid_on=date(2026, 3, 29))
+    assert date(2026, 3, 30) == invoice_payment("shopify_payments", ISSUED, MAP).paid_on
+
+
+def test_a_method_with_a_term_is_due_that_many_days_later_across_a_month_end() -> None:
+    assert InvoicePayment("banktransfer", paid=False, due_on=date(2026, 4, 13)) == \
+        invoice_payment("banktransfer", ISSUED, MAP)
+    assert date(2026, 4, 29) == invoice_payment("Klarna", ISSUED, MAP).due_on
+
+
+def test_an_unknown_method_is_held_naming_it() -> None:
+    with pytest.raises(OrderHeld) as held:
+        invoice_payment("cash_on_delivery", ISSUED, MAP, record="#1001")
+    assert "payment method 'cash_on_delivery' is not in the payment map (known: banktransfer, ideal, klarna, " \
+           "shopify_payments) and there is no default" == held.value.message
+    assert ("#1001", "payments[0].method") == (held.value.record, held.value.field)
+
+
+def test_an_unknown_method_takes_the_default_when_configured() -> None:
+    with_default = PaymentMethods.model_validate({**MAP.model_dump(), "default": {"days": 8}})
+    assert InvoicePayment("cash_on_delivery", paid=False, due_on=date(2026, 4, 7)) == \
+        invoice_payment("cash_on_delivery", ISSUED, with_default)
+    assert date(2026, 4, 7) == invoice_payment(None, ISSUED, with_default).due_on
+    with pytest.raises(RecordError, match="names no payment method"):
+        invoice_payment(None, ISSUED, MAP)
+
+
+def test_the_map_refuses_two_spellings_of_one_method_and_negative_terms() -> None:
+    with pytest.raises(ValidationError, match="differ only in case or spacing"):
+        PaymentMethods.model_validate({"methods": {"iDEAL": {"paid": True}, "ideal": {"days": 3}}})
+    with pytest.raises(ValidationError):
+        PaymentMethods.model_validate({"methods": {"klarna": {"days": -1}}})
