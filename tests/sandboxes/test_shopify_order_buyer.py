@@ -21,6 +21,7 @@ query Buyers {
     nodes {
       name
       customAttributes { key value }
+      paymentTerms { paymentTermsName paymentTermsType dueInDays }
       purchasingEntity {
         __typename
         ... on Customer { displayName }
@@ -39,7 +40,8 @@ SEED = {
     "orders": [
         {"id": 900, "line_items": [{"sku": "MUG-01", "price": "12.99"}], "customer": {"id": 700},
          "company": {"id": 40, "location_id": 41, "name": "Weber GmbH", "location_name": "Berlin",
-                     "tax_registration_id": "DE136695976"}},
+                     "tax_registration_id": "DE136695976"},
+         "payment_terms": {"payment_terms_name": "Net 30", "payment_terms_type": "net", "due_in_days": 30}},
         {"id": 901, "line_items": [{"sku": "MUG-01", "price": "12.99"}], "customer": {"id": 700},
          "note_attributes": [{"name": "VAT number", "value": "DE136695977"}]},
         {"id": 902, "line_items": [{"sku": "MUG-01", "price": "12.99"}]},
@@ -68,6 +70,7 @@ def test_a_b2b_order_shows_its_company_and_the_locations_tax_registration_id(ord
                          "taxSettings": {"taxExempt": False, "taxRegistrationId": "DE136695976"}}} == \
         orders[0]["purchasingEntity"]
     assert [] == orders[0]["customAttributes"]
+    assert {"paymentTermsName": "Net 30", "paymentTermsType": "NET", "dueInDays": 30} == orders[0]["paymentTerms"]
 
 
 def test_a_d2c_orders_purchaser_is_its_customer_and_attributes_are_key_value(orders: list[dict[str, Any]]) -> None:
@@ -76,4 +79,5 @@ def test_a_d2c_orders_purchaser_is_its_customer_and_attributes_are_key_value(ord
 
 
 def test_a_guest_order_has_no_purchaser(orders: list[dict[str, Any]]) -> None:
-    assert (None, []) == (orders[2]["purchasingEntity"], orders[2]["customAttributes"])
+    assert (None, [], None) == (orders[2]["purchasingEntity"], orders[2]["customAttributes"],
+                                orders[2]["paymentTerms"])

@@ -131,6 +131,10 @@ class Order(Entity):
     stage: OrderStage = OrderStage.OPEN
     note: str | None = None
     tags: list[str] = Field(default_factory=list)
+    payment_terms: str | None = Field(
+        default=None, description="The payment terms the shop agreed with the buyer (a B2B order's 'Net 30'), "
+                                  "the key a value map translates into the ERP's payment condition")
+    payment_due_days: int | None = Field(default=None, ge=0, description="Days after issue the payment is due")
 
     def _amounts(self) -> list[Money]:
         """Every amount the order carries: totals, lines, discounts, shipping and payments."""

@@ -7,10 +7,14 @@ from typing import Any
 
 import pytest
 
-from tradewind.connectors.shopify import codec
+from tradewind.connectors.shopify import Shopify, codec
+from tradewind.connectors.testing import FAST_RETRY
 from tradewind.model import CustomerKind
+from tradewind.sandboxes._serve import Served
+from tradewind.sandboxes.shopify import create_app
 
 from .test_codec import order_node
+from .test_shopify import ENVIRON, TOKEN, options
 
 
 def company(registration: str | None, name: str = "Weber GmbH") -> dict[str, Any]:
@@ -51,6 +55,13 @@ def test_no_vat_number_anywhere_is_none() -> None:
     assert codec.order_in(order_node()).customer.vat_number is None  # neither field asked for
 
 
+def test_a_b2b_orders_payment_terms_reach_the_order() -> None:
+    order = codec.order_in(order_node(paymentTerms={"paymentTermsName": "Net 30", "paymentTermsType": "NET",
+                                                    "dueInDays": 30}))
+    assert ("Net 30", 30) == (order.payment_terms, order.payment_due_days)
+    assert (None, None) == (codec.order_in(order_node()).payment_terms, codec.order_in(order_node()).payment_due_days)
+
+
 def test_shipping_method_payment_gateway_and_delivery_address_reach_the_order() -> None:
     address = {"name": "Jonas Weber", "address1": "Invalidenstr. 1", "zip": "10115", "city": "Berlin",
                "countryCodeV2": "DE"}
@@ -61,3 +72,30 @@ def test_shipping_method_payment_gateway_and_delivery_address_reach_the_order() 
     assert delivery is not None
     assert ("Invalidenstr. 1", "10115", "Berlin", "DE") == (delivery.line1, delivery.postcode, delivery.city,
                                                              delivery.country)
+
+
+def test_the_connector_reads_them_from_the_sandbox_over_http() -> None:
+    """Through the real client and the sandbox: the query asks for the fields and the codec finds them."""
+    seed = {"shop": {"name": "B2B Shop", "currency": "EUR"}, "orders": [
+        {"id": 900, "name": "#1001", "updated_at": "2026-05-12T10:00:00Z", "email": "einkauf@weber.de",
+         "line_items": [{"sku": "MUG-01", "price": "12.99"}],
+         "shipping_lines": [{"title": "DHL Paket", "code": "DHL", "price": "4.95"}],
+         "payment_gateway_names": ["mollie"],
+         "company": {"name": "Weber GmbH", "location_name": "Berlin", "tax_registration_id": "DE136695976"},
+         "payment_terms": {"payment_terms_name": "Net 30", "payment_terms_type": "net", "due_in_days": 30}},
+        {"id": 901, "name": "#1002", "updated_at": "2026-05-12T11:00:00Z", "email": "jonas@example.de",
+         "line_items": [{"sku": "MUG-01", "price": "12.99"}],
+         "note_attributes": [{"name": "VAT number", "value": "DE136695977"}]}]}
+    with Served(create_app(token=TOKEN, shop="test.myshopify.com", seed=seed, bucket_size=None)) as served:
+        connection = Shopify(options(served.url), environ=ENVIRON, retry=FAST_RETRY)
+        try:
+            orders = connection.resource("orders")
+            read = [orders.decode(r.data) for page in orders.pages(connection.client, None) for r in page.records]
+        finally:
+            connection.close()
+    by_number = {o.number: o for o in read}
+    b2b, typed = by_number["#1001"], by_number["#1002"]
+    assert ("Weber GmbH", "DE136695976", "Net 30", 30) == (b2b.customer.name, b2b.customer.vat_number,
+                                                           b2b.payment_terms, b2b.payment_due_days)
+    assert ("DHL", "mollie") == (b2b.shipping_method, b2b.payment_method)
+    assert ("DE136695977", None) == (typed.customer.vat_number, typed.payment_terms)

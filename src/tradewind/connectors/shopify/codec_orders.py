@@ -45,6 +45,7 @@ def order_in(node: Mapping[str, Any]) -> Order:
     total = required_money(node.get("totalPriceSet"), "total", number)
     fulfillment = _FULFILLMENT.get(str(node.get("displayFulfillmentStatus")), FulfillmentStatus.UNFULFILLED)
     financial = _financial(node.get("displayFinancialStatus"))
+    terms = node.get("paymentTerms") or {}
     with fields_named(number):
         return Order(
             number=number, created_at=node["createdAt"], updated_at=node.get("updatedAt"), currency=currency,
@@ -55,7 +56,8 @@ def order_in(node: Mapping[str, Any]) -> Order:
             prices_include_vat=bool(node.get("taxesIncluded")), subtotal=shop_money(node.get("subtotalPriceSet")),
             tax_total=shop_money(node.get("totalTaxSet")), total=total, financial_status=financial,
             fulfillment_status=fulfillment, stage=_stage(node, fulfillment), note=blank(node.get("note")),
-            tags=list(node.get("tags") or []),
+            tags=list(node.get("tags") or []), payment_terms=blank(terms.get("paymentTermsName")),
+            payment_due_days=terms.get("dueInDays"),
         )
 
 

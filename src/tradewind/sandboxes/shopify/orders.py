@@ -65,6 +65,7 @@ def complete_order(sandbox: ShopifySandbox, order: Record) -> Record:
     order["note_attributes"] = [{"name": str(a["name"]), "value": a.get("value")}
                                 for a in order.get("note_attributes") or []]
     order["company"] = _complete_company(store, order.get("company"))
+    order["payment_terms"] = _complete_terms(store, order.get("payment_terms"))
     order["line_items"] = [_complete_line(sandbox, line) for line in order.get("line_items") or []]
     order["shipping_lines"] = [_complete_shipping(store, line) for line in order.get("shipping_lines") or []]
     order["transactions"] = [_complete_transaction(store, t, order) for t in order.get("transactions") or []]
@@ -114,6 +115,19 @@ def _complete_company(store: Store, company: Record | None) -> Record | None:
     company.setdefault("tax_registration_id", None)
     company.setdefault("tax_exempt", False)
     return company
+
+
+def _complete_terms(store: Store, terms: Record | None) -> Record | None:
+    """REST ``payment_terms`` (https://shopify.dev/docs/api/admin-rest/latest/resources/order): a B2B order's
+    ``{id, payment_terms_name, payment_terms_type, due_in_days}``, e.g. Net 30."""
+    if not terms:
+        return None
+    terms = dict(terms)
+    terms["id"] = store.next_id(terms.get("id"))
+    terms.setdefault("payment_terms_type", "net")
+    terms.setdefault("due_in_days", None)
+    terms.setdefault("payment_terms_name", f"Net {terms['due_in_days']}" if terms["due_in_days"] else "Due on receipt")
+    return terms
 
 
 def _complete_shipping(store: Store, line: Record) -> Record:

@@ -35,6 +35,8 @@ same shape)::
                  "discount_codes": [{"code", "amount", "type"}], "payment_gateway_names": [...],
                  "transactions": [{"id", "kind", "status", "gateway", "amount", "created_at"}],
                  "note_attributes": [{"name": "vat_number", "value"}],
+                 "payment_terms": {"id", "payment_terms_name": "Net 30", "payment_terms_type": "net",
+                                   "due_in_days"},
                  "company": {"id", "location_id", "name", "location_name", "tax_registration_id"},
                  "subtotal_price", "total_discounts", "total_shipping_price", "total_tax", "total_price"}]}
 

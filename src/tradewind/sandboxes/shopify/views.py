@@ -211,6 +211,7 @@ class Views:
             **FulfillmentViews(self.sb, self).of_order(o),
             "customAttributes": [{"key": a["name"], "value": a.get("value")} for a in o["note_attributes"]],
             "purchasingEntity": lambda info: self.purchasing_entity(o, customer),
+            "paymentTerms": _terms_view(o.get("payment_terms")),
         }
 
     def purchasing_entity(self, o: Record, customer: Record | None) -> View | None:
@@ -314,6 +315,14 @@ def _shipping_view(line: Record, cur: str) -> View:
         "discountedPriceSet": money_bag(line["discounted_price"], cur),
         "taxLines": [_tax_view(t, cur) for t in line["tax_lines"]],
     }
+
+
+def _terms_view(terms: Record | None) -> View | None:
+    """REST ``payment_terms`` as the GraphQL ``PaymentTerms`` (name, NET/FIXED/…, days)."""
+    if not terms:
+        return None
+    return {"id": gid("PaymentTerms", terms["id"]), "paymentTermsName": terms["payment_terms_name"],
+            "paymentTermsType": str(terms["payment_terms_type"]).upper(), "dueInDays": terms.get("due_in_days")}
 
 
 def _transaction_view(t: Record, cur: str) -> View:
