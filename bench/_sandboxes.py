@@ -161,7 +161,8 @@ def exact_info(sandbox: exact_online.ExactOnlineSandbox) -> dict[str, int]:
     """Counts the minimums are computed from, as the sandbox project's flows see the catalogue:
     a product is a model (``FreeTextField_01``) or an item without one; service items (SHIP,
     DISC: not stock items) are filtered out; stock is written for warehouse 1 only, but read through
-    the sync API, which sees the rows of every warehouse (``stock_rows``)."""
+    the sync API, which sees the rows of every warehouse (``stock_rows``), as it sees every item and
+    price row (``all_items``, ``all_prices``: what the sync reads before filtering)."""
     with sandbox.lock:
         items = [i for i in sandbox.tables["Items"].values() if i.get("IsStockItem")]
         codes = {i["Code"] for i in items}
@@ -170,7 +171,8 @@ def exact_info(sandbox: exact_online.ExactOnlineSandbox) -> dict[str, int]:
         return {"items": len(items), "products": len({i.get("FreeTextField_01") or i["ID"] for i in items}),
                 "prices": len([p for p in sandbox.tables["SalesItemPrices"].values() if p.get("ItemCode") in codes]),
                 "stock": len(stock), "stock_nonzero": sum(1 for r in stock if float(r.get("CurrentStock") or 0)),
-                "stock_rows": len(sandbox.tables["ItemWarehouses"])}
+                "stock_rows": len(sandbox.tables["ItemWarehouses"]),
+                "all_items": len(sandbox.tables["Items"]), "all_prices": len(sandbox.tables["SalesItemPrices"])}
 
 
 def exact_change(sandbox: exact_online.ExactOnlineSandbox, every: int) -> dict[str, int]:

@@ -5,10 +5,15 @@ Prints figures, never asserts them (see bench/README.md for what each one means)
 * full sync (products, prices, stock flows) of ``--products`` models, then an incremental sync
   after 1% of them changed, with the sandboxes' rate limits lifted: API calls made next to the
   minimum needed (per system, per flow, per call kind), records/s, peak RSS of the engine process;
-* the same calls replayed by a bare httpx loop (recorded by the sandboxes, pre-built, no mapping,
-  store or logging): the floor the engine's wall time is divided by;
+* a minimal-call client (``bench/minimal_client.py``: the fewest calls a correct full sync needs,
+  sequential, plain httpx, no engine) on an emptied shop: engine calls ÷ minimal calls per system,
+  and the engine's CPU per record ÷ the minimal client's;
+* the engine's own calls replayed by a bare httpx loop (recorded by the sandboxes, pre-built, no
+  mapping, store or logging): a measure of the engine's CPU overhead over those calls, not a floor;
 * peak memory at ``--small`` and at ``--products`` models and its growth;
-* ``--real-limits-products`` models with the vendors' real limits on: elapsed ÷ the rate ceiling.
+* ``--real-limits-products`` models with the vendors' real limits on: elapsed ÷ the least time the
+  limits allow for the minimal client's calls (its calls and cost points at that size, counted on
+  lifted sandboxes by a ``minimal`` worker).
 
 Each scenario runs in a child process of its own (``--worker``), so peak memory is not inflated by
 an earlier scenario and the connectors' process-wide rate budgets start fresh; the sandboxes run
@@ -38,6 +43,9 @@ from rich.table import Table
 
 from tradewind.sandboxes.project import sandbox_project, secrets
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from minimal_client import MinimalSync, minimal_calls  # a sibling script, not a package
+
 HERE = Path(__file__).resolve().parent
 SECRETS = secrets("BENCH")
 FLOWS = ("products", "prices", "stock")
@@ -45,8 +53,7 @@ CHANGE_EVERY = 100  # one product in 100 changes between the full and the increm
 
 # Page and batch sizes of the vendors' APIs (and of the connectors, which use the vendors' maxima).
 EXACT_SYNC_PAGE = 1000  # sync/ and bulk/ endpoints answer 1,000 rows a call
-SHOP_HANDLES_PER_SEARCH = 25  # products searched by handle bring their variants: 25 a query
-SHOP_SKUS_PER_SEARCH = 50  # variants searched by SKU: 50 OR-ed terms a query
+SHOP_SKUS_PER_SEARCH = 50  # products searched by SKUs and handle: 50 OR-ed terms a query
 SHOP_STOCK_PER_MUTATION = 250  # inventorySetQuantities takes 250 quantities
 EXACT_RATE, EXACT_ALLOWANCE = 1.0, 60  # 60 calls a minute (fixed window): 1/s after the first window
 SHOP_RATE, SHOP_ALLOWANCE = 50.0, 1000  # 1000-point bucket restored at 50 points a second
@@ -154,10 +161,11 @@ class Phase:
     recorded: dict[str, list[tuple[str, list[str]]]] = field(default_factory=dict)
     rss_baseline: int = 0
     rss_peak: int = 0
+    cpu: float = 0.0  # the engine process's CPU seconds over the phase (all threads)
 
     def as_json(self) -> dict[str, Any]:
         return {"seconds": self.seconds, "counts": self.counts, "calls": self.calls,
-                "rss_baseline": self.rss_baseline, "rss_peak": self.rss_peak}
+                "rss_baseline": self.rss_baseline, "rss_peak": self.rss_peak, "cpu": self.cpu}
 
 
 def open_services(directory: Path, sandboxes: Sandboxes) -> Any:
@@ -183,6 +191,7 @@ def run_phase(services: Any, sandboxes: Sandboxes, *, record: bool) -> Phase:
     starts: list[float] = []
     if record:
         sandboxes.record(True)
+    cpu = time.process_time()
     with RssPeak() as rss:
         for flow in FLOWS:
             sandboxes.reset()
@@ -194,6 +203,7 @@ def run_phase(services: Any, sandboxes: Sandboxes, *, record: bool) -> Phase:
             phase.calls[flow] = sandboxes.stats()
             if result.status != "succeeded":
                 print(f"warning: flow {flow} ended {result.status}: {result.error}", file=sys.stderr)
+    phase.cpu = time.process_time() - cpu
     phase.rss_baseline, phase.rss_peak = rss.baseline, rss.peak
     if record:
         sandboxes.record(False)
@@ -234,6 +244,20 @@ def replay(sandboxes: Sandboxes, requests: list[tuple[str, list[str]]], token: s
     return {"seconds": seconds, "calls": len(prepared), "refused": refused}
 
 
+def minimal(sandboxes: Sandboxes) -> dict[str, Any]:
+    """The minimal-call client's full sync on an emptied shop: its calls (as it and the sandboxes
+    count them), Shopify cost points, wall and CPU seconds."""
+    sandboxes.post("shop", "empty-shop")
+    sandboxes.reset()
+    started, cpu = time.perf_counter(), time.process_time()
+    tally = MinimalSync(sandboxes.url["exact"], sandboxes.url["shop"], SECRETS).run()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    stats = sandboxes.stats()
+    return {"seconds": seconds, "cpu": cpu, "calls": dict(tally.calls), "refused": tally.refused,
+            "exact": int(stats["exact"]["total"]), "shop": int(stats["shop"]["total"]),
+            "points": float(stats["shop"]["points"]["actual"])}
+
+
 def bare_loop(sandboxes: Sandboxes, phases: list[Phase]) -> list[dict[str, dict[str, Any]]]:
     """Replay each phase's calls per flow onto an emptied shop (so creates are creates again)."""
     sandboxes.post("shop", "empty-shop")
@@ -245,8 +269,9 @@ def bare_loop(sandboxes: Sandboxes, phases: list[Phase]) -> list[dict[str, dict[
 
 
 def worker(products: int, mode: str) -> dict[str, Any]:
-    """``lifted``: full + incremental + bare loop; ``memory``: full sync only (peak RSS);
-    ``real``: full sync with the vendors' real limits."""
+    """``lifted``: full + incremental + bare loop + minimal client; ``memory``: full sync only
+    (peak RSS); ``real``: full sync with the vendors' real limits; ``minimal``: the minimal client
+    alone (limits lifted), for the real-limits ceiling."""
     from tradewind.log import configure
 
     configure("WARNING")
@@ -254,6 +279,8 @@ def worker(products: int, mode: str) -> dict[str, Any]:
     sandboxes = Sandboxes(products, real_limits=mode == "real")
     try:
         info = sandboxes.get("exact", "info")
+        if mode == "minimal":
+            return {"products": products, "mode": mode, "info": info, "minimal": minimal(sandboxes)}
         with tempfile.TemporaryDirectory(prefix="tradewind-bench-") as directory:
             services = open_services(Path(directory), sandboxes)
             record = mode == "lifted"
@@ -268,6 +295,7 @@ def worker(products: int, mode: str) -> dict[str, Any]:
             out["incremental"] = incremental.as_json()
             bare_full, bare_incremental = bare_loop(sandboxes, [full, incremental])
             out["bare"] = {"full": bare_full, "incremental": bare_incremental}
+            out["minimal"] = minimal(sandboxes)
             services.store.dispose()
             return out
     finally:
@@ -285,33 +313,30 @@ def run_worker(products: int, mode: str, console: Console) -> dict[str, Any]:
 
 
 def minimum_full(info: dict[str, int]) -> dict[str, dict[str, int]]:
-    """The calls a full sync cannot do without, from first principles (per flow, per call kind).
+    """The calls each flow of a full sync cannot do without, given that the flows run apart (per
+    flow, per call kind). The minimal-call client (``minimal_client.py``) is the floor across flows.
 
-    products: Exact — one token grant, then every item once through the sync API, 1,000 a call.
-    Grouping items into products needs no further read: a full read sees every item (member
-    look-ups only matter when a read starts mid-way, i.e. incrementally). Shopify — one
-    ``productSet`` per product (there is no bulk product write), and, since nothing is bound yet,
-    one handle search per 25 products so an existing product is updated instead of duplicated.
-    prices: Exact — every sales price once, 1,000 a call. Shopify — one SKU search per 50 variants
-    to learn the variant IDs, and no price write at all: ``productSet`` just wrote these very
-    prices (Exact sells net and the shop shows net), so an engine that compared what it found with
-    what it would write would write nothing.
+    products: Exact — one token grant, then every item once through the sync API, 1,000 a call
+    (service items too: the sync API filters on ``Timestamp`` only). Grouping items into products
+    needs no further read: a full read sees every item. Shopify — since nothing is bound yet, the
+    products that may exist by their variants' SKUs and their handles, 50 OR-ed terms a search,
+    and one ``productSet`` per product (there is no bulk product write).
+    prices: Exact — every sales price once, 1,000 a call. Shopify — none: ``productSet`` answered
+    with each variant's id and price, which bind the prices (the same amounts: Exact sells net and
+    the shop shows net), so nothing is searched and nothing written.
     stock: Exact — every item-warehouse row once through ``sync/Inventory/ItemWarehouses``, 1,000 a
-    call: ``inventory/ItemWarehouses`` (60 a call) may not be read without ``$filter`` since 2021,
-    and the sync API filters on ``Timestamp`` only, so rows of other warehouses than the project's
-    ``stock_warehouses`` are read too (and dropped by the connector). Shopify — the variants'
-    inventory items by SKU, one search per 50 SKUs of the one location, plus the locations query;
-    then one ``inventorySetQuantities`` per 250 levels that differ from the shop's (new variants
-    are stocked at 0, so the non-zero rows).
+    call (``inventory/ItemWarehouses`` may not be read unfiltered, and the sync API filters on
+    ``Timestamp`` only, so rows of other warehouses are read and dropped). Shopify — the locations
+    query (the level's location id) and one ``inventorySetQuantities`` per 250 levels that differ
+    from the shop's (new variants stand at 0, and ``productSet`` answered with their inventory items,
+    so nothing is searched: the non-zero rows).
     """
-    items, products, prices, stock = info["items"], info["products"], info["prices"], info["stock"]
+    items, products, stock = info["items"], info["products"], info["stock"]
     return {
-        "products": {"exact": 1 + math.ceil(items / EXACT_SYNC_PAGE),
-                     "shop lookups": math.ceil(products / SHOP_HANDLES_PER_SEARCH), "shop writes": products},
-        "prices": {"exact": math.ceil(prices / EXACT_SYNC_PAGE),
-                   "shop lookups": math.ceil(prices / SHOP_SKUS_PER_SEARCH), "shop writes": 0},
-        "stock": {"exact": math.ceil(info["stock_rows"] / EXACT_SYNC_PAGE),
-                  "shop lookups": math.ceil(stock / SHOP_SKUS_PER_SEARCH) + 1,  # + the locations query
+        "products": {"exact": 1 + math.ceil(info["all_items"] / EXACT_SYNC_PAGE),
+                     "shop lookups": math.ceil((items + products) / SHOP_SKUS_PER_SEARCH), "shop writes": products},
+        "prices": {"exact": math.ceil(info["all_prices"] / EXACT_SYNC_PAGE), "shop lookups": 0, "shop writes": 0},
+        "stock": {"exact": math.ceil(info["stock_rows"] / EXACT_SYNC_PAGE), "shop lookups": 1 if stock else 0,
                   "shop writes": math.ceil(info["stock_nonzero"] / SHOP_STOCK_PER_MUTATION)},
     }
 
@@ -322,16 +347,17 @@ def minimum_incremental(changed: dict[str, int]) -> dict[str, dict[str, int]]:
     products: Exact — one sync page holds the k changed items (k ≤ 1,000); a product is its whole
     group, so the other items of the k models must be read: one ``or``-filter per 40 models on the
     bulk endpoint (the URL length Exact accepts). Shopify — k ``productSet`` by bound id, no search.
-    prices: Exact — one sync page; Shopify — the k variants are bound: one
-    ``productVariantsBulkUpdate`` per product touched, k.
+    prices: Exact — one sync page; Shopify — none: the new prices went out with the products'
+    ``productSet`` (whose answers keep them with the bindings), and one change is written once.
     stock: Exact — one sync page holds the k changed rows (k ≤ 1,000); Shopify — bound (the id carries
-    the location): one ``inventorySetQuantities`` for up to 250 levels.
+    the location, the quantity last written is the compare-and-swap's): one ``inventorySetQuantities``
+    for up to 250 levels.
     """
     k, prices, stock = changed["products"], changed["prices"], changed["stock"]
     return {
         "products": {"exact": math.ceil(k / EXACT_SYNC_PAGE) + math.ceil(k / 40), "shop lookups": 0,
                      "shop writes": k},
-        "prices": {"exact": max(1, math.ceil(prices / EXACT_SYNC_PAGE)), "shop lookups": 0, "shop writes": k},
+        "prices": {"exact": max(1, math.ceil(prices / EXACT_SYNC_PAGE)), "shop lookups": 0, "shop writes": 0},
         "stock": {"exact": max(1, math.ceil(stock / EXACT_SYNC_PAGE)), "shop lookups": 0,
                   "shop writes": math.ceil(stock / SHOP_STOCK_PER_MUTATION)},
     }
@@ -372,6 +398,36 @@ def calls_table(title: str, phase: dict[str, Any], minimum: dict[str, dict[str, 
     return table
 
 
+def engine_totals(phase: dict[str, Any]) -> dict[str, float]:
+    flows = phase["calls"].values()
+    return {"exact": sum(f["exact"]["total"] for f in flows), "shop": sum(f["shop"]["total"] for f in flows),
+            "points": sum(f["shop"]["points"]["actual"] for f in flows)}
+
+
+def minimal_table(big: dict[str, Any]) -> Table:
+    """The engine's full sync against the minimal-call client's, on the same catalogue."""
+    least, full = big["minimal"], big["full"]
+    engine = engine_totals(full)
+    formula = minimal_calls(big["info"])
+    table = Table(title="Full sync: engine vs the minimal-call client (bench/minimal_client.py, empty shop, limits "
+                        "lifted)", title_justify="left")
+    for column in ("figure", "engine", "minimal client", "engine ÷ minimal", "minimal by formula"):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    for name, key in (("Exact calls", "exact"), ("Shopify calls", "shop")):
+        table.add_row(name, f"{engine[key]:,.0f}", f"{least[key]:,}", f"[bold]{engine[key] / least[key]:.3f}×[/bold]",
+                      f"{formula[key]:,}")
+    table.add_row("Shopify points (actual)", f"{engine['points']:,.0f}", f"{least['points']:,.0f}",
+                  f"{engine['points'] / least['points']:.2f}×", "")
+    received = records(full)
+    products = big["info"]["products"]
+    table.add_row("CPU s per 1,000 products", f"{full['cpu'] / products * 1000:,.2f}",
+                  f"{least['cpu'] / products * 1000:,.2f}", f"{full['cpu'] / least['cpu']:.2f}×",
+                  f"engine: {received:,} records received")
+    wall = sum(full["seconds"].values())
+    table.add_row("wall s", f"{wall:,.1f}", f"{least['seconds']:,.1f}", f"{wall / least['seconds']:.2f}×", "")
+    return table
+
+
 def records(phase: dict[str, Any]) -> int:
     return sum(c.get("received", 0) for c in phase["counts"].values())
 
@@ -386,7 +442,9 @@ def report(results: dict[str, Any], console: Console) -> None:
     console.print(calls_table("Incremental sync (1% changed) — calls made vs minimum", big["incremental"],
                               minimum_incremental(big["changed"])))
 
-    speed = Table(title="Engine vs bare httpx loop (same calls, limits lifted)", title_justify="left")
+    console.print(minimal_table(big))
+    speed = Table(title="Engine CPU overhead: the engine's own calls replayed by a bare httpx loop (limits lifted; "
+                        "not a floor — the floor is the minimal client above)", title_justify="left")
     for column in ("phase", "flow", "records", "outcome", "engine s", "records/s", "bare s", "bare calls",
                    "engine ÷ bare"):
         speed.add_column(column, justify="left" if column in ("phase", "flow", "outcome") else "right")
@@ -435,6 +493,11 @@ def ceiling(real: dict[str, Any]) -> dict[str, float]:
     sum of each call's actual cost; the ceiling is the larger of the two."""
     calls = sum(real["full"]["calls"][flow]["exact"]["total"] for flow in FLOWS)
     points = sum(real["full"]["calls"][flow]["shop"]["points"]["actual"] for flow in FLOWS)
+    return limits_ceiling(calls, points)
+
+
+def limits_ceiling(calls: float, points: float) -> dict[str, float]:
+    """Least seconds the real limits allow for ``calls`` Exact calls and ``points`` Shopify points."""
     exact = max(0.0, calls - EXACT_ALLOWANCE) / EXACT_RATE
     shop = max(0.0, points - SHOP_ALLOWANCE) / SHOP_RATE
     return {"exact calls": calls, "shop points": points, "exact s": exact, "shop s": shop, "ceiling": max(exact, shop)}
@@ -457,8 +520,16 @@ def real_table(real: dict[str, Any]) -> Table:
     elapsed = sum(real["full"]["seconds"].values())
     table.add_row("[bold]all[/bold]", f"{elapsed:,.1f}", f"{bound['exact calls']:,}", "", "",
                   f"{bound['shop points']:,.0f}", "",
-                  f"ceiling: Exact {bound['exact s']:,.0f} s, Shopify {bound['shop s']:,.0f} s → "
-                  f"[bold]time ÷ ceiling = {elapsed / bound['ceiling']:.2f}[/bold]" if bound["ceiling"] else "")
+                  f"own calls' ceiling: Exact {bound['exact s']:,.0f} s, Shopify {bound['shop s']:,.0f} s → "
+                  f"time ÷ own ceiling = {elapsed / bound['ceiling']:.2f}" if bound["ceiling"] else "")
+    least = real.get("minimal")
+    if least is not None:
+        floor = limits_ceiling(least["exact"], least["points"])
+        table.add_row("[bold]minimal[/bold]", "", f"{least['exact']:,}", "", f"{least['shop']:,}",
+                      f"{least['points']:,.0f}", "",
+                      f"minimal calls' ceiling: Exact {floor['exact s']:,.0f} s, Shopify {floor['shop s']:,.0f} s → "
+                      f"[bold]time ÷ minimal ceiling = {elapsed / floor['ceiling']:.2f}[/bold]"
+                      if floor["ceiling"] else "")
     return table
 
 
@@ -470,7 +541,7 @@ def main() -> None:
     parser.add_argument("--real-limits-products", type=int, default=1_000, help="products under real limits")
     parser.add_argument("--skip-real-limits", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
-    parser.add_argument("--worker", choices=("lifted", "memory", "real"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", choices=("lifted", "memory", "real", "minimal"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(worker(args.products, args.worker)))
@@ -481,6 +552,7 @@ def main() -> None:
                "small": run_worker(args.small, "memory", console)}
     if not args.skip_real_limits:
         results["real"] = run_worker(args.real_limits_products, "real", console)
+        results["real"]["minimal"] = run_worker(args.real_limits_products, "minimal", console)["minimal"]
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     report(results, console)
