@@ -1,0 +1,74 @@
+"""Every call counts: a full sync of a small fixed catalogue makes exactly the fewest calls its flows
+need, counted by the sandboxes (``/_sandbox/calls``), and an incremental one after a change makes
+exactly the calls that change needs. Counts, never timings (bench/ measures those).
+
+The catalogue (``start_world``: 12 models, seed 11): 29 stock items plus 2 service items (SHIP,
+DISC, filtered out), 29 sales prices, 58 item-warehouse rows of which 29 in warehouse 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.slice import World, start_world
+from tradewind.sandboxes import exact_online
+from tradewind.store.db import Store
+
+GRAPHQL = "POST /admin/api/2026-07/graphql.json"
+
+
+def calls_of(world: World, flow: str) -> dict[str, int]:
+    """One flow's run: its Exact calls by route and its Shopify GraphQL calls."""
+    world.reset_calls()
+    result = world.run(flow)
+    assert "succeeded" == result.status, result.error
+    exact = {route.replace("/api/v1/123456/", ""): n for route, n in world.calls(world.exact).items()}
+    return {**exact, "shopify": world.calls(world.shop).get(GRAPHQL, 0)}
+
+
+def test_a_full_sync_makes_the_minimal_calls_then_one_change_costs_its_own(
+        tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = start_world(tmp_path, store, monkeypatch=monkeypatch)
+    try:
+        # products: a token, one sync page of 31 items (no model read twice); one search of the 29 SKUs
+        # and 12 handles (41 terms ≤ 50), one productSet per product
+        assert {"POST /api/oauth2/token": 1, "GET sync/Logistics/Items": 1, "shopify": 1 + 12} == \
+            calls_of(world, "products")
+        # prices: one sync page; in the shop nothing — productSet answered with the variants and wrote
+        # these very prices, so none is searched and none written again
+        assert {"GET sync/Logistics/SalesItemPrices": 1, "shopify": 0} == calls_of(world, "prices")
+        # stock: one sync page of 58 rows; the locations, and one inventorySetQuantities for the 27
+        # non-zero levels of warehouse 1 (new variants stand at 0: compared without a read)
+        assert {"GET sync/Inventory/ItemWarehouses": 1, "shopify": 1 + 1} == calls_of(world, "stock")
+        shop = world.shop.sandbox
+        assert 12 == len(shop.store.products)
+        assert 27 == sum(1 for level in shop.store.levels.values() if level["available"])
+
+        changed = change_one_product(world)
+        # the changed model's other items (one bulk read), one productSet by its bound id
+        assert {"GET sync/Logistics/Items": 1, "GET bulk/Logistics/Items": 1, "shopify": 1} == \
+            calls_of(world, "products")
+        # the new price went out with the product: not written twice
+        assert {"GET sync/Logistics/SalesItemPrices": 1, "shopify": 0} == calls_of(world, "prices")
+        # one write, compared with the quantity last written (no read, no locations)
+        assert {"GET sync/Inventory/ItemWarehouses": 1, "shopify": 1} == calls_of(world, "stock")
+        variant = next(v for v in shop.store.variants.values() if v["sku"] == changed)
+        assert "77.70" == variant["price"]
+        assert 99 == shop.store.levels[(variant["inventory_item_id"], next(iter(shop.store.locations)))]["available"]
+    finally:
+        world.exact.stop()
+        world.shop.stop()
+
+
+def change_one_product(world: World) -> str:
+    """One item of a model gets a new description and price (item and price row) and new stock; its SKU."""
+    sandbox = world.exact.sandbox
+    item = sorted((i for i in sandbox.tables["Items"].values() if i.get("FreeTextField_01")),
+                  key=lambda i: str(i["Code"]))[0]
+    sandbox.update_item(str(item["Code"]), ExtraDescription="Revised", StandardSalesPrice=77.70)
+    for row in sandbox.lookup(exact_online.PRICES, "Item", item["ID"]):
+        sandbox.update(exact_online.PRICES, row["ID"], {"Price": 77.70}, trusted=True)
+    sandbox.set_stock(str(item["Code"]), "1", 99.0)
+    return str(item["Code"]).strip()
