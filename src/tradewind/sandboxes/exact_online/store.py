@@ -12,6 +12,8 @@ can run hours of sandbox time (token expiry, the 570 s refresh rule, rate window
 
 from __future__ import annotations
 
+import bisect
+import re
 import threading
 import time
 import uuid
@@ -62,6 +64,7 @@ class Store:
         self.timestamp = TIMESTAMP_BASE
         self.version = 0
         self._cache: OrderedDict[tuple[Any, ...], list[Rec]] = OrderedDict()
+        self._read_indexes: dict[tuple[str, str], tuple[int, Any]] = {}
         for code, (fraction, text) in VAT_CODES.items():
             vid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"exact:{self.division}:vat:{code}"))
             self.tables["VATCodes"][vid] = {"ID": vid, "Code": code, "Description": text, "Percentage": fraction,
@@ -151,19 +154,102 @@ class Store:
     # ------------------------------------------------------------------ queries
 
     def rows(self, view: View, filter_text: str | None, order: list[tuple[str, bool]]) -> list[Rec]:
-        """Filtered and ordered records of a view, cached until the next write (paging stays cheap)."""
+        """Filtered and ordered records of a view, cached until the next write (paging stays cheap).
+
+        A filter that is a disjunction of ``Field eq 'value'`` (``trim(Field)``, Guids) or a
+        conjunction led by ``Timestamp gt n`` is answered from an index (values → keys; records
+        by Timestamp) and the compiled filter checks only those candidates, so a read costs what
+        it returns, not the table: the benchmark then measures the engine, not the sandbox."""
         cache_key = (view.path, filter_text, tuple(order), self.version)
         cached = self._cache.get(cache_key)
         if cached is not None:
             self._cache.move_to_end(cache_key)
             return cached
         records: Iterable[Rec] = self.tables[view.entity.name].values()
+        ordered = False
         if filter_text:
             scalars = {k: v for k, v in view.types.items() if v != "nav"}
             predicate = odata.compile_filter(filter_text, scalars, view.entity.type_name)
-            records = [r for r in records if predicate(r)]
-        result = sorted(records, key=odata.sort_key(order, view.key))
+            candidates, ordered = self._candidates(view, filter_text)
+            records = [r for r in (records if candidates is None else candidates) if predicate(r)]
+        if ordered and (not order or order == [("Timestamp", False)]) and view.key == "Timestamp":
+            result = list(records)  # the Timestamp index hands them over in order already
+        else:
+            result = sorted(records, key=odata.sort_key(order, view.key))
         self._cache[cache_key] = result
         while len(self._cache) > 16:
             self._cache.popitem(last=False)
         return result
+
+    # ------------------------------------------------------------------ indexes for reads
+
+    def _candidates(self, view: View, text: str) -> tuple[list[Rec] | None, bool]:
+        """A superset of the records ``text`` matches, from an index, and whether it comes in
+        Timestamp order; None when the filter has no indexable shape (then the table is scanned)."""
+        terms = _key_terms(text)
+        if terms is not None:
+            keys: dict[str, None] = {}
+            for name, value in terms:
+                keys.update(dict.fromkeys(self._value_index(view.entity, name).get(value, ())))
+            table = self.tables[view.entity.name]
+            return [table[k] for k in keys if k in table], False
+        after = _timestamp_floor(text)
+        if after is not None and "Timestamp" in view.types:
+            stamps, keys_in_order = self._stamps(view.entity)
+            table = self.tables[view.entity.name]
+            return [table[k] for k in keys_in_order[bisect.bisect_right(stamps, after):]], True
+        return None, False
+
+    def _value_index(self, entity: Entity, name: str) -> dict[str, list[str]]:
+        """Field ``name``'s values (trimmed, lower case: a superset of what ``eq`` matches) → record
+        keys; built once per version of the division (reads between writes share it)."""
+        cache_key = (entity.name, name)
+        held = self._read_indexes.get(cache_key)
+        if held is None or held[0] != self.version:
+            index: dict[str, list[str]] = {}
+            for key, rec in self.tables[entity.name].items():
+                index.setdefault(_norm(rec.get(name)), []).append(key)
+            held = (self.version, index)
+            self._read_indexes[cache_key] = held
+        return held[1]  # type: ignore[return-value]
+
+    def _stamps(self, entity: Entity) -> tuple[list[int], list[str]]:
+        """Timestamps in order and the record keys that hold them (once per version)."""
+        cache_key = (entity.name, "\0Timestamp")
+        held = self._read_indexes.get(cache_key)
+        if held is None or held[0] != self.version:
+            pairs = sorted((int(rec.get("Timestamp") or 0), key) for key, rec in self.tables[entity.name].items())
+            held = (self.version, ([t for t, _ in pairs], [k for _, k in pairs]))
+            self._read_indexes[cache_key] = held
+        return held[1]  # type: ignore[return-value]
+
+
+_LITERAL = r"(?:guid)?'(?:[^']|'')*'"
+_TERM = rf"\(?\s*(?:trim\((\w+)\)|(\w+))\s+eq\s+({_LITERAL})\s*\)?"
+_DISJUNCTION = re.compile(rf"\s*{_TERM}(?:\s+or\s+{_TERM})*\s*", re.IGNORECASE)
+_TERMS = re.compile(_TERM, re.IGNORECASE)
+_TIMESTAMP = re.compile(r"\s*\(?\s*Timestamp\s+(gt|ge)\s+(\d+)L?\s*\)?\s*(?:and\s|$)", re.IGNORECASE)
+
+
+def _norm(value: Any) -> str:
+    return str(value).strip().lower() if value is not None else ""
+
+
+def _key_terms(text: str) -> list[tuple[str, str]] | None:
+    """``[(field, normalised value)]`` of a filter that is only ``eq`` terms joined by ``or``."""
+    if not _DISJUNCTION.fullmatch(text):
+        return None
+    terms = []
+    for trimmed, plain, literal in _TERMS.findall(text):
+        value = literal[literal.index("'") + 1:-1].replace("''", "'")
+        terms.append((trimmed or plain, _norm(value)))
+    return terms
+
+
+def _timestamp_floor(text: str) -> int | None:
+    """n of a filter ``Timestamp gt n [and …]`` (``ge n`` as ``gt n-1``) with no ``or`` anywhere
+    (a top-level ``or`` would make the rest no subset of it)."""
+    match = _TIMESTAMP.match(text)
+    if match is None or re.search(r"\bor\b", text, re.IGNORECASE):
+        return None
+    return int(match.group(2)) - (1 if match.group(1).lower() == "ge" else 0)
