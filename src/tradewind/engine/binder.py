@@ -94,6 +94,11 @@ class Binder:
         """Keep what a write's answer named (in the caller's transaction, with the binding it came with)."""
         repo.prebind(conn, target_connection, [(p.entity, p.natural_key, p.target_id, p.data) for p in prebindings])
 
+    def unprebind(self, target_connection: str, entity: str, natural_keys: Sequence[str]) -> None:
+        """Forget what earlier answers told about these records (a write by that id failed)."""
+        with self.store.begin() as conn:
+            repo.unprebind(conn, target_connection, entity, natural_keys)
+
     def forget(self, binding_id: int) -> bool:
         """Drop a binding so the next run writes the record anew (after a deletion in the target)."""
         with self.store.begin() as conn:

@@ -365,6 +365,7 @@ def write(batch: list[Transfer], ctx: RunContext) -> None:
     size = max(1, ctx.target_res.batch_size)
     for start in range(0, len(chosen), size):
         _write_chunk(chosen[start:start + size], ctx)
+    _unprebind_failed(chosen, ctx)
     for hook in ctx.hooks.after_write:
         hook(batch, ctx)
 
@@ -396,6 +397,16 @@ def _as_reported(t: Transfer, record: NativeRecord) -> None:
     "updated" for a change it did not make; a report (``matched``) is counted as skipped and bound."""
     if isinstance(record, Reported):
         t.outcome, t.reason = Outcome(record.outcome), record.reason
+
+
+def _unprebind_failed(chosen: list[Transfer], ctx: RunContext) -> None:
+    """An update that failed may have used an id an earlier answer told (a variant deleted in the
+    shop since): what was kept for it goes, so a record not bound yet searches by natural key on
+    its retry instead of adopting that id again."""
+    keys = [k for t in chosen if t.stage == Stage.FAILED and t.action == "update"
+            for k in [ctx.target_res.adoption_key(t.keys)] if k]
+    if keys:
+        ctx.binder.unprebind(ctx.flow.target.name, ctx.target_res.entity.kind, sorted(set(keys)))
 
 
 def _settle(chunk: list[Transfer], ctx: RunContext, error: OutcomeUnknown, *, resent: bool) -> None:

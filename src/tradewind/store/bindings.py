@@ -196,6 +196,14 @@ def prebind(conn: Connection, target_connection: str, rows: Sequence[tuple[str, 
            keys=["target_connection", "entity", "natural_key"], update=["target_id", "data", "updated_at"])
 
 
+def unprebind(conn: Connection, target_connection: str, entity: str, natural_keys: Sequence[str]) -> None:
+    """Drop what was kept for these keys (a write by it failed: the next run searches instead)."""
+    if natural_keys:
+        conn.execute(delete(prebindings).where(
+            prebindings.c.target_connection == target_connection, prebindings.c.entity == entity,
+            prebindings.c.natural_key.in_(list(natural_keys))))
+
+
 def _merged(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     merged = {**old, **new}
     for name, value in new.items():
