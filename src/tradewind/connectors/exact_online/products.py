@@ -69,11 +69,11 @@ class ProductResource(ExactResource[Product]):
         write). A product read again in a later incremental read is completed by member reads."""
         scope = uuid.uuid4().hex
         params = {"$select": ",".join(item_fields(self.opts, sync=True)), "$filter": "Timestamp gt 1"}
-        top: int | None = None
+        top = 0  # the highest Timestamp read: the cursor once every page is read
         try:
             for rows in client.pages(ITEMS_SYNC, params):
                 rows = without_metadata(rows)
-                top = max([int(r["Timestamp"]) for r in rows] + ([top] if top is not None else []), default=None)
+                top = max([top, *(int(r["Timestamp"]) for r in rows)])
                 grouped = [(codec.group_of(r, group_field), r) for r in rows]
                 staging.stage(scope, [(g, r) for g, r in grouped if g is not None])
                 loose = [_product_record(str(r["ID"]), r.get("Code"), [r]) for g, r in grouped if g is None]
@@ -86,7 +86,7 @@ class ProductResource(ExactResource[Product]):
                 if held:
                     yield Page(records=held)
                 held = [_product_record(group, group, _merge([], _newest(items))) for group, items in batch]
-            yield Page(records=held, cursor=str(top) if top is not None else None)
+            yield Page(records=held, cursor=str(top) if top else None)
         finally:
             staging.drop(scope)
 
