@@ -56,7 +56,7 @@ def test_entities_registry_holds_every_entity_by_its_kind() -> None:
     }
     assert exported == set(ENTITIES.values())
     assert {cls.kind: cls for cls in exported} == ENTITIES
-    expected_kinds = {"product", "price", "stock", "customer", "order", "shipment", "invoice", "payment"}
+    expected_kinds = {"product", "price", "stock", "customer", "order", "shipment", "invoice", "payment", "refund"}
     assert expected_kinds == set(ENTITIES)
 
 

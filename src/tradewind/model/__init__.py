@@ -20,11 +20,12 @@ from tradewind.model.order import (
 from tradewind.model.payment import Payment, PaymentKind
 from tradewind.model.price import Price
 from tradewind.model.product import Image, Product, Variant
+from tradewind.model.refund import Refund, RefundAdjustment, RefundLine, RefundTransaction
 from tradewind.model.shipment import Shipment, ShipmentLine
 from tradewind.model.stock import StockLevel
 
 ENTITIES: dict[str, type[Entity]] = {
-    cls.kind: cls for cls in (Product, Price, StockLevel, Customer, Order, Shipment, Invoice, Payment)
+    cls.kind: cls for cls in (Product, Price, StockLevel, Customer, Order, Shipment, Invoice, Payment, Refund)
 }
 """Every canonical entity by its kind name, as project files and bindings name them."""
 
@@ -56,6 +57,10 @@ __all__ = [
     "PaymentKind",
     "Price",
     "Product",
+    "Refund",
+    "RefundAdjustment",
+    "RefundLine",
+    "RefundTransaction",
     "Shipment",
     "ShipmentLine",
     "ShippingLine",

@@ -146,6 +146,14 @@ class TestShopify(ConnectorContract):
 
     def change(self, sandbox_state: Any, resource: str) -> str:
         store = sandbox_state.store
+        if resource == "refunds":  # a refund of the first order: the order changes with it
+            order = store.orders[min(store.orders)]
+            number, now = store.next_id(), sandbox_state.now()
+            order.setdefault("refunds", []).append({
+                "id": number, "created_at": now, "processed_at": now, "refund_line_items": [], "shipping": [],
+                "order_adjustments": [], "transactions": []})
+            order["updated_at"] = now
+            return f"gid://shopify/Refund/{number}"
         records, kind = {"products": (store.products, "Product"), "customers": (store.customers, "Customer"),
                          "orders": (store.orders, "Order")}[resource]
         number = min(records)

@@ -13,6 +13,7 @@ Calls per resource (N records, first sync / incremental):
   first (N/50 searches), and a level that moved meanwhile is read again and sent once more.
 * customers — read N/50 pages; lookups N/50 searches by e-mail; one call per write.
 * orders — read N/5 pages (lines come along); read-only.
+* refunds — read with their orders: N/3 pages of orders changed since the cursor (:mod:`.refunds`); read-only.
 * products, customers and orders are read by GID (``get``) a page's worth a call, so a webhook
   or a replay reads just its records.
 
@@ -31,14 +32,16 @@ from tradewind.connectors.base import Check, Connector, UpdatedSince
 from tradewind.connectors.pacing import CostBucket, shared_budget
 from tradewind.connectors.shopify import checks, codec, queries
 from tradewind.connectors.shopify.client import ShopifyClient
+from tradewind.connectors.shopify.codec_refunds import refund_in
 from tradewind.connectors.shopify.customers import CustomersResource
 from tradewind.connectors.shopify.options import ShopifyOptions
 from tradewind.connectors.shopify.orders import OrdersResource
 from tradewind.connectors.shopify.prices import PricesResource
 from tradewind.connectors.shopify.products import ProductsResource
+from tradewind.connectors.shopify.refunds import RefundsResource
 from tradewind.connectors.shopify.stock import StockResource
 from tradewind.errors import ConfigError
-from tradewind.model import Customer, Order, Price, Product, StockLevel
+from tradewind.model import Customer, Order, Price, Product, Refund, StockLevel
 
 __all__ = ["Shopify", "ShopifyOptions"]
 
@@ -78,6 +81,13 @@ class Shopify(Connector):
         Order, native_key="id", natural_keys=["number"], cursor=UpdatedSince("updatedAt", overlap=timedelta(seconds=2)),
         can=["read"], decode=codec.order_in,
         description="Orders keyed by name (#1001), with lines, shipping, discounts, payments and the buyer",
+    )
+
+    refunds = RefundsResource(
+        Refund, native_key="id", natural_keys=["order_number", "reference"], cursor=UpdatedSince("updatedAt"),
+        can=["read"], decode=refund_in,
+        description="Refunds of orders (Order.refunds): the lines given back by position, shipping, adjustments "
+                    "and the money; one record per refund, read with orders changed since the cursor",
     )
 
     def account_key(self) -> str:

@@ -18,6 +18,7 @@ from tradewind.sandboxes.shopify.common import Record, View, gid, parse_gid, use
 from tradewind.sandboxes.shopify.fulfillment_create import FulfillmentMutations
 from tradewind.sandboxes.shopify.inventory import InventoryMutations
 from tradewind.sandboxes.shopify.products import ProductMutations
+from tradewind.sandboxes.shopify.refund_create import RefundMutations
 from tradewind.sandboxes.shopify.views import Views
 from tradewind.sandboxes.shopify.webhooks import topic_name
 from tradewind.sandboxes.shopify.writes import Writer
@@ -54,6 +55,7 @@ def mutation_resolvers(sandbox: ShopifySandbox, views: Views) -> dict[str, Calla
         "customerCreate": customers.customer_create,
         "customerUpdate": customers.customer_update,
         "fulfillmentCreate": FulfillmentMutations(sandbox, views).fulfillment_create,
+        "refundCreate": RefundMutations(sandbox, views).refund_create,
         "webhookSubscriptionCreate": lambda info, **kw: webhook_subscription_create(sandbox, info, **kw),
     }
 

@@ -19,6 +19,7 @@ from graphql import GraphQLError
 from tradewind.sandboxes.shopify.common import INVENTORY_NAMES, Record, View, gid, money_bag, parse_gid, variant_title
 from tradewind.sandboxes.shopify.fulfillments import FulfillmentViews
 from tradewind.sandboxes.shopify.paging import connection
+from tradewind.sandboxes.shopify.refunds import RefundViews
 from tradewind.sandboxes.shopify.store import Store
 
 if TYPE_CHECKING:
@@ -209,6 +210,7 @@ class Views:
             "paymentGatewayNames": o["payment_gateway_names"],
             "transactions": lambda info, first=None: [_transaction_view(t, cur) for t in o["transactions"][:first]],
             **FulfillmentViews(self.sb, self).of_order(o),
+            **RefundViews(self.sb, self).of_order(o),
             "customAttributes": [{"key": a["name"], "value": a.get("value")} for a in o["note_attributes"]],
             "purchasingEntity": lambda info: self.purchasing_entity(o, customer),
             "paymentTerms": _terms_view(o.get("payment_terms")),
