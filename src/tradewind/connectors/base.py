@@ -12,8 +12,10 @@ gets the run loop's promises for free.
 from __future__ import annotations
 
 import copy
+import functools
 import os
 import re
+import ssl
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -450,6 +452,13 @@ class MemoryStaging:
         self.scopes.pop(scope, None)
 
 
+@functools.cache
+def tls() -> ssl.SSLContext:
+    """One TLS context for every connection of the process: building one loads the CA bundle
+    (~70 ms), which every run would otherwise pay for each connection it opens."""
+    return httpx.create_ssl_context()
+
+
 class Connector(ABC):
     """A kind of system. Subclasses set ``name``, ``label``, ``Options`` and declare resources."""
 
@@ -481,7 +490,7 @@ class Connector(ABC):
         self.staging: Staging = staging or MemoryStaging()
         self.retry = retry or RetryPolicy()
         seconds = float(getattr(options, "timeout", 30.0))  # a connector may offer `timeout` as an option
-        self.http = http or httpx.Client(timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)))
+        self.http = http or httpx.Client(timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)), verify=tls())
         self.tokens: TokenStore = tokens or MemoryTokens()
         self.environ = environ
         self.ledger = ledger  # where call budgets are shared with other processes; None: this process only
