@@ -30,8 +30,12 @@ from tradewind.engine.project import config_sources, load_project, validate
 from tradewind.engine.reference import cursor_text, default_text, type_text
 from tradewind.engine.runner import RunResult
 from tradewind.engine.services import Replay, Services
+from tradewind.engine.transfers import Outcome, Stage
 from tradewind.errors import ConfigError, TradewindError
 from tradewind.store.db import Store
+from tradewind.store.runs import COUNTERS as RUN_COUNTERS
+from tradewind.store.runs import Run
+from tradewind.store.transfer_search import Query as TransferQuery
 
 app = typer.Typer(help="tradewind keeps webshops and ERP/accounting systems in sync.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -89,8 +93,14 @@ def init(path: Annotated[Path, typer.Argument(help="Where to write the example p
 
 
 @app.command("validate")
-def validate_cmd(project: ProjectOpt = DEFAULT_PROJECT) -> None:
-    """Check the project file and report every problem with file:line and a hint."""
+def validate_cmd(
+    path: Annotated[Path | None, typer.Argument(help="Project file (the same as --project)", show_default=False)]
+    = None,
+    project: ProjectOpt = DEFAULT_PROJECT,
+) -> None:
+    """Check the project file and report every problem with file:line and a hint (offline; `check` calls the
+    systems)."""
+    project = path or project
     problems = validate(project)
     for problem in problems:
         console.print(str(problem), markup=False, highlight=False)
@@ -224,21 +234,45 @@ def runs(
 @app.command()
 def transfers(
     run_id: Annotated[str, typer.Argument(help="Run id (the first 8 characters are enough)")],
-    outcome: Annotated[str | None, typer.Option(help="created, updated, skipped, failed or planned")] = None,
+    outcome: Annotated[Outcome | None, typer.Option(help="Only transfers that ended so", case_sensitive=False)]
+    = None,
+    stage: Annotated[Stage | None, typer.Option(help="Only transfers at this stage", case_sensitive=False)] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000, help="At most this many rows")] = 1000,
+    before: Annotated[int | None, typer.Option(min=1, help="Only transfers with ids below this (the next page)")]
+    = None,
     project: ProjectOpt = DEFAULT_PROJECT,
     database: DatabaseOpt = None,
 ) -> None:
-    """What happened to each record in a run."""
+    """What happened to each record in a run, newest first, a page at a time (--before for the next)."""
     services = _services(project, database, connects=False)
-    try:
-        rows = services.transfers(run_id, outcome=outcome)
-    except ConfigError as error:
-        raise _fail(str(error)) from None
+    found = services.run(run_id) if run_id.isalnum() else None
+    if found is None:
+        raise _fail(f"no run {run_id!r} (hint: `tradewind runs` lists recent runs)")
+    query = TransferQuery(run_id=found.id, outcome=outcome and outcome.value, stage=stage and stage.value,
+                          before=before, limit=limit + 1)
+    rows = services.search_transfers(query)
+    shown = rows[:limit]
     table = Table("id", "source id", "natural key", "outcome", "target id", "reason")
-    for t in rows:
+    for t in shown:
         reason = f"{t.field}: {t.reason}" if t.field else (t.reason or "")
-        table.add_row(str(t.id), t.source_id, t.natural_key or "", t.outcome or t.stage, t.target_id or "", reason)
+        table.add_row(str(t.id), escape(t.source_id), escape(t.natural_key or ""), t.outcome or t.stage,
+                      escape(t.target_id or ""), escape(reason))
     console.print(table)
+    if len(rows) > limit:
+        console.print(f"{_more(found, outcome, stage, before, len(shown))}; the next page: tradewind transfers "
+                      f"{found.id[:8]}{_filters(outcome, stage)} --before {shown[-1].id}", highlight=False)
+
+
+def _more(run: Run, outcome: Outcome | None, stage: Stage | None, before: int | None, shown: int) -> str:
+    """How many more transfers match, where the run's counters tell (a first page without a stage)."""
+    counter = "received" if outcome is None else outcome.value
+    if stage is None and before is None and counter in RUN_COUNTERS:
+        return f"showing {shown:,} of {getattr(run, counter):,} transfers"
+    return f"showing {shown:,} transfers; more follow"
+
+
+def _filters(outcome: Outcome | None, stage: Stage | None) -> str:
+    return (f" --outcome {outcome.value}" if outcome else "") + (f" --stage {stage.value}" if stage else "")
 
 
 @app.command()
@@ -370,7 +404,7 @@ def mapping_functions() -> None:
 
     table = Table("name", "kind", "signature", "what it does")
     for doc in describe():
-        table.add_row(doc.name, doc.kind, doc.signature, doc.doc)
+        table.add_row(escape(doc.name), doc.kind, escape(doc.signature), escape(doc.doc))
     console.print(table)
 
 
@@ -480,6 +514,63 @@ def demo(
 
     log.configure(os.environ.get("TRADEWIND_LOG_LEVEL", "ERROR"))  # the demo prints its own summary lines
     run_demo(products=products, duration=duration, directory=directory, port=port, console=console)
+
+
+sandboxes_app = typer.Typer(help="The vendors' sandboxes, to try flows by hand.", no_args_is_help=True)
+app.add_typer(sandboxes_app, name="sandboxes")
+
+
+@sandboxes_app.command("serve")
+def sandboxes_serve(
+    exact_port: Annotated[int, typer.Option(min=0, max=65535, help="Port of the Exact Online sandbox (0: any)")]
+    = 8101,
+    shop_port: Annotated[int, typer.Option(min=0, max=65535, help="Port of the Shopify sandbox (0: any)")] = 8102,
+    ip_soft_port: Annotated[int, typer.Option(min=0, max=65535, help="Port of the IP-Soft sandbox (0: any)")]
+    = 8103,
+    host: Annotated[str, typer.Option(help="Interface to serve on")] = "127.0.0.1",
+    products: Annotated[int, typer.Option(min=1, max=100_000, help="Products in the catalogue")] = 300,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C)")]
+    = None,
+) -> None:
+    """Serve the Exact Online, Shopify and IP-Soft sandboxes alone on fixed ports, seeded as the demo seeds
+    them; prints their URLs and a project file to run flows against them by hand."""
+    import time
+    from secrets import token_urlsafe
+
+    from tradewind.sandboxes import standalone
+
+    webhook_secret = os.environ.get("TRADEWIND_WEBHOOK_SECRET_SHOP") or token_urlsafe(24)
+    ports = {"exact_online": exact_port, "shopify": shop_port, "ip_soft": ip_soft_port}
+    try:
+        served = standalone.start(products=products, webhook_secret=webhook_secret, ports=ports, host=host)
+    except (RuntimeError, OSError) as error:
+        raise _fail(f"{error}; is the port in use? choose others with --exact-port, --shop-port, "
+                    "--ip-soft-port") from None
+    try:
+        _print_sandboxes(served, webhook_secret)
+        console.file.flush()  # read while serving, also through a pipe
+        deadline = None if duration is None else time.monotonic() + duration
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        served.stop()
+
+
+def _print_sandboxes(served: object, webhook_secret: str) -> None:
+    from tradewind.sandboxes.standalone import Sandboxes
+
+    assert isinstance(served, Sandboxes)
+    for name, label in (("exact_online", "Exact Online"), ("shopify", "Shopify"), ("ip_soft", "IP-Soft")):
+        console.print(f"{label} sandbox: {served.url(name)}", highlight=False)
+    console.print("\nset these variables (the sandboxes' fixed demo secrets):", highlight=False)
+    for name, value in {**served.environment(), "TRADEWIND_WEBHOOK_SECRET_SHOP": webhook_secret}.items():
+        console.print(f"  export {name}={value}", markup=False, highlight=False)
+    console.print("\nsave this as tradewind.yaml, then: tradewind check; tradewind run products --dry-run\n",
+                  highlight=False)
+    ip_soft = "".join(f"#{line}\n" for line in served.ip_soft_connection().splitlines())
+    text = served.project() + "# IP-Soft, for flows of your own (under connections:):\n" + ip_soft
+    console.print(text, markup=False, highlight=False, soft_wrap=True, end="")
+    console.print("\nserving until Ctrl-C", style="dim")
 
 
 def main() -> None:

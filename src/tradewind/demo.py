@@ -79,6 +79,8 @@ def trickle_orders(shop: Served, stop: threading.Event, console: Console, every:
 
 
 def run_demo(*, products: int, duration: float | None, directory: Path, port: int, console: Console) -> None:
+    """Run until Ctrl-C, or ``duration`` seconds counted from the start (the first sync included)."""
+    deadline = None if duration is None else time.monotonic() + duration
     os.environ.update({k: v for k, v in DEMO_SECRETS.items() if k not in os.environ})
     os.environ.setdefault(WEBHOOK_SECRET_ENV, token_urlsafe(24))
     exact, shop = start_sandboxes(products)
@@ -112,7 +114,7 @@ def run_demo(*, products: int, duration: float | None, directory: Path, port: in
             on_result(services.run_flow(name, trigger="demo"))
         scheduler.start(run_now=False)
         trickle.start()
-        _wait(duration)
+        _wait(deadline)
     finally:
         stop.set()
         scheduler.stop()
@@ -136,8 +138,8 @@ def demo_user(store: Store) -> str:
     return password
 
 
-def _wait(duration: float | None) -> None:
-    deadline = None if duration is None else time.monotonic() + duration
+def _wait(deadline: float | None) -> None:
+    """Sleep until ``deadline`` (``time.monotonic``), or for ever."""
     while deadline is None or time.monotonic() < deadline:
         time.sleep(0.5)
 

@@ -92,7 +92,9 @@ class _Stderr:
     captured or replaced stream stays correct)."""
 
     def msg(self, message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
+        stream = sys.stderr  # one write per line: print's separate newline lets threads share a line
+        stream.write(message + "\n")
+        stream.flush()
 
     log = debug = info = warning = warn = error = critical = exception = fatal = msg
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
@@ -242,7 +243,7 @@ class _Table:
             elif self.rule.has_default:
                 slot.put(copy.deepcopy(self.rule.default))
             else:
-                raise MappingError(f"{value!r} (from `{self.expression.source}`) is not in the table "
+                raise MappingError(f"{_show(value, 200)} (from `{self.expression.source}`) is not in the table "
                                    f"({', '.join(map(repr, self.rule.values))}) and the table has no default",
                                    field=slot.path)
 
@@ -403,8 +404,11 @@ def _resolve(node: nodes.Node, context: Mapping[str, Any]) -> Any:
 
 
 def _show(value: Any, limit: int = 60) -> str:
+    """A value as a reason shows it: an enum by its value (``'pending'``, never its Python repr)."""
     if isinstance(value, Undefined):
         return "<missing>"
+    if isinstance(value, Enum):
+        value = value.value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):
