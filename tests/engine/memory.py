@@ -78,7 +78,7 @@ class MemoryProducts(Resource[Product]):
         for start in range(0, len(rows), client.page_size):
             chunk = rows[start:start + client.page_size]
             yield Page(records=[NativeRecord(id=r["id"], data=dict(r), version=r["modified"]) for r in chunk],
-                       cursor=chunk[-1]["modified"])
+                       cursor=chunk[-1]["modified"], total=len(rows))
 
     def find(self, client: System, keys: Mapping[str, str]) -> NativeRecord | None:
         client.calls["find"] += 1

@@ -5,6 +5,7 @@ payload is gone is read again from its source when replayed; ``tradewind serve``
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -80,3 +81,31 @@ def test_a_failed_record_past_the_window_loses_its_payload_and_is_replayed_from_
     replay = services.replay("orders")
     assert replay.ok and (2, 0) == (replay.result.counts["created"] if replay.result else 0, replay.still_queued)
     assert 2 == len(world.exact_orders()) and [] == services.failures("orders")
+
+
+def _age_snapshots(store: Store, days: int) -> dict[str, int]:
+    """Every snapshot made ``days`` old; how many each flow has."""
+    with store.begin() as conn:
+        conn.execute(update(snapshots).values(created_at=now() - timedelta(days=days)))
+        rows = conn.execute(select(transfers.c.flow, func.count()).select_from(
+            snapshots.join(transfers, snapshots.c.transfer_id == transfers.c.id)).group_by(transfers.c.flow))
+        return {row[0]: int(row[1]) for row in rows}
+
+
+def test_a_connection_keeps_snapshots_for_its_own_retention_days(world: World, store: Store) -> None:
+    services = world.services
+    services.detail_logging("erp", 1)
+    world.run("products")
+    world.add_orders(2, seed=9)
+    world.run("orders")
+    products = services.project.flows["products"]  # products read erp with detail_retention_days: 3
+    services.project.flows["products"] = replace(products, source=replace(products.source, detail_retention_days=3))
+    before = _age_snapshots(store, 5)
+    assert before["products"] > 0 and before["orders"] > 0
+    assert before["products"] == services.purge()  # past products' 3 days, within the setting's 14
+    assert {"orders": before["orders"]} == _age_snapshots(store, 5)
+    services.project.flows["products"] = replace(products, source=replace(products.source, detail_retention_days=30))
+    world.run("products", full=True)
+    after = _age_snapshots(store, 20)  # past the setting's 14, within products' 30
+    assert after["orders"] == services.purge()
+    assert {"products": after["products"]} == _age_snapshots(store, 20)

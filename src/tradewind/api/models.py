@@ -47,6 +47,14 @@ class RunOut(Out):
     failed: int
     parked: int
     error: str | None
+    total: int | None = None
+    """Progress: records the run will read, when its source can tell."""
+    done: int = 0
+    """Progress: records ended (written, skipped, failed or parked)."""
+    rate: float | None = None
+    """Progress: records ended per second, up to the run's last heartbeat."""
+    eta: datetime | None = None
+    """Progress: when a running run with a known total will be done, at its rate so far."""
 
 
 class TransferOut(Out):

@@ -168,6 +168,8 @@ class Page:
     durable: Callable[[], None] | None = None
     """Called by the engine once every record of this page has ended durably (and the cursor, if
     any, is stored): a file source moves the processed file aside only then."""
+    total: int | None = None
+    """Records the whole read will yield, when the vendor says (an OData ``__count``): live progress."""
 
 
 @dataclass(frozen=True)

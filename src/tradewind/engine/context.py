@@ -46,6 +46,8 @@ class RunContext:
     handled: dict[str, str | None] = field(default_factory=dict)
     epoch: int = 0
     events_only: bool = False
+    total: int | None = None
+    """Records this run will read, when known (a replay's chosen records, a source page that tells)."""
     """Read just the records pushed events announced (a run woken by a webhook), not the cursor's."""
     """The flow lease's epoch this run writes under (recorded on every intent)."""
     log: Any = field(default_factory=lambda: structlog.get_logger("tradewind.run"))

@@ -10,7 +10,7 @@ from typing import Any
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from tradewind.connectors.base import PRIORITY_BY_ENTITY, Connector, Priority
+from tradewind.connectors.base import PRIORITY_BY_ENTITY, Connector, Page, Priority
 from tradewind.connectors.http import write_fence
 from tradewind.connectors.pacing import priority
 from tradewind.engine.binder import Binder
@@ -94,7 +94,7 @@ class Runner:
             stored = None if full else cursor_repo.get(conn, flow.name)
             runs.interrupt_stale(conn, flow.name, except_run=run_id)
             runs.start(conn, run_id=run_id, flow=flow.name, trigger=trigger, dry_run=dry_run, owner=lease.owner,
-                       cursor_from=stored)
+                       cursor_from=stored, total=len(only) if only is not None else None)
         source, target = self.open(flow, "source"), self.open(flow, "target")
         ctx = RunContext(flow=flow, run_id=run_id, store=self.store, binder=Binder(self.store), source=source,
                          target=target, cursor=Cursor(kind=flow.source_res.cursor, stored=stored), dry_run=dry_run,
@@ -102,6 +102,7 @@ class Runner:
         ctx.refs = TargetRefs(ctx)
         ctx.epoch = lease.epoch
         ctx.events_only = events_only
+        ctx.total = len(only) if only is not None else None
         ctx.log.info("run_started", trigger=trigger, dry_run=dry_run, cursor=ctx.cursor.start)
         status, error = "succeeded", None
         fence = write_fence.set(None if dry_run else lease.fence)
@@ -149,6 +150,7 @@ class Runner:
         settle_events = None if ctx.dry_run or readable_by_id(ctx.source_res) else covered_by_the_read(ctx)
         for page in ctx.source_res.pages(ctx.source.client, ctx.cursor.start):
             lease.fence()
+            _announce(ctx, page)
             read_page(page, ctx, held)
             _tell(progress, ctx)
         flush(held, ctx)
@@ -156,9 +158,19 @@ class Runner:
             settle_events()
 
 
+def _announce(ctx: RunContext, page: Page) -> None:
+    """The first source page that knows the read's size sets the run's total (records before it included)."""
+    if page.total is None or ctx.total is not None:
+        return
+    ctx.total = ctx.counts["received"] + page.total
+    with ctx.store.begin() as conn:
+        runs.set_total(conn, ctx.run_id, ctx.total)
+
+
 def _tell(progress: Progress | None, ctx: RunContext) -> None:
+    """The counters so far, with ``total`` when the run knows it."""
     if progress is not None:
-        progress(dict(ctx.counts))
+        progress({**ctx.counts, **({"total": ctx.total} if ctx.total is not None else {})})
 
 
 def describe(result: RunResult) -> dict[str, Any]:

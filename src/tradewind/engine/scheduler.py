@@ -22,7 +22,9 @@ from tradewind.errors import TradewindError
 
 log = structlog.get_logger("tradewind.scheduler")
 
-RunFlow = Callable[[str], RunResult]
+RunFlow = Callable[..., RunResult]
+"""``run_flow(name, trigger="schedule")``: the run is recorded with the trigger that started it."""
+TRIGGER = "schedule"
 Chore = tuple[timedelta, Callable[[], object]]
 """How often, and what: a housekeeping job that is no flow's run."""
 
@@ -55,7 +57,7 @@ class Scheduler:
             log.info("trigger_skipped", flow=name, reason=waiting)
             return
         try:
-            self.on_result(self.run_flow(name))
+            self.on_result(self.run_flow(name, trigger=TRIGGER))
         except FlowBusy as busy:
             log.info("trigger_skipped", flow=name, reason=str(busy))
         except TradewindError as error:

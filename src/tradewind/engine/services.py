@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -12,11 +13,12 @@ import structlog
 from tradewind.engine import inbox
 from tradewind.engine.binder import Binder
 from tradewind.engine.flow import Project
+from tradewind.engine.locks import FlowBusy
 from tradewind.engine.runner import Progress, Runner, RunResult
 from tradewind.engine.scheduler import Chore
 from tradewind.errors import ConfigError
 from tradewind.store import cursors as cursor_repo
-from tradewind.store import failures, overview, runs, snapshots, switches, transfer_search
+from tradewind.store import failures, overview, retention, runs, snapshots, switches, transfer_search
 from tradewind.store import locks as locks_repo
 from tradewind.store.bindings import Binding
 from tradewind.store.db import Store
@@ -98,8 +100,14 @@ class Services:
 
     def run_flow(self, name: str, *, trigger: str = "manual", dry_run: bool = False, full: bool = False,
                  progress: Progress | None = None, events_only: bool = False) -> RunResult:
-        result = self.runner.run(self._with_detail(self.flow(name)), trigger=trigger, dry_run=dry_run, full=full,
-                                 progress=progress, events_only=events_only)
+        try:
+            result = self.runner.run(self._with_detail(self.flow(name)), trigger=trigger, dry_run=dry_run,
+                                     full=full, progress=progress, events_only=events_only)
+        except FlowBusy as busy:
+            if trigger != "manual":  # a person starting it is told; a schedule or event leaves a row saying so
+                with self.store.begin() as conn:
+                    runs.skipped(conn, run_id=uuid.uuid4().hex, flow=name, trigger=trigger, reason=str(busy))
+            raise
         for listener in self.listeners:
             try:
                 listener(result)
@@ -283,10 +291,17 @@ class Services:
         """Drop payload snapshots and queued records' payloads older than ``detail_retention_days``
         (the basic log stays). A queued record loses its payload only when its source can read it
         again by id; elsewhere the kept payload is the only way to try it again."""
-        window = timedelta(days=int(self.project.settings.get("detail_retention_days", 14)))
-        readable = [name for name, flow in self.project.flows.items() if inbox.readable_by_id(flow.source_res)]
+        default = int(self.project.settings.get("detail_retention_days", 14))
+        readable = {name for name, flow in self.project.flows.items() if inbox.readable_by_id(flow.source_res)}
+        by_days: dict[int, list[str]] = {}
+        for name, flow in self.project.flows.items():
+            own = [d for d in (flow.source.detail_retention_days, flow.target.detail_retention_days) if d]
+            by_days.setdefault(min(own, default=default), []).append(name)
         with self.store.begin() as conn:
-            dropped = snapshots.purge(conn, window)
-            dropped += failures.purge_payloads(conn, window, flows=readable)
-        log.info("retention_purge", dropped=dropped, days=window.days)
+            dropped = retention.purge_snapshots(conn, timedelta(days=default), other_than=sorted(self.project.flows))
+            for days, names in sorted(by_days.items()):
+                window = timedelta(days=days)
+                dropped += retention.purge_snapshots(conn, window, flows=names)
+                dropped += failures.purge_payloads(conn, window, flows=[n for n in names if n in readable])
+        log.info("retention_purge", dropped=dropped, days=sorted(by_days) or [default])
         return dropped

@@ -57,6 +57,19 @@ class Run:
         left = max(0, self.total - self.done)
         return (self.heartbeat_at or self.started_at) + timedelta(seconds=left / self.rate)
 
+    @property
+    def progress(self) -> str | None:
+        """The figures in one line (``40/130 records · 0.75/s · ETA 12:34:56 UTC``), as the web app's
+        run page and the CLI show them; None for a run that ended without a known total."""
+        if self.total is None and self.status != "running":
+            return None
+        parts = [f"{self.done}/{self.total} records" if self.total is not None else f"{self.done} records"]
+        if self.rate is not None:
+            parts.append(f"{self.rate:.2f}/s")
+        if self.eta is not None:
+            parts.append(f"ETA {self.eta:%H:%M:%S} UTC")
+        return " · ".join(parts)
+
 
 @dataclass(frozen=True)
 class Transfer:
@@ -77,12 +90,20 @@ class Transfer:
 
 
 def start(conn: Connection, *, run_id: str, flow: str, trigger: str, dry_run: bool, owner: str,
-          cursor_from: str | None) -> None:
+          cursor_from: str | None, total: int | None = None) -> None:
     stamp = now()
     conn.execute(insert(runs).values(
         id=run_id, flow=flow, trigger=trigger, status="running", dry_run=dry_run, started_at=stamp,
-        heartbeat_at=stamp, owner=owner, cursor_from=cursor_from, **dict.fromkeys(COUNTERS, 0),
+        heartbeat_at=stamp, owner=owner, cursor_from=cursor_from, total=total, **dict.fromkeys(COUNTERS, 0),
     ))
+
+
+def skipped(conn: Connection, *, run_id: str, flow: str, trigger: str, reason: str) -> None:
+    """A trigger that found its flow busy: recorded as a run that did nothing, saying why."""
+    stamp = now()
+    conn.execute(insert(runs).values(
+        id=run_id, flow=flow, trigger=trigger, status="skipped", dry_run=False, started_at=stamp,
+        finished_at=stamp, heartbeat_at=stamp, error=reason, **dict.fromkeys(COUNTERS, 0)))
 
 
 def add_counts(conn: Connection, run_id: str, counts: dict[str, int]) -> None:
@@ -91,9 +112,9 @@ def add_counts(conn: Connection, run_id: str, counts: dict[str, int]) -> None:
     conn.execute(update(runs).where(runs.c.id == run_id).values(**values))
 
 
-def add_total(conn: Connection, run_id: str, records: int) -> None:
-    """Add what a source said it will yield (a page that knows its query's total) to the run's total."""
-    conn.execute(update(runs).where(runs.c.id == run_id).values(total=func.coalesce(runs.c.total, 0) + records))
+def set_total(conn: Connection, run_id: str, total: int) -> None:
+    """Records the run will read, as the source told (live progress: rate and ETA follow)."""
+    conn.execute(update(runs).where(runs.c.id == run_id).values(total=total))
 
 
 def finish(conn: Connection, run_id: str, *, status: str, cursor_to: str | None, error: str | None = None) -> None:
