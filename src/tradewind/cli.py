@@ -165,14 +165,26 @@ def run(
 
 
 def _with_progress(services: Services, flow: str, *, dry_run: bool, full: bool) -> RunResult:
+    """A bar with the run's counters; with a total (when the source tells), done/total, rate and ETA
+    computed as the API's run figures are (records ended per second since the start)."""
+    import time
+    from datetime import timedelta
+
     columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[counts]}"),
-               TimeElapsedColumn()]
+               TextColumn("{task.fields[pace]}"), TimeElapsedColumn()]
     with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(f"{flow}", total=None, counts="")
+        task = progress.add_task(f"{flow}", total=None, counts="", pace="")
+        started = time.monotonic()
 
         def tell(counts: dict[str, int]) -> None:
+            total = counts.pop("total", None)
+            done = sum(counts.get(k, 0) for k in ("created", "updated", "skipped", "failed", "parked"))
             shown = " ".join(f"{k}={v}" for k, v in counts.items() if v)
-            progress.update(task, counts=shown)
+            rate = done / max(time.monotonic() - started, 1e-9)
+            pace = f"{done}/{total} {rate:.1f}/s" if total is not None else f"{rate:.1f}/s"
+            if total is not None and rate > 0:
+                pace += f" ETA {timedelta(seconds=round(max(0, total - done) / rate))}"
+            progress.update(task, counts=shown, pace=pace, total=total, completed=done)
 
         return services.run_flow(flow, dry_run=dry_run, full=full, progress=tell)
 
