@@ -30,8 +30,11 @@ EXTRA_ITEMS = [{"ID": str(uuid.UUID(int=i + 1)), "Code": code, "Description": te
 ACCOUNT = DOC["accounts"][0]
 ORDERS = [{"OrderID": str(uuid.UUID(int=100 + n)), "OrderedBy": ACCOUNT["ID"], "YourRef": f"#90{n}",
            "Currency": "EUR", "Modified": f"2024-03-0{n}T10:00:00.000Z",
-           "SalesOrderLines": [{"Item": DOC["items"][n]["ID"], "Quantity": 2, "UnitPrice": 10.0}]}
+           "SalesOrderLines": [{"ID": str(uuid.UUID(int=200 + n)), "Item": DOC["items"][n]["ID"], "Quantity": 2,
+                                "UnitPrice": 10.0}]}
           for n in (1, 2, 3)]
+DELIVERIES = [{"TrackingNumber": "3SABCD0000000001", "DeliveryDate": "2024-03-05T10:00:00.000Z",
+               "GoodsDeliveryLines": [{"SalesOrderLineID": str(uuid.UUID(int=203)), "QuantityDelivered": 1}]}]
 
 
 def options(base_url: str, **extra: Any) -> ExactOnlineOptions:
@@ -66,7 +69,7 @@ class TestExactOnline(ConnectorContract):
     expected_counts: ClassVar[dict[str, int]] = {
         "products": len({i["FreeTextField_01"] for i in DOC["items"]}) + len(EXTRA_ITEMS),
         "prices": len(DOC["prices"]), "stock": len(DOC["stock"]), "customers": len(DOC["accounts"]),
-        "orders": len(ORDERS)}
+        "orders": len(ORDERS), "shipments": len(DELIVERIES)}
     roundtrip_fields: ClassVar[dict[str, list[str]]] = {
         "customers": ["type", "name", "email", "vat_number", "chamber_of_commerce", "contacts"],
         "orders": ["number", "currency"]}  # OrderDate is a date: the time of day is lost
@@ -75,7 +78,7 @@ class TestExactOnline(ConnectorContract):
         return options(base_url)
 
     def seed(self) -> dict[str, Any]:
-        return {**DOC, "items": DOC["items"] + EXTRA_ITEMS, "sales_orders": ORDERS}
+        return {**DOC, "items": DOC["items"] + EXTRA_ITEMS, "sales_orders": ORDERS, "goods_deliveries": DELIVERIES}
 
     def samples(self) -> dict[str, Entity]:
         company = Customer(type=CustomerKind.COMPANY, name="Tradewind Test BV", email="inkoop@tradewind-test.example",
@@ -97,6 +100,9 @@ class TestExactOnline(ConnectorContract):
         if resource == "customers":
             sandbox_state.update(ACCOUNTS, ACCOUNT["ID"], {"Phone": "+31 20 0000000"}, trusted=True)
             return str(ACCOUNT["ID"])
+        if resource == "shipments":  # the rest of order #903
+            delivered = sandbox_state.deliver("#903", {DOC["items"][3]["Code"]: 1}, tracking_number="3SABCD02")
+            return str(delivered["EntryID"])
         return str(sandbox_state.set_order_status(ORDERS[0]["OrderID"], status=20)["OrderID"])
 
     def invalid(self, resource: str) -> dict[str, Any] | None:

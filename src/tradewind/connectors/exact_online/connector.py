@@ -30,10 +30,11 @@ from tradewind.connectors.exact_online.orders import OrderResource
 from tradewind.connectors.exact_online.prices import PriceResource
 from tradewind.connectors.exact_online.products import ProductResource
 from tradewind.connectors.exact_online.resource import eq
+from tradewind.connectors.exact_online.shipments import DELIVERY_FIELDS, ShipmentResource, shipment_in
 from tradewind.connectors.exact_online.stock import StockResource
 from tradewind.connectors.exact_online.vat import ITEMS_BULK
 from tradewind.connectors.pacing import WindowBudget, shared_budget
-from tradewind.model import Customer, Order, Price, Product, StockLevel
+from tradewind.model import Customer, Order, Price, Product, Shipment, StockLevel
 
 __all__ = ["ExactOnline", "ExactOnlineOptions"]
 
@@ -74,6 +75,12 @@ class ExactOnline(Connector):
         decode=codec.order_in, encode=codec.order_out, expand="SalesOrderLines",
         lookups={"number": eq("YourRef")},
         description="Sales orders with their lines; YourRef holds the shop's number")
+    shipments = ShipmentResource(
+        Shipment, path="salesorder/GoodsDeliveries", select=DELIVERY_FIELDS, native_key="EntryID",
+        natural_keys=["order_number", "number"], cursor=UpdatedSince("Modified"), can=["read"],
+        decode=shipment_in, expand="GoodsDeliveryLines", lookups={"number": lambda n: f"DeliveryNumber eq {int(n)}"},
+        description="Goods deliveries with their lines as shipments of the shop's order (the sales order's YourRef), "
+                    "with tracking number and shipping method")
 
     def __init__(self, options: ConnectionOptions, **kwargs: Any) -> None:
         super().__init__(options, **kwargs)

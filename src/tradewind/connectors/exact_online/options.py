@@ -52,6 +52,11 @@ class ExactOnlineOptions(ConnectionOptions):
         default=None, examples=["MAIN"],
         description="Sum the stock of every warehouse read (stock_warehouses as a list) into this one location; "
                     "per-warehouse figures are kept in the store, so an incremental read keeps the sum right")
+    tracking_urls: dict[str, str] = Field(
+        default_factory=dict, examples=[{"POSTNL": "https://jouw.postnl.nl/track-and-trace/{number}-NL"}],
+        description="Tracking page per shipping method code, {number} standing for the tracking number: "
+                    "shipments (goods deliveries) carry it to the shop; without one the shop builds the link "
+                    "itself for carriers it knows")
     stock_quantity: Literal["available", "on_hand"] = Field(
         default="available", examples=["available"],
         description="The figure the shop shows: available = CurrentStock − ReservedStock (the default), or "

@@ -14,6 +14,8 @@ Calls per resource (N records, first sync / incremental):
 * customers — read N/50 pages; lookups N/50 searches by e-mail; one call per write.
 * orders — read N/5 pages (lines come along); read-only.
 * refunds — read with their orders: N/3 pages of orders changed since the cursor (:mod:`.refunds`); read-only.
+* shipments — written as fulfillments: per shipment one read of the order's fulfillment orders and
+  one ``fulfillmentCreate``; lookups one search per 10 orders (their fulfillments inline).
 * products, customers and orders are read by GID (``get``) a page's worth a call, so a webhook
   or a replay reads just its records.
 
@@ -34,6 +36,7 @@ from tradewind.connectors.shopify import checks, codec, queries
 from tradewind.connectors.shopify.client import ShopifyClient
 from tradewind.connectors.shopify.codec_refunds import refund_in
 from tradewind.connectors.shopify.customers import CustomersResource
+from tradewind.connectors.shopify.fulfillments import FulfillmentsResource, fulfillment_in, shipment_out
 from tradewind.connectors.shopify.options import ShopifyOptions
 from tradewind.connectors.shopify.orders import OrdersResource
 from tradewind.connectors.shopify.prices import PricesResource
@@ -41,7 +44,7 @@ from tradewind.connectors.shopify.products import ProductsResource
 from tradewind.connectors.shopify.refunds import RefundsResource
 from tradewind.connectors.shopify.stock import StockResource
 from tradewind.errors import ConfigError
-from tradewind.model import Customer, Order, Price, Product, Refund, StockLevel
+from tradewind.model import Customer, Order, Price, Product, Refund, Shipment, StockLevel
 
 __all__ = ["Shopify", "ShopifyOptions"]
 
@@ -81,6 +84,13 @@ class Shopify(Connector):
         Order, native_key="id", natural_keys=["number"], cursor=UpdatedSince("updatedAt", overlap=timedelta(seconds=2)),
         can=["read"], decode=codec.order_in,
         description="Orders keyed by name (#1001), with lines, shipping, discounts, payments and the buyer",
+    )
+    shipments = FulfillmentsResource(
+        Shipment, native_key="id", natural_keys=["order_number", "number", "tracking_number"], cursor=None,
+        can=["create"], decode=fulfillment_in, encode=shipment_out,
+        description="Shipments written as fulfillments (fulfillmentCreate) of the order's fulfillment orders, with "
+                    "tracking and the shipped lines; partial shipments allowed; found again by order and tracking "
+                    "number",
     )
 
     refunds = RefundsResource(

@@ -4,7 +4,8 @@
 Seed document (``create_app(seed=…)``, ``POST /_sandbox/seed``, and what :meth:`dump` returns)::
 
     {"reset": false, "warehouses": ["1", "2"], "items": [...], "prices": [...], "stock": [...],
-     "accounts": [...], "contacts": [...], "sales_orders": [{..., "SalesOrderLines": [...]}]}
+     "accounts": [...], "contacts": [...], "sales_orders": [{..., "SalesOrderLines": [...]}],
+     "goods_deliveries": [{"TrackingNumber": ..., "GoodsDeliveryLines": [{"SalesOrderLineID", "QuantityDelivered"}]}]}
 
 Rows use Exact's field names (see ``schema.py`` for their sources). Missing ``ID``/``Created``/
 ``Modified``/``Timestamp`` are generated, given ones kept; rows may name their item by ``ItemCode`` and
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from tradewind.sandboxes.exact_online.auth import TokenDesk
-from tradewind.sandboxes.exact_online.orders import Orders
+from tradewind.sandboxes.exact_online.deliveries import DELIVERIES, Deliveries
 from tradewind.sandboxes.exact_online.schema import (
     ACCOUNTS,
     CONTACTS,
@@ -33,7 +34,7 @@ from tradewind.sandboxes.exact_online.schema import (
 )
 
 
-class ExactOnlineSandbox(Orders):
+class ExactOnlineSandbox(Deliveries):
     """In-memory state of one Exact Online division, with the Python helpers tests and demos use.
 
     ``mandatory_filtering`` (on, as Exact since 2021) refuses reads without ``$filter`` of the
@@ -77,6 +78,10 @@ class ExactOnlineSandbox(Orders):
                 for row in rows:
                     self._upsert(entity, row)
                 counts[key] = len(rows)
+            deliveries = doc.get("goods_deliveries", [])  # {GoodsDeliveryLines: [{SalesOrderLineID, ...}], ...}
+            for row in deliveries:
+                self.create(DELIVERIES, row, trusted=True)
+            counts["goods_deliveries"] = len(deliveries)
             return counts
 
     def _upsert(self, entity: Entity, row: Mapping[str, Any]) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from tradewind.sandboxes.exact_online import ledger, odata
+from tradewind.sandboxes.exact_online import deliveries, ledger, odata
 from tradewind.sandboxes.exact_online.schema import (
     ACCOUNTS,
     CONTACTS,
@@ -78,6 +78,8 @@ def _views() -> dict[str, View]:
         View("sync/SalesOrder/SalesOrderLines", LINES, 1000, "sync"),
         View("vat/VATCodes", VATCODES, mode="read"), View("inventory/Warehouses", WAREHOUSES, mode="read"),
         *ledger_views(),
+        View("salesorder/GoodsDeliveries", deliveries.DELIVERIES),
+        View("salesorder/GoodsDeliveryLines", deliveries.DELIVERY_LINES, mode="read"),
     ]
     return {v.path.lower(): v for v in views}
 
@@ -250,7 +252,8 @@ class Renderer:
 
 NAV_LINES = {"SalesOrderLines": ("salesorder/salesorderlines", "OrderID"),
              "SalesInvoiceLines": ("salesinvoice/salesinvoicelines", "InvoiceID"),
-             "SalesEntryLines": ("salesentry/salesentrylines", "EntryID")}
+             "SalesEntryLines": ("salesentry/salesentrylines", "EntryID"),
+             "GoodsDeliveryLines": ("salesorder/goodsdeliverylines", "EntryID")}
 """A document's lines: the view that serves them and the key they share with their header."""
 
 
