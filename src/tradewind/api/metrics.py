@@ -18,6 +18,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from tradewind.api.accounts import Principal
+from tradewind.api.models import AUTH_RESPONSES
 from tradewind.api.security import Require
 from tradewind.connectors import calls
 from tradewind.engine.services import Services
@@ -117,7 +118,7 @@ def registry(services: Services) -> CollectorRegistry:
     return found
 
 
-@router.get("/metrics", tags=["metrics"], response_class=Response)
+@router.get("/metrics", tags=["metrics"], response_class=Response, responses=AUTH_RESPONSES)
 def metrics(request: Request, who: Viewer) -> Response:
     """Prometheus' text format; scrape with a viewer's API token (``bearer_token`` in the scrape config)."""
     state = request.app.state

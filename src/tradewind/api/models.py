@@ -150,3 +150,12 @@ class DetailOut(BaseModel):
 
 class Problem(BaseModel):
     detail: Any
+
+
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem, "description": "No valid session or API token"},
+    403: {"model": Problem, "description": "The role may not do this, or a session's write lacks its CSRF token"},
+}
+"""What every route behind a role may answer besides its own results (OpenAPI, checked by schemathesis)."""
+HTML_PAGE: dict[str, Any] = {"content": {"text/html": {}}}
+"""A response that is a web page (the login form shown again with its message)."""

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel
 
 from tradewind.api.accounts import LockedOut, Principal
+from tradewind.api.models import AUTH_RESPONSES, HTML_PAGE
 from tradewind.api.security import SESSION_COOKIE, Require
 from tradewind.api.web import render
 
@@ -53,7 +54,9 @@ def login_page(request: Request) -> HTMLResponse:
     return _login_form(request)
 
 
-@router.post("/login", tags=["session"], responses={303: {"description": "Logged in"}})
+@router.post("/login", tags=["session"], responses={
+    303: {"description": "Logged in"}, 401: {**HTML_PAGE, "description": "Wrong user name or password"},
+    403: {**HTML_PAGE, "description": "The form expired"}, 429: {**HTML_PAGE, "description": "Locked out a while"}})
 def login(request: Request, name: Annotated[str, Form(max_length=100)],
           password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form(max_length=100)]) -> Response:
     """Log in with a form (name, password, and the csrf field the login page set in a cookie)."""
@@ -77,7 +80,8 @@ def login(request: Request, name: Annotated[str, Form(max_length=100)],
     return done
 
 
-@router.post("/logout", tags=["session"])
+@router.post("/logout", tags=["session"], responses={303: {"description": "Logged out: to the login page"},
+                                                    **AUTH_RESPONSES})
 def logout(request: Request, who: Viewer) -> Response:
     if who.kind == "user":
         request.app.state.accounts.logout(request.cookies.get(SESSION_COOKIE, ""))
@@ -86,7 +90,7 @@ def logout(request: Request, who: Viewer) -> Response:
     return response
 
 
-@router.get("/api/v1/me", response_model=Me, tags=["session"])
+@router.get("/api/v1/me", response_model=Me, tags=["session"], responses=AUTH_RESPONSES)
 def me(who: Viewer) -> Me:
     """Who is asking; a session also gets its CSRF token, to send as X-CSRF-Token on writes."""
     return Me(name=who.name, role=who.role, kind=who.kind, csrf_token=who.csrf)

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from tradewind.api import privacy
 from tradewind.api.accounts import Principal
 from tradewind.api.models import (
+    AUTH_RESPONSES,
     BindingOut,
     ConnectionOut,
     DetailIn,
@@ -34,6 +35,7 @@ from tradewind.api.models import (
 from tradewind.api.security import Require
 from tradewind.engine.locks import FlowBusy
 from tradewind.engine.services import Services
+from tradewind.engine.transfers import Outcome, Stage
 from tradewind.errors import TradewindError
 from tradewind.store.runs import Transfer
 from tradewind.store.transfer_search import Query as TransferQuery
@@ -43,13 +45,10 @@ Viewer = Annotated[Principal, Depends(Require("viewer"))]
 Operator = Annotated[Principal, Depends(Require("operator"))]
 Admin = Annotated[Principal, Depends(Require("admin"))]
 Limit = Annotated[int, Query(ge=1, le=1000, description="At most this many rows")]
-Name = Annotated[str, Query(max_length=200)]
-STAGES = ("read", "filtered", "mapped", "planned", "written", "done", "failed", "parked", "skipped")
-OUTCOMES = ("created", "updated", "skipped", "failed", "parked", "planned")
+Name = Annotated[str, Query(min_length=1, max_length=200)]
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": Problem}}
 
-router = APIRouter(prefix="/api/v1", responses={401: {"model": Problem}, 403: {"model": Problem},
-                                                 422: {"model": Problem}})
+router = APIRouter(prefix="/api/v1", responses={**AUTH_RESPONSES, 422: {"model": Problem}})
 
 
 def services(request: Request) -> Services:
@@ -194,8 +193,8 @@ def _transfer(t: Transfer, who: Principal) -> TransferOut:
 @router.get("/transfers", response_model=TransferPage, tags=["transfers"])
 def transfers(svc: Svc, who: Viewer, flow: Name | None = None,
               run: Annotated[str | None, Query(max_length=36, pattern="^[0-9a-f]+$")] = None,
-              stage: Annotated[str | None, Query(max_length=20, description=", ".join(STAGES))] = None,
-              outcome: Annotated[str | None, Query(max_length=20, description=", ".join(OUTCOMES))] = None,
+              stage: Annotated[Stage | None, Query(description="Where the record's journey stopped")] = None,
+              outcome: Annotated[Outcome | None, Query(description="How it ended")] = None,
               key: Annotated[str | None, Query(max_length=400, description="Source id or natural key")] = None,
               since: datetime | None = None, until: datetime | None = None,
               before: Annotated[int | None, Query(ge=1, le=2**62, description="Keyset: ids below this")] = None,
@@ -204,7 +203,8 @@ def transfers(svc: Svc, who: Viewer, flow: Name | None = None,
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise HTTPException(422, f"{name} needs a time zone (e.g. 2026-05-01T12:00:00Z)")
-    query = TransferQuery(flow=flow, run_id=_run_id(svc, run), stage=stage, outcome=outcome, key=key,
+    query = TransferQuery(flow=flow, run_id=_run_id(svc, run), stage=stage and stage.value,
+                          outcome=outcome and outcome.value, key=key,
                           since=since, until=until, before=before, limit=limit)
     rows = svc.search_transfers(query)
     return TransferPage(items=[_transfer(t, who) for t in rows],
@@ -244,7 +244,7 @@ def bindings(svc: Svc, who: Viewer, connection: Name | None = None, entity: Name
             for b in rows]
 
 
-@router.get("/failures", response_model=list[FailureOut], tags=["failures"])
+@router.get("/failures", response_model=list[FailureOut], tags=["failures"], responses=NOT_FOUND)
 def failures(svc: Svc, who: Viewer, flow: Name | None = None,
              key: Annotated[str | None, Query(max_length=400)] = None) -> list[FailureOut]:
     """The retry queue; the records' payloads (personal data) only for operators and admins."""
