@@ -21,6 +21,7 @@ from tradewind.model import Contact, Customer, CustomerKind, Discount, Entity, M
 from tradewind.rules.orders import check_totals, compose_lines
 from tradewind.sandboxes._serve import Served
 from tradewind.sandboxes.exact_online import ACCOUNTS, PRICES, create_app
+from tradewind.sandboxes.exact_online.schema import CONTACTS
 from tradewind.sandboxes.exact_online_data import catalogue
 
 ENVIRON = {"EXACT_SECRET": "demo-secret", "EXACT_REFRESH": "demo-refresh"}
@@ -100,6 +101,10 @@ class TestExactOnline(ConnectorContract):
         if resource == "customers":
             sandbox_state.update(ACCOUNTS, ACCOUNT["ID"], {"Phone": "+31 20 0000000"}, trusted=True)
             return str(ACCOUNT["ID"])
+        if resource == "contacts":
+            contact = DOC["contacts"][0]
+            sandbox_state.update(CONTACTS, contact["ID"], {"Phone": "+31 20 0000001"}, trusted=True)
+            return str(contact["ID"])
         if resource == "shipments":  # the rest of order #903
             delivered = sandbox_state.deliver("#903", {DOC["items"][3]["Code"]: 1}, tracking_number="3SABCD02")
             return str(delivered["EntryID"])

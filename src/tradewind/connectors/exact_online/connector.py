@@ -24,6 +24,7 @@ from tradewind.connectors import connector
 from tradewind.connectors.base import Check, ConnectionOptions, Connector, SyncToken, UpdatedSince
 from tradewind.connectors.exact_online import checks, codec
 from tradewind.connectors.exact_online.client import Credentials, ExactClient
+from tradewind.connectors.exact_online.contacts import CONTACT_FIELDS, ContactResource, contact_in
 from tradewind.connectors.exact_online.customers import CustomerResource
 from tradewind.connectors.exact_online.options import ExactOnlineOptions
 from tradewind.connectors.exact_online.orders import OrderResource
@@ -69,6 +70,12 @@ class ExactOnline(Connector):
         decode=codec.customer_in, encode=codec.customer_out,
         lookups={"email": eq("Email"), "vat_number": eq("VATNumber"), "reference": eq("trim(Code)")},
         description="Sales accounts with their contact people")
+    contacts = ContactResource(
+        Customer, path="crm/Contacts", sync_path="sync/CRM/Contacts", select=CONTACT_FIELDS, native_key="ID",
+        natural_keys=["email"], cursor=SyncToken("Timestamp"), can=["read"], decode=contact_in,
+        lookups={"email": eq("Email")},
+        description="Contact people as customers for a shop, one per contact, with their account's company name "
+                    "and address; an e-mail address two contacts share fails both, naming them")
     orders = OrderResource(
         Order, path="salesorder/SalesOrders", select=codec.ORDER_FIELDS, native_key="OrderID",
         natural_keys=["number"], cursor=UpdatedSince("Modified"), can=["read", "create", "update"],
