@@ -129,3 +129,12 @@ def test_a_refused_sign_in_fails_the_connection(world: World, sqlite_store: Stor
 def test_unknown_connection_is_refused(world: World) -> None:
     result = runner.invoke(app, ["check", "nope"])
     assert 1 == result.exit_code and "no connection named 'nope'" in result.output
+
+
+def test_shop_locations_named_in_the_options_must_be_active(world: World, sqlite_store: Store) -> None:
+    text = world.project_path.read_text()
+    named = '    taxes_included: false\n    locations: {"1": "Shop location", "2": "Nowhere"}'
+    world.project_path.write_text(text.replace("    taxes_included: false", named))
+    found = by_check(check_project(Services.open(load_project(world.project_path), sqlite_store)))
+    assert ("ok", "location 'Shop location' is active") == found[("shop", "locations.1")]
+    assert ("fail", "no active location 'Nowhere'; active: Shop location") == found[("shop", "locations.2")]
