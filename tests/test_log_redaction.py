@@ -36,3 +36,12 @@ def test_tracebacks_are_masked(capsys: pytest.CaptureFixture[str], configured: N
     err = capsys.readouterr().err
     assert "exchange_failed" in err and "exchange 2 of *** failed" in err and "ValueError: refused ***" in err
     assert secret not in err
+
+
+def test_email_addresses_never_reach_a_log_line(capsys: pytest.CaptureFixture[str], configured: None) -> None:
+    structlog.get_logger("t").warning("transfer_failed", natural_key="email=Jan.Jansen@example.com",
+                                      reason="customer jan.jansen@example.com refused", keys={"to": "a.b@shop.nl"})
+    logging.getLogger("t.stdlib").info("plain text stays")
+    err = capsys.readouterr().err
+    assert "J…@example.com" in err and "j…@example.com" in err and "a…@shop.nl" in err
+    assert "Jan.Jansen@" not in err and "jan.jansen@" not in err and "a.b@" not in err

@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 
 _SECRET_KEY = re.compile(r"(token|secret|password|authorization|api_key|refresh)", re.IGNORECASE)
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _secrets: set[str] = set()
 _lock = threading.Lock()
 
@@ -40,7 +41,8 @@ def _mask(text: str) -> str:
 
 
 def redact(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """structlog processor: mask credential-named keys and any registered secret value."""
+    """structlog processor: mask credential-named keys and any registered secret value, and e-mail
+    addresses (personal data: a record's key or a vendor's message may hold one) as ``j…@example.com``."""
     for key, value in list(event.items()):
         if _SECRET_KEY.search(key) and key != "event":
             event[key] = "***"
@@ -48,6 +50,11 @@ def redact(logger: Any, method: str, event: MutableMapping[str, Any]) -> Mutable
             event[key] = _mask(value)
         elif _secrets and not isinstance(value, int | float | bool | type(None)):
             event[key] = _mask(repr(value))
+        shown = event[key] if isinstance(event[key], str) else None
+        if shown is None and not isinstance(event[key], int | float | bool | type(None)):
+            shown = repr(event[key])
+        if shown is not None and "@" in shown:
+            event[key] = _EMAIL.sub(r"\1…@\2", shown)
     return event
 
 

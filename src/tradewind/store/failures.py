@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, delete, false, func, or_, select, update
 
+from tradewind.store import personal
 from tradewind.store.db import now, upsert
 from tradewind.store.keys import as_asked
 from tradewind.store.tables import failures
@@ -47,7 +48,7 @@ def record(conn: Connection, *, flow: str, source_id: str, payload: dict[str, An
         conn, failures,
         dict(flow=flow, source_id=source_id, payload=json.dumps(payload, default=str), version=version,
              attempts=attempts, next_attempt_at=next_attempt_at, last_error=error, last_run_id=run_id,
-             updated_at=now(), natural_key=natural_key, parked_on=parked_on),
+             updated_at=now(), natural_key=personal.hider(conn)(natural_key), parked_on=parked_on),
         keys=["flow", "source_id"],
         update=["payload", "version", "attempts", "next_attempt_at", "last_error", "last_run_id", "updated_at",
                 "natural_key", "parked_on"],
@@ -131,8 +132,10 @@ def all_for(conn: Connection, flow: str | None = None, *, key: str | None = None
         query = query.where(failures.c.flow == flow)
     if key is None:
         return [_failure(row) for row in conn.execute(query)]
-    rows = conn.execute(query.where(or_(failures.c.source_id == key, _key_matches(key, key_names))))
-    return [f for f in map(_failure, rows) if _names(f, key, key_names)]
+    hidden = personal.hider(conn)(key) or key  # e-mail addresses are stored as keyed hashes
+    fold = "@" in key  # e-mail addresses are compared case-insensitively (their hashes are of the lowered address)
+    rows = conn.execute(query.where(or_(failures.c.source_id == key, _key_matches(hidden, key_names, fold))))
+    return [f for f in map(_failure, rows) if f.source_id == key or _names(f, hidden, key_names, fold)]
 
 
 def find(conn: Connection, flow: str, wanted: Sequence[str], key_names: Sequence[str]) -> dict[str, list[Failure]]:
@@ -143,11 +146,11 @@ def find(conn: Connection, flow: str, wanted: Sequence[str], key_names: Sequence
     return {key: all_for(conn, flow, key=key, key_names=key_names) for key in dict.fromkeys(wanted)}
 
 
-def _key_matches(key: str, names: Sequence[str]) -> ColumnElement[bool]:
+def _key_matches(key: str, names: Sequence[str], fold: bool) -> ColumnElement[bool]:
     """Where ``natural_key`` is ``key`` itself, or holds it as the value of one of ``names``: the
     index finds whole keys; parts of composite keys are narrowed by LIKE, then :func:`_names`."""
     column: ColumnElement[Any] = failures.c.natural_key
-    if "@" in key:  # e-mail addresses are compared case-insensitively
+    if fold:  # e-mail addresses are compared case-insensitively
         column, key = func.lower(column), key.lower()
     conditions = [column == key]
     for index, name in enumerate(names):
@@ -156,10 +159,10 @@ def _key_matches(key: str, names: Sequence[str]) -> ColumnElement[bool]:
     return or_(false(), *conditions)
 
 
-def _names(f: Failure, key: str, names: Sequence[str]) -> bool:
+def _names(f: Failure, key: str, names: Sequence[str], fold: bool) -> bool:
     """Whether ``key`` names ``f`` exactly (SQLite's LIKE ignores case, so its answers are checked)."""
     stored = f.natural_key or ""
-    if "@" in key:
+    if fold:
         stored, key = stored.lower(), key.lower()
     if key in (f.source_id, stored):
         return True

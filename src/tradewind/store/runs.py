@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
+from tradewind.store import personal
 from tradewind.store.db import now
 from tradewind.store.tables import runs, transfers
 
@@ -147,8 +148,10 @@ def add_transfers(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]
     if not rows:
         return []
     stamp = now()
+    hide = personal.hider(conn)
     result = conn.execute(insert(transfers).returning(transfers.c.id, sort_by_parameter_order=True),
-                          [{**row, "created_at": stamp} for row in rows])
+                          [{**row, "created_at": stamp, **({"natural_key": hide(row["natural_key"])}
+                                                           if row.get("natural_key") else {})} for row in rows])
     return [int(row.id) for row in result]
 
 
@@ -162,7 +165,9 @@ def end_transfers(conn: Connection, endings: Sequence[dict[str, Any]]) -> None:
     stamp = now()
     statement = update(transfers).where(transfers.c.id == bindparam("tid")).values(
         finished_at=stamp, **{name: bindparam(f"v_{name}") for name in ENDING})
-    conn.execute(statement, [{"tid": e["tid"], **{f"v_{n}": e.get(n) for n in ENDING}} for e in endings])
+    hide = personal.hider(conn)  # e-mail addresses in keys are kept as keyed hashes only
+    conn.execute(statement, [{"tid": e["tid"], **{f"v_{n}": e.get(n) for n in ENDING},
+                              "v_natural_key": hide(e.get("natural_key"))} for e in endings])
 
 
 def list_transfers(conn: Connection, run_id: str, *, outcome: str | None = None, limit: int = 1000) -> list[Transfer]:

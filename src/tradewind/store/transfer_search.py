@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, or_, select
 
+from tradewind.store import personal
 from tradewind.store.runs import Transfer
 from tradewind.store.tables import transfers
 
@@ -32,8 +33,9 @@ def page(conn: Connection, query: Query) -> list[Transfer]:
                           (transfers.c.stage, query.stage), (transfers.c.outcome, query.outcome)):
         if value is not None:
             statement = statement.where(column == value)
-    if query.key is not None:
-        statement = statement.where(or_(transfers.c.source_id == query.key, transfers.c.natural_key == query.key))
+    if query.key is not None:  # an e-mail address is matched by its keyed hash, as it is stored
+        statement = statement.where(or_(transfers.c.source_id == query.key,
+                                        transfers.c.natural_key == personal.hider(conn)(query.key)))
     if query.since is not None:
         statement = statement.where(transfers.c.created_at >= query.since)
     if query.until is not None:
