@@ -5,7 +5,7 @@ one used, and the shared call budget) and asked for its connector's :meth:`Conne
 few cheap reads each (sign-in, VAT codes, items, warehouses, locations), never a write. The
 engine only collects: what to check is the connector's, so adding a system touches no other.
 A connection whose checks raise fails with the error; one whose connector offers no checks warns
-that it was not checked.
+that it was not checked. Reasons pass through the log's secret mask, as they are printed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from tradewind.connectors.base import Check, Connector
 from tradewind.engine.flow import Connection
 from tradewind.engine.services import Services
 from tradewind.errors import TradewindError
+from tradewind.log import mask
 from tradewind.store.budgets import StoreBudgets
 from tradewind.store.tokens import StoreTokens
 
@@ -55,9 +56,9 @@ def check_connection(services: Services, name: str) -> list[Finding]:
     try:
         for check in connector.checks():
             found.append(_finding(name, check))
-    except (TradewindError, httpx.HTTPError, ValueError) as error:
+    except Exception as error:  # noqa: BLE001 - an unexpected answer fails this connection's check, not the command
         step = "authentication" if not found else "check"
-        found.append(Finding(name, step, "fail", _reason(error)))
+        found.append(Finding(name, step, "fail", mask(_reason(error))))
     finally:
         connector.close()
     if not found:
@@ -82,10 +83,12 @@ def failed(findings: Iterable[Finding]) -> bool:
 
 
 def _finding(connection: str, check: Check) -> Finding:
-    return Finding(connection, check.name, check.status, check.reason)
+    return Finding(connection, check.name, check.status, mask(check.reason))
 
 
 def _reason(error: Exception) -> str:
     if isinstance(error, httpx.HTTPError):
         return f"cannot reach the system ({type(error).__name__}: {error})"
+    if not isinstance(error, TradewindError):
+        return f"unexpected answer ({type(error).__name__}: {error})"
     return str(error) or type(error).__name__
