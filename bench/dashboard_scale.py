@@ -13,7 +13,6 @@ times and its best and median times printed against the 0.5 s target. Figures on
 from __future__ import annotations
 
 import argparse
-import io
 import random
 import statistics
 import time
@@ -77,10 +76,10 @@ def fill(store: Store, *, n_transfers: int, n_runs: int, n_flows: int, n_failure
                    "write", "failed" if failed else "created", rng.choice(REASONS) if failed else None, None,
                    None if failed else f"tgt-{record}", 1, started, started + timedelta(seconds=1))
 
-    started = time.perf_counter()
+    clock = time.perf_counter()
     _copy(store, "transfers", ["run_id", "flow", "entity", "source_id", "natural_key", "stage", "outcome", "reason",
                                "field", "target_id", "attempt", "created_at", "finished_at"], transfer_rows())
-    copied = time.perf_counter() - started
+    copied = time.perf_counter() - clock
 
     def failure_rows() -> Any:
         for i in range(n_failures):
