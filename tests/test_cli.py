@@ -139,7 +139,7 @@ def test_connectors_show_names_bounds_and_defaults_as_written_in_a_project_file(
     assert ["integer 1–999,999,999", "required"] == rows["division"]
     assert ["integer 1–1,000,000", "60"] == rows["calls_per_minute"]
     assert ["boolean", "false"] == rows["vat_rates"]
-    assert ["list of text", "[]"] == rows["stock_warehouses"]
+    assert ["list of text or mapping of text → text", "[]"] == rows["stock_warehouses"]
     assert ["text, optional", "—"] == rows["shipping_item"]
     assert "updated since Modified" in out and "sync token Timestamp" in out
 
