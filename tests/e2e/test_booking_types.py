@@ -271,3 +271,17 @@ def test_shipping_and_payment_methods_are_mapped_and_an_unmapped_one_holds_the_o
         address["Account"])
     assert (None, address["ID"]) == (first["DeliveryAddress"], second["DeliveryAddress"])
     assert "shipping method 'UPS' is not in booking.shipping_methods and no default is set" in _reason(world)
+
+
+def test_without_update_booked_orders_changed_lines_are_reported_never_counted_as_updated(booking_world: Any) -> None:
+    world = booking_world("")
+    world.shop.sandbox.add_order(one_mug())
+    assert 1 == world.run("orders").counts.get("created", 0)
+    two_mugs(world)
+    result = world.run("orders")
+    assert (0, 1) == (result.counts.get("updated", 0), result.counts.get("skipped", 0)), result
+    [order] = world.exact_orders()
+    assert d("12.99") == d(str(order["AmountFC"]))  # Exact still holds one mug, and the run says so
+    [transfer] = world.services.transfers(result.run_id, outcome="matched")
+    assert ("lines changed in the shop, not written (update_booked_orders is off): MUG-01: 1 for 10.74 → 2 for "
+            "21.47 (net); RND: 1 for -0.01 → 0 for 0 (net)") == transfer.reason
