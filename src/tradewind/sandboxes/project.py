@@ -62,7 +62,7 @@ _FLOWS = {
   orders:
     from: shop.orders
     to: erp.orders
-%(every)s    filter: "order.financial_status == 'paid'"
+%(every)s    stage: paid
     write: create
     match: {customer: email}
     create_missing: [customer]
