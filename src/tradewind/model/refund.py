@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from tradewind.model.entity import Entity, UtcDateTime
 from tradewind.model.identifiers import SKU
 from tradewind.model.money import Amount, Money
+from tradewind.model.order import Order
 
 
 class RefundLine(BaseModel):
@@ -70,6 +71,10 @@ class Refund(Entity):
     transactions: list[RefundTransaction] = Field(default_factory=list)
     note: str | None = None
     updated_at: UtcDateTime | None = None
+    order: Order | None = Field(default=None, description="The refunded order as the shop holds it: a credit note "
+                                "reverses the order's booking, composed again from it by the same rules")
+    earlier: list[Refund] = Field(default_factory=list, description="The order's refunds made before this one, "
+                                  "oldest first: a credit note credits what they have not")
 
     @model_validator(mode="after")
     def _one_currency(self) -> Refund:

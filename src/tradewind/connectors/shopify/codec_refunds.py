@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from tradewind.connectors.shopify.codec_common import blank, fields_named, required_money, shop_money
+from tradewind.connectors.shopify.codec_orders import order_in
 from tradewind.errors import RecordError
 from tradewind.model import Money
 from tradewind.model.refund import Refund, RefundAdjustment, RefundLine, RefundTransaction
@@ -23,8 +24,12 @@ _RESTOCKED = {"RETURN", "LEGACY_RESTOCK", "CANCEL"}
 
 def refund_in(node: Mapping[str, Any]) -> Refund:
     """A Refund node, with its order's ``name``, ``currencyCode``, ``taxesIncluded`` and ``lineItemIds``
-    under ``order`` (as :func:`~tradewind.connectors.shopify.refunds.refund_records` gives them)."""
+    under ``order`` (as :func:`~tradewind.connectors.shopify.refunds.refund_records` gives them); the whole
+    order node under ``order.node`` and the earlier refunds' nodes under ``earlier``, when given."""
     order = node.get("order") or {}
+    whole = order_in(order["node"]) if order.get("node") else None
+    earlier = [refund_in({**r, "order": {k: v for k, v in order.items() if k != "node"}})
+               for r in node.get("earlier") or []]
     number = str(order.get("name") or "")
     record = f"{number} refund {node.get('id')}"
     currency = str(order.get("currencyCode") or "")
@@ -46,6 +51,7 @@ def refund_in(node: Mapping[str, Any]) -> Refund:
                                             reference=t.get("id"), processed_at=t.get("processedAt"))
                           for t in _nodes(node, "transactions")
                           if t.get("kind") == "REFUND" and t.get("status") == "SUCCESS"],
+            order=whole, earlier=earlier,
         )
 
 
