@@ -92,7 +92,11 @@ def test_transfers_refuse_unknown_outcomes_and_stages_naming_the_allowed_ones(wo
     assert 1 == code and "no run 'zzzz9999'" in out
 
 
-def test_reasons_show_enum_values_not_python_reprs(world: World) -> None:
+def test_reasons_show_enum_values_not_python_reprs(world: World, sqlite_store: Store) -> None:
+    text = world.project_path.read_text()  # a filter on an enum field (the project's own gate is stage: paid)
+    gate = "    filter: \"order.financial_status == 'paid'\"\n"
+    world.project_path.write_text(text.replace("    stage: paid\n", gate))
+    world.services = Services.open(load_project(world.project_path), sqlite_store)
     world.run("products")
     world.add_orders(1, seed=3, paid=False)
     result = world.run("orders")
