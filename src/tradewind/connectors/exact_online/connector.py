@@ -30,12 +30,14 @@ from tradewind.connectors.exact_online.options import ExactOnlineOptions
 from tradewind.connectors.exact_online.orders import OrderResource
 from tradewind.connectors.exact_online.prices import PriceResource
 from tradewind.connectors.exact_online.products import ProductResource
+from tradewind.connectors.exact_online.refunds import CreditNoteResource, not_bound, not_read
 from tradewind.connectors.exact_online.resource import eq
 from tradewind.connectors.exact_online.shipments import DELIVERY_FIELDS, ShipmentResource, shipment_in
 from tradewind.connectors.exact_online.stock import StockResource
 from tradewind.connectors.exact_online.vat import ITEMS_BULK
 from tradewind.connectors.pacing import WindowBudget, shared_budget
 from tradewind.model import Customer, Order, Price, Product, Shipment, StockLevel
+from tradewind.model.refund import Refund
 
 __all__ = ["ExactOnline", "ExactOnlineOptions"]
 
@@ -88,6 +90,12 @@ class ExactOnline(Connector):
         decode=shipment_in, expand="GoodsDeliveryLines", lookups={"number": lambda n: f"DeliveryNumber eq {int(n)}"},
         description="Goods deliveries with their lines as shipments of the shop's order (the sales order's YourRef), "
                     "with tracking number and shipping method")
+    credit_notes = CreditNoteResource(
+        Refund, path="salesinvoice/SalesInvoices", select=("InvoiceID", "InvoiceNumber", "YourRef", "Type"),
+        native_key="InvoiceID", natural_keys=["order_number", "reference"], cursor=None, can=["create"],
+        decode=not_read, encode=not_bound, lookups={},
+        description="Shop refunds as sales credit notes (Type 8021) reversing the order's booking; YourRef holds "
+                    "the order's number and the refund's (#1001/R123); the order must be booked first")
 
     def __init__(self, options: ConnectionOptions, **kwargs: Any) -> None:
         super().__init__(options, **kwargs)

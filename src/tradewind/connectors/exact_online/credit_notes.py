@@ -36,8 +36,12 @@ _FRACTION = Decimal("0.00000001")
 
 def reference(order: Order, note: CreditNote) -> str:
     """``YourRef`` of the credit note: the order's number and the refund's own number (its id's tail)."""
-    tail = note.refund.reference.rsplit("/", 1)[-1]
-    return f"{order.number}/R{tail}"
+    return your_ref(order.number, note.refund.reference)
+
+
+def your_ref(order_number: str, refund_reference: str) -> str:
+    """``#1001/R123`` for refund ``gid://shopify/Refund/123`` of order ``#1001``."""
+    return f"{order_number}/R{refund_reference.rsplit('/', 1)[-1]}"
 
 
 def credit_note_out(order: Order, note: CreditNote, refs: Refs, *, customer: str, journal: str,

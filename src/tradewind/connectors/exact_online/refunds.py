@@ -1,0 +1,148 @@
+"""Exact Online's ``credit_notes`` target: a shop refund written as a sales credit note (:mod:`.credit_notes`).
+
+How the order was booked is composed again from the original order (a shop's refund carries it) with the
+connection's ``booking`` rules and the division's VAT codes: the same pure function that booked it, so the
+credit note reverses the very lines, prices, codes and discount spread that were booked, at no call. Reading
+the booked lines back from Exact instead would still need the shop's order (which booked line came from which
+shop line, how order discounts were spread) and would cost a call per line set. Exact is asked only what it
+alone knows, in one call: the booked document, found by ``YourRef`` = the order's number, for its customer,
+invoice number and total. That total is checked against the booking composed again, so rules changed since
+the order was booked never credit other lines than were booked (the refund fails, naming both totals).
+
+An order not booked yet is a missing reference: a flow that runs ``after: [orders]`` parks the refund until
+the orders flow has run, then writes it. A credit note is found again by its ``YourRef`` (``#1001/R<refund>``)
+before it is created, so each refund is credited once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from tradewind.connectors.base import Connector, Found, NativeRecord, Refs
+from tradewind.connectors.exact_online import booking as exact_booking
+from tradewind.connectors.exact_online import credit_notes
+from tradewind.connectors.exact_online.client import ExactClient, Row, quote
+from tradewind.connectors.exact_online.documents import DOCUMENTS, SALES_ENTRY, SALES_INVOICE, Document
+from tradewind.connectors.exact_online.resource import ExactResource, without_metadata
+from tradewind.errors import MissingReference, RecordError
+from tradewind.model import Order
+from tradewind.model.refund import Refund
+from tradewind.rules.booking import Booking
+from tradewind.rules.orders import business_date
+from tradewind.rules.refunds import CreditNote, compose_credit_note
+from tradewind.rules.settings import BookingRules
+from tradewind.rules.tax import CENT, VatCodeMap
+
+INVOICE = 8020
+"""``SalesInvoices.Type`` of a sales invoice."""
+
+
+def not_read(data: dict[str, Any], **_: Any) -> Refund:
+    raise RecordError("Exact Online's credit_notes are written, not read")
+
+
+def not_bound(refund: Refund, refs: Refs, **_: Any) -> dict[str, Any]:
+    raise RecordError("credit_notes: bind the resource to a connection first")
+
+
+class CreditNoteResource(ExactResource[Refund]):
+    """Refunds written as sales credit notes (Type 8021) against the order's booking; create only."""
+
+    def bind(self, connection: Connector) -> CreditNoteResource:
+        bound = super().bind(connection)
+        assert isinstance(bound, CreditNoteResource)
+        bound.encode = bound.credit_note_out
+        return bound
+
+    def find(self, client: ExactClient, keys: Mapping[str, str]) -> Found:
+        """By ``YourRef`` (the order's number and the refund's), among credit notes only."""
+        ref = credit_notes.your_ref(keys.get("order_number") or "", keys.get("reference") or "")
+        row = credit_notes.find(client, ref)
+        return NativeRecord(id=str(row["InvoiceID"]), data=row) if row is not None else None
+
+    def create(self, client: ExactClient, native: dict[str, Any]) -> NativeRecord:
+        created = without_metadata([client.post(self.path, native)])[0]
+        return NativeRecord(id=str(created["InvoiceID"]), data=created)
+
+    def credit_note_out(self, refund: Refund, refs: Refs) -> dict[str, Any]:
+        """The credit note's body: the refund composed against the order's booking (module docstring)."""
+        order = refund.order
+        if order is None:
+            raise RecordError("the refund came without its order, so the order's booking is unknown; read refunds "
+                              "through the shop's refunds resource", field="order")
+        assert self.connection is not None
+        client = self.connection.client
+        orders = self.connection.resource("orders")
+        settings = orders.codec_settings(client)  # type: ignore[attr-defined]
+        rules, codes = settings.booking, settings.vat_code_map
+        if rules is None:
+            raise RecordError("credit notes are composed from the order's booking: set the connection's booking "
+                              "rules (booking:)", field="booking")
+        doc = DOCUMENTS[rules.booking_type]
+        if doc is SALES_ENTRY:
+            raise RecordError("credit notes against a sales entry are not built yet (booking_type: sales_entry)",
+                              field="booking.booking_type")
+        booked = self._booked(client, doc, order)
+        booking = exact_booking.compose(order, rules, codes)
+        _same_total(booking, booked, order)
+        note = _compose(order, booking, refund, rules, codes)
+        journal = rules.journal or booked.get("Journal")
+        if not journal:
+            raise RecordError("a credit note is a sales invoice and needs a sales journal: set booking.journal",
+                              field="booking.journal")
+        return credit_notes.credit_note_out(
+            order, note, refs, customer=str(booked[doc.party]), journal=str(journal),
+            credited_invoice=_invoice_number(client, doc, booked, order),
+            day=business_date(refund.created_at, rules.time_zone or "UTC"))
+
+    def _booked(self, client: ExactClient, doc: Document, order: Order) -> Row:
+        """The order's booked document (sales order or invoice) by ``YourRef``; missing: not booked yet."""
+        rows = without_metadata(client.rows(doc.path, {
+            "$select": ",".join(f for f in doc.fields if f in _WANTED),
+            "$filter": f"YourRef eq {quote(order.number)}" + (f" and Type eq {INVOICE}" if doc is SALES_INVOICE
+                                                               else "")}))
+        if not rows:
+            raise MissingReference(f"order {order.number} is not booked in Exact Online yet",
+                                   entity="order", field="order_number")
+        if len(rows) > 1:
+            raise RecordError(f"order {order.number} is booked {len(rows)} times in Exact Online "
+                              f"({', '.join(str(r[doc.key]) for r in rows)}); tradewind never picks one",
+                              field="order_number")
+        return rows[0]
+
+
+_WANTED = {"OrderID", "InvoiceID", "InvoiceNumber", "YourRef", "OrderedBy", "Journal", "AmountFC", "Currency",
+           "Status"}
+
+
+def _compose(order: Order, booking: Booking, refund: Refund, rules: BookingRules,
+             codes: VatCodeMap | None) -> CreditNote:
+    """The refund's credit note after the order's earlier refunds' (composed the same way)."""
+    earlier: list[CreditNote] = []
+    for before in refund.earlier:
+        earlier.append(compose_credit_note(order, booking, before, rules, method=exact_booking.METHOD,
+                                           earlier=earlier, vat_codes=codes))
+    return compose_credit_note(order, booking, refund, rules, method=exact_booking.METHOD, earlier=earlier,
+                               vat_codes=codes)
+
+
+def _same_total(booking: Booking, booked: Row, order: Order) -> None:
+    """The booking composed again must be the one Exact holds (rules changed since would credit other lines)."""
+    held = booked.get("AmountFC")
+    if held is None:
+        return
+    composed = booking.totals.total.amount
+    if Decimal(str(held)).quantize(CENT) != composed:  # Exact answers amounts as JSON numbers
+        raise RecordError(f"order {order.number} is booked in Exact Online for {booked.get('Currency')} {held}, but "
+                          f"the booking rules now book it for {composed}: credit it by hand", field="order_number")
+
+
+def _invoice_number(client: ExactClient, doc: Document, booked: Row, order: Order) -> str | None:
+    """The invoice the credit note corrects: the booked invoice's, or the one Exact made from the sales order."""
+    if doc is SALES_INVOICE:
+        return str(booked["InvoiceNumber"]) if booked.get("InvoiceNumber") is not None else None
+    rows = client.rows(SALES_INVOICE.path, {"$select": "InvoiceID,InvoiceNumber",
+                                            "$filter": f"YourRef eq {quote(order.number)} and Type eq {INVOICE}"})
+    return str(rows[0]["InvoiceNumber"]) if rows else None
