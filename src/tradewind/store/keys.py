@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Dialect, String, Text, TypeDecorator
@@ -64,6 +64,20 @@ class Key(TypeDecorator[str]):
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else fit_key(str(value), self.length)
 
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], str | None]:
+        """``process_bind_param`` as one flat function: it runs for every key of every row stored."""
+        length, unstorable, impl = self.length, _UNSTORABLE.search, _impl_processor(self, dialect)
+
+        def process(value: Any) -> Any:
+            if value is not None:
+                if value.__class__ is not str:
+                    value = str(value)
+                if len(value) > length or unstorable(value) is not None:
+                    value = fit_key(value, length)
+            return impl(value) if impl is not None else value
+
+        return process
+
 
 class CleanText(TypeDecorator[str]):
     """Free text the database always accepts."""
@@ -73,3 +87,22 @@ class CleanText(TypeDecorator[str]):
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
         return None if value is None else clean_text(str(value))
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], str | None]:
+        """``process_bind_param`` as one flat function (see :meth:`Key.bind_processor`)."""
+        unstorable, impl = _UNSTORABLE.search, _impl_processor(self, dialect)
+
+        def process(value: Any) -> Any:
+            if value is not None:
+                if value.__class__ is not str:
+                    value = str(value)
+                if unstorable(value) is not None:
+                    value = clean_text(value)
+            return impl(value) if impl is not None else value
+
+        return process
+
+
+def _impl_processor(decorator: TypeDecorator[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The underlying type's own bind processor for ``dialect`` (None for plain strings)."""
+    return decorator.impl_instance.dialect_impl(dialect).bind_processor(dialect)

@@ -3,6 +3,7 @@ and the token store. SQLAlchemy Core; Alembic migrations in ``alembic/`` create 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,16 @@ from sqlalchemy import (
 from tradewind.store.keys import CleanText, Key
 
 
+def _stored_time(value: datetime | None, *, naive: bool) -> datetime | None:
+    """``value`` in UTC, without its zone for a database that keeps none (SQLite)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; tradewind keeps aware UTC times only")
+    value = value.astimezone(UTC)
+    return value.replace(tzinfo=None) if naive else value
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC in Python, whatever the database keeps (SQLite keeps no zone)."""
 
@@ -33,12 +44,16 @@ class UtcDateTime(TypeDecorator[datetime]):
     cache_ok = True
 
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; tradewind keeps aware UTC times only")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+        return _stored_time(value, naive=dialect.name == "sqlite")
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
+        """``process_bind_param``, then the column type's own processor, as one flat function: it
+        runs for every time of every row stored."""
+        naive = dialect.name == "sqlite"
+        impl = self.impl_instance.dialect_impl(dialect).bind_processor(dialect)
+        if impl is None:
+            return lambda value: _stored_time(value, naive=naive)
+        return lambda value: impl(_stored_time(value, naive=naive))
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
