@@ -6,6 +6,7 @@ never reaches an ERP that would book it.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import pycountry
@@ -14,8 +15,13 @@ from stdnum import ean, iban
 from stdnum.eu import vat
 from stdnum.exceptions import ValidationError
 
+_COMPACT_GTIN = re.compile(r"\d{8}|\d{12,14}", re.ASCII)
+"""An EAN/GTIN already in compact form, which python-stdnum's ``compact`` would return unchanged."""
+
 
 def _gtin(value: str) -> str:
+    if _COMPACT_GTIN.fullmatch(value) and ean.calc_check_digit(value[:-1]) == value[-1]:
+        return value  # what ean.validate returns for it, without its character-by-character cleaning
     try:
         return str(ean.validate(value))
     except ValidationError as exc:
