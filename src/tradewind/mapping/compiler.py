@@ -278,6 +278,23 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
 
 
+_ATOMS = (str, int, float, bool, Decimal, type(None))
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of a native record (dicts, lists and plain values, as a connector encodes it),
+    made directly: ``copy.deepcopy``'s memo and dispatch cost more than the record's own mapping.
+    Anything else is handed to ``copy.deepcopy``."""
+    kind = type(value)
+    if kind is dict:
+        return {key: _copied(item) for key, item in value.items()}
+    if kind is list:
+        return [_copied(item) for item in value]
+    if kind in _ATOMS:
+        return value
+    return copy.deepcopy(value)
+
+
 def _scoped(context: Mapping[str, Any], scope: Mapping[str, Any]) -> Mapping[str, Any]:
     return {**context, **scope} if scope else context
 
@@ -298,7 +315,7 @@ class CompiledMapping:
         added here as ``native`` (the record as the connector encoded it, before this mapping).
         ``native`` is never modified.
         """
-        record = copy.deepcopy(native)
+        record = _copied(native)
         scope = {**context, "record": native}
         for step in self.steps + (self.drops if is_update else ()):
             try:
