@@ -13,10 +13,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+import httpx
+
 from tests.e2e.slice import ENVIRON, World
 from tests.e2e.test_booking import tea_and_mug
 from tests.e2e.test_booking_types import _lines, _table, booking_world  # noqa: F401  (the fixture)
-from tests.e2e.test_refund_credit_note import _refund_one_tea
+from tests.e2e.test_refund_credit_note import REFUND, _refund_one_tea
 from tradewind.engine.project import load_project
 from tradewind.engine.services import Services
 
@@ -80,3 +82,56 @@ def test_a_refund_of_an_order_not_booked_yet_waits_for_the_orders_flow(booking_w
     assert d("-4.46") == d(str(credit["AmountFC"]))
     assert 0 == world.run("refunds").counts.get("created", 0)
     assert 1 == len(_credit_notes(world))
+
+
+def _refund_the_other_tea(world: World, amount: str) -> None:
+    state = world.shop.sandbox
+    order = next(iter(state.store.orders.values()))
+    tea = next(li for li in order["line_items"] if li["sku"] == "TEA-01")
+    gid = f"gid://shopify/Order/{order['id']}"
+    given = {"orderId": gid, "refundLineItems": [{"lineItemId": f"gid://shopify/LineItem/{tea['id']}", "quantity": 1,
+                                                  "restockType": "RETURN"}],
+             "transactions": [{"orderId": gid, "kind": "REFUND", "gateway": "mollie", "amount": amount}]}
+    answer = httpx.post(f"{world.shop.url}/admin/api/2026-07/graphql.json", headers={
+        "X-Shopify-Access-Token": state.token}, json={"query": REFUND.replace("refund-tea-1", "refund-tea-2"),
+                                                      "variables": {"input": given}}).json()
+    assert [] == answer["data"]["refundCreate"]["userErrors"]
+
+
+def test_a_second_refund_credits_the_rest_of_the_line_exactly(booking_world: Any) -> None:  # noqa: F811
+    """The teas booked 9.08 net with 0.91 of discount (9 %): 4.54 and 0.46 went back with the first refund,
+    so the second credits the other 4.54 and 0.45 — the two credit notes add up to the 8.91 the shop took."""
+    world = _world(booking_world)
+    world.shop.sandbox.add_order(tea_and_mug(created_at="2026-05-12T10:00:00Z"))
+    world.run("orders")
+    _refund_one_tea(world)
+    world.run("refunds")
+    _refund_the_other_tea(world, "4.45")
+
+    assert 1 == world.run("refunds").counts.get("created", 0)
+
+    first, second = sorted(_credit_notes(world), key=lambda doc: d(str(doc["AmountFC"])))
+    assert [
+        ("TEA-01", d(-1), d("4.5413"), "1", d("-4.54"), d("-0.41")),
+        ("DISC", d(-1), d("-0.45"), "1", d("0.45"), d("0.04")),
+        ("RND", d(1), d("0.01"), "0", d("0.01"), d("0")),
+    ] == _lines(second, "SalesInvoiceLines", "ItemCode", "Quantity", "UnitPrice", "VATCode", "AmountFC", "VATAmountFC")
+    assert (d("-4.46"), d("-4.45")) == (d(str(first["AmountFC"])), d(str(second["AmountFC"])))
+
+
+def test_a_booking_edited_in_exact_since_is_not_credited_by_guess(booking_world: Any) -> None:  # noqa: F811
+    """Someone booked one tea less on the invoice in Exact: the refund fails naming both bookings, no credit note."""
+    world = _world(booking_world)
+    world.shop.sandbox.add_order(tea_and_mug(created_at="2026-05-12T10:00:00Z"))
+    world.run("orders")
+    state = world.exact.sandbox
+    with state.lock:
+        tea = next(ln for ln in state.tables["SalesInvoiceLines"].values() if ln["ItemCode"] == "TEA-01")
+        tea.update(Quantity=1, AmountFC=4.54)
+    _refund_one_tea(world)
+
+    run = world.run("refunds")
+
+    assert (1, []) == (run.counts.get("failed", 0), _credit_notes(world))
+    [reason] = [t.reason or "" for t in world.services.transfers(run.run_id)]
+    assert "TEA-01 1 = 4.54" in reason and "TEA-01 2 = 9.08" in reason and "credit the refund by hand" in reason

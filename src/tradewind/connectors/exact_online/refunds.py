@@ -5,9 +5,10 @@ connection's ``booking`` rules and the division's VAT codes: the same pure funct
 credit note reverses the very lines, prices, codes and discount spread that were booked, at no call. Reading
 the booked lines back from Exact instead would still need the shop's order (which booked line came from which
 shop line, how order discounts were spread) and would cost a call per line set. Exact is asked only what it
-alone knows, in one call: the booked document, found by ``YourRef`` = the order's number, for its customer,
-invoice number and total. That total is checked against the booking composed again, so rules changed since
-the order was booked never credit other lines than were booked (the refund fails, naming both totals).
+alone knows, in one call: the booked document with its lines, found by ``YourRef`` = the order's number, for
+its customer and invoice number. Its lines are checked against the booking composed again (item, quantity, net
+amount), so rules changed since the order was booked, or the document edited in Exact, never credit other
+lines than were booked: the refund fails, naming both.
 
 An order not booked yet is a missing reference: a flow that runs ``after: [orders]`` parks the refund until
 the orders flow has run, then writes it. A credit note is found again by its ``YourRef`` (``#1001/R<refund>``)
@@ -24,7 +25,7 @@ from tradewind.connectors.base import Connector, Found, NativeRecord, Refs
 from tradewind.connectors.exact_online import booking as exact_booking
 from tradewind.connectors.exact_online import credit_notes
 from tradewind.connectors.exact_online.client import ExactClient, Row, quote
-from tradewind.connectors.exact_online.documents import DOCUMENTS, SALES_ENTRY, SALES_INVOICE, Document
+from tradewind.connectors.exact_online.documents import DOCUMENTS, SALES_ENTRY, SALES_INVOICE, Document, lines_of
 from tradewind.connectors.exact_online.resource import ExactResource, without_metadata
 from tradewind.errors import MissingReference, RecordError
 from tradewind.model import Order
@@ -86,7 +87,7 @@ class CreditNoteResource(ExactResource[Refund]):
                               field="booking.booking_type")
         booked = self._booked(client, doc, order)
         booking = exact_booking.compose(order, rules, codes)
-        _same_total(booking, booked, order)
+        _same_booking(booking, booked, doc, rules, order)
         note = _compose(order, booking, refund, rules, codes)
         journal = rules.journal or booked.get("Journal")
         if not journal:
@@ -100,7 +101,7 @@ class CreditNoteResource(ExactResource[Refund]):
     def _booked(self, client: ExactClient, doc: Document, order: Order) -> Row:
         """The order's booked document (sales order or invoice) by ``YourRef``; missing: not booked yet."""
         rows = without_metadata(client.rows(doc.path, {
-            "$select": ",".join(f for f in doc.fields if f in _WANTED),
+            "$select": ",".join(f for f in doc.select if f in _WANTED), "$expand": doc.lines,
             "$filter": f"YourRef eq {quote(order.number)}" + (f" and Type eq {INVOICE}" if doc is SALES_INVOICE
                                                                else "")}))
         if not rows:
@@ -113,8 +114,8 @@ class CreditNoteResource(ExactResource[Refund]):
         return rows[0]
 
 
-_WANTED = {"OrderID", "InvoiceID", "InvoiceNumber", "YourRef", "OrderedBy", "Journal", "AmountFC", "Currency",
-           "Status"}
+_WANTED = {"OrderID", "InvoiceID", "InvoiceNumber", "YourRef", "OrderedBy", "Journal", "Currency", "Status",
+           "SalesOrderLines", "SalesInvoiceLines"}
 
 
 def _compose(order: Order, booking: Booking, refund: Refund, rules: BookingRules,
@@ -128,15 +129,19 @@ def _compose(order: Order, booking: Booking, refund: Refund, rules: BookingRules
                                vat_codes=codes)
 
 
-def _same_total(booking: Booking, booked: Row, order: Order) -> None:
-    """The booking composed again must be the one Exact holds (rules changed since would credit other lines)."""
-    held = booked.get("AmountFC")
-    if held is None:
-        return
-    composed = booking.totals.total.amount
-    if Decimal(str(held)).quantize(CENT) != composed:  # Exact answers amounts as JSON numbers
-        raise RecordError(f"order {order.number} is booked in Exact Online for {booked.get('Currency')} {held}, but "
-                          f"the booking rules now book it for {composed}: credit it by hand", field="order_number")
+def _same_booking(booking: Booking, booked: Row, doc: Document, rules: BookingRules, order: Order) -> None:
+    """The booking composed again must be what Exact holds, line by line (item, quantity, net amount): rules
+    changed since, or the document edited in Exact, would credit other lines than were booked."""
+    composed = sorted((line.sku, line.quantity, line.amount(rules.rounding).amount) for line in booking.lines)
+    held = sorted((str(row.get("ItemCode") or "").strip(), Decimal(str(row.get("Quantity"))),
+                   Decimal(str(row.get("AmountFC"))).quantize(CENT)) for row in lines_of(booked, doc))
+    if composed != held:
+        raise RecordError(f"order {order.number} is booked in Exact Online as {_said(held)}, but its booking is now "
+                          f"{_said(composed)}: credit the refund by hand", field="order_number")
+
+
+def _said(lines: list[tuple[str, Decimal, Decimal]]) -> str:
+    return ", ".join(f"{sku} {quantity:g} = {amount}" for sku, quantity, amount in lines)
 
 
 def _invoice_number(client: ExactClient, doc: Document, booked: Row, order: Order) -> str | None:
