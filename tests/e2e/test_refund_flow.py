@@ -74,6 +74,8 @@ def test_a_refund_of_an_order_not_booked_yet_waits_for_the_orders_flow(booking_w
 
     waiting = world.run("refunds")
     assert ([], 0, 1) == (_credit_notes(world), waiting.counts.get("created", 0), waiting.counts.get("parked", 0))
+    assert ["waiting for flow orders: order #1001 is not booked in Exact Online yet"] == [
+        t.reason for t in world.services.transfers(waiting.run_id)]
     assert 1 == world.run("orders").counts.get("created", 0)
     after = world.run("refunds")
 
