@@ -32,8 +32,9 @@ REFUNDS_FLOW = """\
 """
 
 
-def _world(booking_world: Callable[[str], World]) -> World:  # noqa: F811
-    world = booking_world("booking_type: sales_invoice, journal: '70'")
+def _world(booking_world: Callable[[str], World],  # noqa: F811
+           booking: str = "booking_type: sales_invoice, journal: '70'") -> World:
+    world = booking_world(booking)
     world.project_path.write_text(world.project_path.read_text() + REFUNDS_FLOW)
     world.services = Services.open(load_project(world.project_path, environ=ENVIRON), world.services.store)
     return world
@@ -65,6 +66,20 @@ def test_a_partial_refund_flows_into_one_credit_note_to_the_cent(booking_world: 
     assert credit["YourRef"].startswith(f"{invoice['YourRef']}/R")
     assert None is invoice["InvoiceNumber"]  # Exact numbers an invoice when it is processed (a setting)
     assert f"Refund of order {invoice['YourRef']}: credits the order's booking" == credit["Description"]
+
+
+def test_an_order_booked_as_a_sales_order_is_credited_the_same(booking_world: Any) -> None:  # noqa: F811
+    world = _world(booking_world, "booking_type: sales_order, journal: '70'")
+    world.shop.sandbox.add_order(tea_and_mug(created_at="2026-05-12T10:00:00Z"))
+    world.run("orders")
+    _refund_one_tea(world)
+
+    assert 1 == world.run("refunds").counts.get("created", 0)
+
+    [credit] = _credit_notes(world)
+    assert [("TEA-01", d("-4.54")), ("DISC", d("0.46")), ("RND", d("-0.01"))] == _lines(
+        credit, "SalesInvoiceLines", "ItemCode", "AmountFC")
+    assert (d("-4.46"), world.exact_orders()[0]["OrderedBy"]) == (d(str(credit["AmountFC"])), credit["OrderedBy"])
 
 
 def test_a_refund_of_an_order_not_booked_yet_waits_for_the_orders_flow(booking_world: Any) -> None:  # noqa: F811
