@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -99,15 +100,20 @@ def upsert(connection: Connection, table: Any, values: dict[str, Any] | list[dic
     rows = values if isinstance(values, list) else [values]
     if not rows:
         return
-    dialect = connection.dialect.name
+    connection.execute(_upsert_statement(connection.dialect.name, table, tuple(keys), tuple(update)), rows)
+
+
+@lru_cache(maxsize=256)
+def _upsert_statement(dialect: str, table: Any, keys: tuple[str, ...], update: tuple[str, ...]) -> Any:
+    """Built once per table and columns: the run loop upserts every batch, and building the
+    statement (its ``excluded`` alias, its cache key) cost as much as sending it."""
     module: Any = postgresql if dialect == "postgresql" else sqlite if dialect == "sqlite" else None
     if module is None:
         raise RuntimeError(f"unsupported database {dialect}")
     statement = module.insert(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={name: statement.excluded[name] for name in update}
+    return statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: statement.excluded[name] for name in update}
     )
-    connection.execute(statement, rows)
 
 
 __all__ = ["DEFAULT_URL", "URL_ENV", "Store", "database_url", "insert", "now", "upgrade", "upsert"]

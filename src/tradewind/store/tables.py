@@ -47,13 +47,24 @@ class UtcDateTime(TypeDecorator[datetime]):
         return _stored_time(value, naive=dialect.name == "sqlite")
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
-        """``process_bind_param``, then the column type's own processor, as one flat function: it
-        runs for every time of every row stored."""
+        """``process_bind_param``, then the column type's own processor, as one function that
+        remembers its last value: the rows of one executemany share one time stamp object (a
+        datetime is immutable, and the pair is replaced at once, so threads never mix halves)."""
         naive = dialect.name == "sqlite"
         impl = self.impl_instance.dialect_impl(dialect).bind_processor(dialect)
-        if impl is None:
-            return lambda value: _stored_time(value, naive=naive)
-        return lambda value: impl(_stored_time(value, naive=naive))
+        last: list[tuple[Any, Any]] = [(None, None)]
+
+        def process(value: Any) -> Any:
+            seen, stored = last[0]
+            if value is seen and value is not None:
+                return stored
+            stored = _stored_time(value, naive=naive)
+            if impl is not None:
+                stored = impl(stored)
+            last[0] = (value, stored)
+            return stored
+
+        return process
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
