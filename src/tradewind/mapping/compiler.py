@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import copy
 import difflib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -69,6 +69,12 @@ class _Environment(ImmutableSandboxedEnvironment):
     """The sandbox, made strict about mappings and exact about numbers."""
 
     intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
+
+    def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
+        """A plain dict, not Jinja's ChainMap over the environment's: every evaluation copies a
+        template's globals, and walking a ChainMap per record cost more than the expression. Our
+        globals (the vocabulary's functions) are set once, before any expression is compiled."""
+        return {**self.globals, **(d or {})}
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         if isinstance(obj, Mapping):
