@@ -240,6 +240,10 @@ class Resource(ABC, Generic[E]):
     name: str = ""
     connection: Connector | None = None
     """Set on a bound copy (:meth:`bind`): the connection this resource reads and writes."""
+    refers_to: tuple[str, ...] = ()
+    """Entities its ``encode`` resolves through ``refs`` (an order: ``("customer", "product")``): the
+    engine then looks the references of a whole page up at once (:meth:`find_many` of those
+    entities' resources) before encoding its records, instead of one look-up per reference."""
 
     def __init__(
         self,

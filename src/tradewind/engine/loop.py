@@ -550,8 +550,9 @@ def read_page(page: Page, ctx: RunContext, held: HeldPages, *, replay: bool = Fa
     if held.pages and held.has_any(page):
         flush(held, ctx)
     batch = open_page(page, ctx, replay=replay)
+    steps = RECORD_STEPS[:2] if ctx.target_res.refers_to else RECORD_STEPS  # then mapped held (_map_held)
     for t in batch:
-        for step in RECORD_STEPS:
+        for step in steps:
             if t.done:
                 break
             _guarded(step, t, ctx)
@@ -567,6 +568,7 @@ def flush(held: HeldPages, ctx: RunContext, *, full_batches_only: bool = False) 
     """pend → write → bind what is held, in the target's batch size; then close, in order, the
     pages whose records have all ended. With ``full_batches_only`` a last part-filled batch stays
     held for the next page to fill (a page read 60 rows at a time is not written 250 + 50)."""
+    _map_held(held.live, ctx)
     live = held.live
     size = write_size(ctx)
     if ctx.dry_run:
@@ -580,6 +582,21 @@ def flush(held: HeldPages, ctx: RunContext, *, full_batches_only: bool = False) 
         write(part, ctx)
         bind(part, ctx)
     _close(held, ctx, every=not full_batches_only)
+
+
+def _map_held(live: list[Transfer], ctx: RunContext) -> None:
+    """map and compare_hash for records held decoded — those of a target that refers to other
+    records (``Resource.refers_to``: an order's customer and products): their references are
+    looked up for the whole batch at once first, however small the source's pages."""
+    todo = [t for t in live if t.stage == Stage.DECODED]
+    if not todo:
+        return
+    ctx.refs.prefetch([t.entity for t in todo if t.entity is not None])
+    for t in todo:
+        for step in RECORD_STEPS[2:]:
+            if t.done:
+                break
+            _guarded(step, t, ctx)
 
 
 def _close(held: HeldPages, ctx: RunContext, *, every: bool) -> None:

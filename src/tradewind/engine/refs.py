@@ -7,16 +7,22 @@ is checked first (an order with an unknown SKU creates no customer). The ``resol
 creates what the records of a batch still need — each dependency with a transfer of its own,
 bound under its real source identity (the shop's customer id), with its own pend and bind so a
 crash cannot duplicate it — and the records are encoded again with the new ids.
+
+Look-ups are batched per page (``prefetch``): when the target resource says which entities its
+encoding refers to (``Resource.refers_to``), the page's records are first encoded with a refs that
+only notes what they ask for, and each entity's unbound keys are looked up with one ``find_many``
+(an Exact ``or``-filter per URL's worth of e-mail addresses or SKUs). The answers serve the page's
+real encoding, so a page of orders costs a few look-ups, not one per order and reference.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from tradewind.connectors.base import Ambiguous, NativeRecord, Resource
+from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Resource
 from tradewind.engine.binder import Intent, Pair, Result
 from tradewind.engine.context import RunContext
 from tradewind.errors import MissingReference, OutcomeUnknown, RecordError, TransientError
@@ -48,11 +54,67 @@ class Dependency:
         return f"(new {self.entity} {self.natural})"
 
 
+class _Asked:
+    """A refs that only notes what an encoding asks for (``prefetch``'s first pass)."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, dict[str, str | None]]] = []
+
+    def __call__(self, entity: str, keys: Mapping[str, str | None], payload: Entity | None = None) -> str:
+        self.asked.append((entity, dict(keys)))
+        return f"(asked {entity})"
+
+
 class TargetRefs:
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
         self.cache: dict[str, str] = {}
         self._noted: list[Dependency] | None = None
+        self._found: dict[str, Found] = {}
+        """``entity:key=value`` → what this page's batched look-up answered (None: absent)."""
+
+    def prefetch(self, entities: Sequence[Entity]) -> None:
+        """Look up the references of a page's records at once, per entity and key; what is not
+        answered here (a look-up that failed) is looked up one by one while encoding, as before."""
+        self._found = {}
+        res = self.ctx.target_res
+        if not res.refers_to or res.encode is None or not entities:
+            return
+        asked = _Asked()
+        for entity in entities:
+            try:
+                res.encode(entity, asked)
+            except Exception:  # noqa: BLE001 — the real encoding reports it, naming the record
+                continue
+        wanted: dict[tuple[str, str], set[str]] = {}
+        for kind, keys in asked.asked:
+            try:
+                key, value = self._choose(kind, keys)
+            except RecordError:
+                continue
+            if kind in res.refers_to and f"{kind}:{key}={value}" not in self.cache:
+                wanted.setdefault((kind, key), set()).add(value)
+        for (kind, key), values in wanted.items():
+            self._search(kind, key, sorted(values))
+
+    def _search(self, entity: str, key: str, values: list[str]) -> None:
+        target = self.ctx.flow.target.name
+        unbound = []
+        for value in values:
+            bound = self.ctx.binder.id_by_natural_key(target, entity, f"{key}={value}")
+            if bound is not None:
+                self.cache[f"{entity}:{key}={value}"] = bound
+            else:
+                unbound.append(value)
+        if not unbound:
+            return
+        try:
+            found = self._resource(entity).find_many(self.ctx.target.client, [{key: v} for v in unbound])
+        except (RecordError, TransientError) as error:
+            self.ctx.log.warning("references_not_prefetched", entity=entity, key=key, error=str(error))
+            return
+        for value, record in zip(unbound, found, strict=True):
+            self._found[f"{entity}:{key}={value}"] = record
 
     @contextmanager
     def noting(self) -> Iterator[list[Dependency]]:
@@ -100,7 +162,9 @@ class TargetRefs:
         bound = self.ctx.binder.id_by_natural_key(target, entity, f"{key}={value}")
         if bound is not None:
             return bound
-        record = self._resource(entity).find(self.ctx.target.client, {key: value})
+        asked = f"{entity}:{key}={value}"
+        record = self._found[asked] if asked in self._found else \
+            self._resource(entity).find(self.ctx.target.client, {key: value})
         if record is None:
             return None
         if isinstance(record, Ambiguous):  # e.g. two accounts with one e-mail address: never pick one

@@ -27,13 +27,17 @@ class CustomerResource(ExactResource[Customer]):
                              version=str(r.get("Timestamp") or r.get("Modified"))) for r in rows]
 
     def create(self, client: ExactClient, native: dict[str, Any]) -> NativeRecord:
+        """The account, then its contacts; the record is what those POSTs answered (nothing read back:
+        a new person customer costs one call)."""
         account = {k: v for k, v in native.items() if k != "Contacts"}
         created = without_metadata([client.post(self.path, account)])[0]
+        contacts = []
         for contact in native.get("Contacts") or []:
             person = {**contact, "Account": created["ID"]}
             person.setdefault("LastName", contact.get("FirstName") or contact.get("Email") or account.get("Name"))
-            client.post("crm/Contacts", person)
-        return self.assemble(client, [created])[0]
+            contacts.append(without_metadata([client.post("crm/Contacts", person)])[0])
+        return NativeRecord(id=str(created["ID"]), data={**created, "Contacts": contacts},
+                            version=str(created.get("Timestamp") or created.get("Modified")))
 
     def update(self, client: ExactClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
         """Updates the account; contacts are added on create only (Exact keeps their history)."""

@@ -37,6 +37,7 @@ class OrderResource(ExactResource[Order]):
     made, corrected or reported as :mod:`.changes` says, and its outcome said so."""
 
     document: Document = SALES_ORDER
+    refers_to = ("customer", "product")
 
     def bind(self, connection: Connector) -> OrderResource:
         bound = super().bind(connection)

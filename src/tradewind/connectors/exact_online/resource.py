@@ -48,8 +48,28 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 endpoints with a sync API, and ``Modified`` is one of the fields its mandatory filter accepts."""
 
 
-def eq(field: str) -> Lookup:
-    return lambda value: f"{field} eq {quote(value)}"
+class Eq:
+    """A natural key held in one field (``Email``, ``YourRef``, ``trim(Code)``): its ``$filter``
+    clause, and which rows of an ``or``-filter answer a value — as Exact compares, without regard
+    to case or trailing blanks — so one call answers many look-ups (:meth:`ExactResource.find_many`)."""
+
+    def __init__(self, field: str) -> None:
+        self.expression = field
+        self.field = field[5:-1] if field.startswith("trim(") and field.endswith(")") else field
+
+    def __call__(self, value: str) -> str:
+        return f"{self.expression} eq {quote(value)}"
+
+    @staticmethod
+    def norm(value: Any) -> str:
+        return str(value if value is not None else "").strip().casefold()
+
+    def of(self, row: Row) -> str:
+        return self.norm(row.get(self.field))
+
+
+def eq(field: str) -> Eq:
+    return Eq(field)
 
 
 def without_metadata(rows: list[Row]) -> list[Row]:
@@ -226,6 +246,46 @@ class ExactResource(Resource[E]):
                 return Ambiguous(tuple(ids))
             return next(iter(self.assemble(client, rows[:1])), None)
         return one_of([r for r in self.assemble(client, rows) if self._has(r, rest)])
+
+    def find_many(self, client: ExactClient, keys: Sequence[Mapping[str, str]]) -> list[Found]:
+        """Look-ups by one key held in one field (``Eq``) are answered together: one ``or``-filter per
+        key and per URL's worth of values (Exact's mandatory filter names the key), the records found
+        assembled in one go. Others (several keys, a key checked on the decoded record) one by one."""
+        answers: list[Found] = [None] * len(keys)
+        batched: dict[str, list[int]] = {}
+        for i, one in enumerate(keys):
+            name = next(iter(one), "")
+            if len(one) == 1 and isinstance(self.lookups.get(name), Eq):
+                batched.setdefault(name, []).append(i)
+            else:
+                answers[i] = self.find(client, one)
+        for name, positions in batched.items():
+            lookup = self.lookups[name]
+            assert isinstance(lookup, Eq)
+            found = self._find_by(client, lookup, sorted({keys[i][name] for i in positions}))
+            for i in positions:
+                answers[i] = found.get(lookup.norm(keys[i][name]))
+        return answers
+
+    def _find_by(self, client: ExactClient, lookup: Eq, values: list[str]) -> dict[str, Found]:
+        """Normalised value → the one record holding it (:class:`Ambiguous` for several)."""
+        rows: dict[str, list[Row]] = {}
+        for chunk in chunks_by_length(values, lookup):
+            clause = " or ".join(lookup(v) for v in chunk)
+            for row in without_metadata(client.rows(self.path, self.query(**{"$filter": clause}))):
+                rows.setdefault(lookup.of(row), []).append(row)
+        answers: dict[str, Found] = {}
+        single: dict[str, Row] = {}
+        for value, held in rows.items():
+            ids = sorted({str(row[self.native_key]) for row in held})
+            if len(ids) > 1:  # told apart before assembling, which may cost calls (contacts)
+                answers[value] = Ambiguous(tuple(ids))
+            else:
+                single[value] = held[0]
+        unique = list({str(row[self.native_key]): row for row in single.values()}.values())
+        records = {r.id: r for r in self.assemble(client, unique)} if unique else {}
+        answers.update({value: records.get(str(row[self.native_key])) for value, row in single.items()})
+        return answers
 
     def _has(self, record: NativeRecord, keys: Mapping[str, str]) -> bool:
         entity = self.decode(record.data)
