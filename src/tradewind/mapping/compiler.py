@@ -374,10 +374,11 @@ class CompiledFilter:
         record fails visibly rather than being skipped silently.
         """
         keep = bool(self.expression.evaluate(context, field="filter"))
-        verdict = "kept" if keep else "filtered"
+        if keep:  # the values are named only for a record filtered out
+            return keep, f"kept: {self.expression.source} is true"
         values = ", ".join(f"{text}={_show(_resolve(node, context))}" for text, node in self.fields)
-        reason = f"{verdict}: {self.expression.source} is {str(keep).lower()}"
-        return keep, f"{reason} ({values})" if values and not keep else reason
+        reason = f"filtered: {self.expression.source} is false"
+        return keep, f"{reason} ({values})" if values else reason
 
 
 def compile_filter(expr: str, *, flow: str, where: str | None, roots: Iterable[str] = DEFAULT_ROOTS) -> CompiledFilter:
