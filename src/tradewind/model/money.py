@@ -7,6 +7,7 @@ finds until the accountant does.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Annotated, Any, Self
 
 import pycountry
@@ -42,9 +43,15 @@ Amount = Annotated[Decimal, BeforeValidator(_to_decimal)]
 def valid_currency(code: str) -> str:
     """Upper-case ISO 4217 code, or ValueError."""
     normalized = code.strip().upper()
-    if len(normalized) != 3 or pycountry.currencies.get(alpha_3=normalized) is None:
+    if len(normalized) != 3 or not _iso4217(normalized):
         raise ValueError(f"{code!r} is not an ISO 4217 currency code")
     return normalized
+
+
+@lru_cache(maxsize=1024)
+def _iso4217(code: str) -> bool:
+    """Whether pycountry knows ``code`` (asked once per code: every amount of every record names one)."""
+    return pycountry.currencies.get(alpha_3=code) is not None
 
 
 class Money(BaseModel):
