@@ -4,7 +4,6 @@ A thin layer over :class:`~tradewind.engine.services.Services`; every route name
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -12,7 +11,7 @@ import structlog
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from tradewind.api import privacy
+from tradewind.api import background, privacy
 from tradewind.api.accounts import Principal
 from tradewind.api.models import (
     AUTH_RESPONSES,
@@ -36,7 +35,6 @@ from tradewind.api.security import Require
 from tradewind.engine.locks import FlowBusy
 from tradewind.engine.services import Services
 from tradewind.engine.transfers import Outcome, Stage
-from tradewind.errors import TradewindError
 from tradewind.store.runs import Transfer
 from tradewind.store.transfer_search import Query as TransferQuery
 
@@ -112,22 +110,9 @@ def start_run(flow: str, svc: Svc, who: Operator) -> Any:
     """Start a run now. 202 when it started; 409 with the reason when it did not (the flow is
     running, paused, or waits for a flow it runs after)."""
     _flow(svc, flow)
-    reason = svc.busy(flow)
+    reason = background.start_run(svc, flow, trigger="api", by=who.name)
     if reason is not None:
         return JSONResponse(RunStarted(flow=flow, started=False, reason=reason).model_dump(), status_code=409)
-
-    def work() -> None:
-        try:
-            svc.run_flow(flow, trigger="api")
-        except FlowBusy as busy:
-            log.info("trigger_skipped", flow=flow, reason=str(busy))
-        except TradewindError as error:
-            log.error("run_not_started", flow=flow, error=str(error))
-        except Exception:  # a thread's crash would go unseen: log it (the run itself is marked by the engine)
-            log.exception("run_crashed", flow=flow)
-
-    threading.Thread(target=work, name=f"api-run:{flow}", daemon=True).start()
-    log.info("run_requested", flow=flow, by=who.name)
     return RunStarted(flow=flow, started=True)
 
 

@@ -4,7 +4,6 @@ form cannot send the API's header) to thin routes calling the same Services func
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 import structlog
@@ -12,12 +11,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from tradewind.api.accounts import Principal
+from tradewind.api.background import start_run
 from tradewind.api.security import Require
 from tradewind.api.web.render import back
 from tradewind.api.web.views import Svc
 from tradewind.engine.locks import FlowBusy
 from tradewind.engine.services import Replay, Services
-from tradewind.errors import TradewindError
 
 log = structlog.get_logger("tradewind.web")
 router = APIRouter(include_in_schema=False)
@@ -47,22 +46,9 @@ def _flow(svc: Services, name: str) -> None:
 def run_now(request: Request, flow: str, svc: Svc, who: Operator, next: Next = None) -> Response:
     """Start a run in the background (as ``POST /api/v1/flows/{flow}/run``), or say why not."""
     _flow(svc, flow)
-    reason = svc.busy(flow)
+    reason = start_run(svc, flow, trigger="web", by=who.name)
     if reason is not None:
         return back(request, next, f"Not started: {reason}.")
-
-    def work() -> None:
-        try:
-            svc.run_flow(flow, trigger="web")
-        except FlowBusy as busy:
-            log.info("trigger_skipped", flow=flow, reason=str(busy))
-        except TradewindError as error:
-            log.error("run_not_started", flow=flow, error=str(error))
-        except Exception:  # a thread's crash would go unseen: log it (the run itself is marked by the engine)
-            log.exception("run_crashed", flow=flow)
-
-    threading.Thread(target=work, name=f"web-run:{flow}", daemon=True).start()
-    log.info("run_requested", flow=flow, by=who.name)
     return back(request, next, f"Run of {flow} started.")
 
 
