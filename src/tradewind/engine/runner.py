@@ -17,6 +17,7 @@ from tradewind.engine.binder import Binder
 from tradewind.engine.context import Hooks, RunContext
 from tradewind.engine.cursors import Cursor
 from tradewind.engine.flow import Flow
+from tradewind.engine.heap import frozen_heap
 from tradewind.engine.inbox import covered_by_the_read, inbox_pages, readable_by_id
 from tradewind.engine.locks import FlowLease
 from tradewind.engine.loop import HeldPages, flush, read_page, retry_pages
@@ -74,7 +75,7 @@ class Runner:
         woken by a webhook)."""
         run_id = uuid.uuid4().hex
         try:
-            with FlowLease(self.store, flow.name, run_id) as lease:
+            with FlowLease(self.store, flow.name, run_id) as lease, frozen_heap():
                 return self._run_leased(flow, run_id, lease, trigger=trigger, dry_run=dry_run, full=full,
                                         only=only, progress=progress, events_only=events_only)
         except SQLAlchemyError as error:
