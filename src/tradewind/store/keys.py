@@ -72,7 +72,8 @@ class Key(TypeDecorator[str]):
             if value is not None:
                 if value.__class__ is not str:
                     value = str(value)
-                if len(value) > length or unstorable(value) is not None:
+                if len(value) > length or (not (value.isascii() and "\x00" not in value)
+                                           and unstorable(value) is not None):  # ASCII without NUL: storable
                     value = fit_key(value, length)
             return impl(value) if impl is not None else value
 
@@ -96,7 +97,7 @@ class CleanText(TypeDecorator[str]):
             if value is not None:
                 if value.__class__ is not str:
                     value = str(value)
-                if unstorable(value) is not None:
+                if not (value.isascii() and "\x00" not in value) and unstorable(value) is not None:
                     value = clean_text(value)
             return impl(value) if impl is not None else value
 
