@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import structlog
@@ -56,12 +57,14 @@ class RunContext:
     def pair(self) -> Pair:
         return Pair(source=self.flow.source.name, entity=self.flow.entity, target=self.flow.target.name)
 
-    @property
+    @cached_property
     def source_res(self) -> Resource[Any]:
+        """The flow's source resource, looked up once per run (the steps ask for it per record)."""
         return self.source.resource(self.flow.source_resource)
 
-    @property
+    @cached_property
     def target_res(self) -> Resource[Any]:
+        """The flow's target resource, looked up once per run (the steps ask for it per record)."""
         return self.target.resource(self.flow.target_resource)
 
     @property
