@@ -26,6 +26,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import httpx
@@ -60,7 +61,7 @@ class _Exchange:
 
     def build(self) -> httpx.Request:
         return self.client.http.build_request(
-            "POST", self.client.endpoint, json={"query": self.document, "variables": self.variables},
+            "POST", self.client.url, json={"query": self.document, "variables": self.variables},
             headers={"X-Shopify-Access-Token": self.client.token, "Accept": "application/json"},
         )
 
@@ -125,6 +126,11 @@ class ShopifyClient:
     """Level id → ``available`` as last read or written (compare-and-swap, see ``stock.py``)."""
     nonce: str = field(default_factory=lambda: uuid.uuid4().hex)
     """Distinguishes this connection's idempotency keys from a later run's."""
+
+    @cached_property
+    def url(self) -> httpx.URL:
+        """The endpoint, parsed once: httpx parses a URL given as text for every request it builds."""
+        return httpx.URL(self.endpoint)
 
     def execute(self, document: str, variables: Mapping[str, Any] | None = None, *,
                 idempotent: bool = False) -> dict[str, Any]:
