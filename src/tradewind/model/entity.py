@@ -28,10 +28,14 @@ class Entity(BaseModel):
     kind: ClassVar[str] = "entity"
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+"""Made once: the run loop hashes every record (an encoder holds no state between calls)."""
+
+
 def content_hash(payload: Any) -> str:
     """SHA-256 of a JSON-able payload in canonical form (sorted keys, no whitespace).
 
     The run loop hashes what it would write; equal hashes mean the target already holds it.
     """
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    text = _CANONICAL.encode(payload)
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()  # a lone surrogate hashes too
