@@ -20,6 +20,9 @@ from tradewind.store.db import Store
 PG_ADMIN = os.environ.get("TRADEWIND_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+pytest_plugins = ["tests.cli_kit"]  # the CLI tests' fixtures (wide_console, cli_world)
+
+
 def _require_services() -> bool:
     return os.environ.get("TRADEWIND_REQUIRE_SERVICES") == "1"
 

@@ -4,16 +4,12 @@ warehouses (missing ones fail, exit 1), a refused sign-in fails the connection."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 from typer.testing import CliRunner
 
-from tests.e2e.slice import World, start_world
-from tradewind import cli
+from tests.e2e.slice import World
 from tradewind.cli import app
 from tradewind.engine.check import Finding, check_project
 from tradewind.engine.project import load_project
@@ -26,19 +22,12 @@ BOOKING = {"time_zone": "Europe/Amsterdam", "vat_codes": [{"code": "0", "rate": 
                                                           {"code": "5", "rate": 0, "kind": "reverse_charge"}]}
 
 
-@pytest.fixture(autouse=True)
-def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "console", Console(width=300))
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 @pytest.fixture
-def world(tmp_path: Path, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    w = start_world(tmp_path, sqlite_store, monkeypatch=monkeypatch)
-    monkeypatch.setenv("TRADEWIND_DATABASE_URL", sqlite_store.url)
-    monkeypatch.setenv("TRADEWIND_PROJECT", str(w.project_path))
-    yield w
-    w.exact.stop()
-    w.shop.stop()
+def world(cli_world: World) -> World:
+    return cli_world
 
 
 def rewrite(world: World, store: Store, **exact_options: Any) -> Services:

@@ -10,43 +10,26 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import structlog
-from rich.console import Console
-from typer.testing import CliRunner
 
-from tests.e2e.slice import World, start_world
-from tradewind import cli, log
+from tests.cli_kit import invoke, runner
+from tests.e2e.slice import World
+from tradewind import log
 from tradewind.cli import app
 from tradewind.engine.project import load_project
 from tradewind.engine.services import Services
 from tradewind.sandboxes import standalone
 from tradewind.store.db import Store
 
-runner = CliRunner()
-
-
-@pytest.fixture(autouse=True)
-def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "console", Console(width=400))
+pytestmark = pytest.mark.usefixtures("wide_console")
 
 
 @pytest.fixture
-def world(tmp_path: Path, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    w = start_world(tmp_path, sqlite_store, monkeypatch=monkeypatch)
-    monkeypatch.setenv("TRADEWIND_DATABASE_URL", sqlite_store.url)
-    monkeypatch.setenv("TRADEWIND_PROJECT", str(w.project_path))
-    yield w
-    w.exact.stop()
-    w.shop.stop()
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
+def world(cli_world: World) -> World:
+    return cli_world
 
 
 def ids_in(out: str) -> list[int]:
