@@ -101,6 +101,12 @@ class Sandboxes:
         merged = [(system, row) for system in self.url for row in self.get(system, "recorded")]
         return sorted(merged, key=lambda pair: float(pair[1][0]))
 
+    def cpu(self) -> float:
+        """CPU seconds the sandboxes' process has used so far (all its threads; Linux's /proc)."""
+        with open(f"/proc/{self.process.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.process.stdin is not None:
             self.process.stdin.close()
@@ -162,10 +168,12 @@ class Phase:
     rss_baseline: int = 0
     rss_peak: int = 0
     cpu: float = 0.0  # the engine process's CPU seconds over the phase (all threads)
+    sandbox_cpu: dict[str, float] = field(default_factory=dict)  # flow → the sandboxes' process's CPU s
 
     def as_json(self) -> dict[str, Any]:
         return {"seconds": self.seconds, "counts": self.counts, "calls": self.calls,
-                "rss_baseline": self.rss_baseline, "rss_peak": self.rss_peak, "cpu": self.cpu}
+                "rss_baseline": self.rss_baseline, "rss_peak": self.rss_peak, "cpu": self.cpu,
+                "sandbox_cpu": self.sandbox_cpu}
 
 
 def open_services(directory: Path, sandboxes: Sandboxes) -> Any:
@@ -196,9 +204,11 @@ def run_phase(services: Any, sandboxes: Sandboxes, *, record: bool) -> Phase:
         for flow in FLOWS:
             sandboxes.reset()
             starts.append(time.monotonic())
+            sandbox_cpu = sandboxes.cpu()
             started = time.perf_counter()
             result = services.run_flow(flow)
             phase.seconds[flow] = time.perf_counter() - started
+            phase.sandbox_cpu[flow] = sandboxes.cpu() - sandbox_cpu
             phase.counts[flow] = dict(result.counts)
             phase.calls[flow] = sandboxes.stats()
             if result.status != "succeeded":
@@ -533,6 +543,51 @@ def real_table(real: dict[str, Any]) -> Table:
     return table
 
 
+def scale_table(points: list[dict[str, Any]]) -> Table:
+    """Full syncs at several sizes (``memory`` workers, one process each): time and CPU per 1,000
+    products, and the engine process's peak RSS above its own baseline (the RSS after imports, store
+    set-up and the sandboxes' start), each against the smallest size."""
+    table = Table(title="Scale: full sync (products, prices, stock), limits lifted, one process per size",
+                  title_justify="left")
+    for column in ("products", "items", "wall s", "wall s / 1k products", "per flow s / 1k (prod, price, stock)",
+                   "engine CPU s / 1k", "sandbox CPU s / 1k", "RSS baseline", "peak − baseline", "vs first"):
+        table.add_column(column, justify="right")
+    first: dict[str, float] = {}
+    for point in points:
+        full, products = point["full"], point["info"]["products"]
+        wall = sum(full["seconds"].values())
+        per_k = wall / products * 1000
+        above = full["rss_peak"] - full["rss_baseline"]
+        first = first or {"per_k": per_k, "above": above}
+        flows = ", ".join(f"{full['seconds'][f] / products * 1000:.2f}" for f in FLOWS)
+        sandbox = sum(full.get("sandbox_cpu", {}).values())
+        table.add_row(f"{products:,}", f"{point['info']['items']:,}", f"{wall:,.1f}", f"{per_k:.2f}", flows,
+                      f"{full['cpu'] / products * 1000:.2f}", f"{sandbox / products * 1000:.2f}",
+                      _mib(full["rss_baseline"]), _mib(above),
+                      f"time/product {(per_k / first['per_k'] - 1) * 100:+.1f}%, "
+                      f"memory {(above / first['above'] - 1) * 100:+.1f}%")
+    return table
+
+
+def run_scale(sizes: list[int], console: Console, log: Path | None) -> list[dict[str, Any]]:
+    """One ``memory`` worker per size, smallest first; each point is appended to ``log`` (JSON
+    lines) as soon as it is measured, so a long run can be watched and survives an interruption."""
+    points = []
+    for size in sorted(sizes):
+        started = time.perf_counter()
+        point = run_worker(size, "memory", console)
+        point["worker_seconds"] = time.perf_counter() - started  # sandbox seeding included
+        points.append(point)
+        full = point["full"]
+        above = _mib(full["rss_peak"] - full["rss_baseline"])
+        console.print(f"  {size:,} products: full sync {sum(full['seconds'].values()):,.1f} s, worker "
+                      f"{point['worker_seconds']:,.0f} s, peak − baseline {above}")
+        if log is not None:
+            with log.open("a") as out:
+                out.write(json.dumps(point) + "\n")
+    return points
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Exact Online → Shopify catalogue sync benchmark (prints, never "
                                                  "asserts)")
@@ -540,6 +595,11 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1_000, help="products for the memory comparison")
     parser.add_argument("--real-limits-products", type=int, default=1_000, help="products under real limits")
     parser.add_argument("--skip-real-limits", action="store_true")
+    parser.add_argument("--only-real-limits", action="store_true",
+                        help="run only the real-limits scenario (and the minimal client for its ceiling)")
+    parser.add_argument("--scale", type=lambda text: [int(n) for n in text.split(",")], metavar="N,N,…",
+                        help="run only full syncs at these sizes (e.g. 10000,30000,100000) and print time and "
+                             "memory per product; with --json, each point is appended there as JSON lines")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
     parser.add_argument("--worker", choices=("lifted", "memory", "real", "minimal"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -548,6 +608,16 @@ def main() -> None:
         return
     console = Console(width=int(os.environ.get("COLUMNS", 150)))
     console.print(f"tradewind catalogue benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    if args.scale:
+        console.print(scale_table(run_scale(args.scale, console, args.json)))
+        return
+    if args.only_real_limits:
+        real = run_worker(args.real_limits_products, "real", console)
+        real["minimal"] = run_worker(args.real_limits_products, "minimal", console)["minimal"]
+        if args.json:
+            args.json.write_text(json.dumps(real, indent=1))
+        console.print(real_table(real))
+        return
     results = {"lifted": run_worker(args.products, "lifted", console),
                "small": run_worker(args.small, "memory", console)}
     if not args.skip_real_limits:
