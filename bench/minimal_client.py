@@ -273,3 +273,38 @@ def minimal_calls(info: dict[str, int]) -> dict[str, int]:
     exact = 1 + sum(math.ceil(info[k] / 1000) for k in ("all_items", "all_prices", "stock_rows"))
     shop = 1 + math.ceil((info["items"] + info["products"]) / TERMS_PER_SEARCH) + info["products"]
     return {"exact": exact, "shop": shop}
+
+
+def main() -> None:
+    """Run the minimal client alone against fresh bench sandboxes (their own process) and print its calls."""
+    import argparse
+    import sys
+    from pathlib import Path
+
+    parser = argparse.ArgumentParser(description="The minimal-call full catalogue sync (the benchmark's floor) "
+                                                 "against fresh sandboxes; prints its calls (asserts nothing)")
+    parser.add_argument("--products", type=int, default=200)
+    parser.add_argument("--real-limits", action="store_true", help="Exact 60/min + 5,000/day, Shopify 1000 pts, 50/s")
+    args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from sync_catalogue import SECRETS, Sandboxes, limits_ceiling  # a sibling script, imported late: it imports us
+
+    sandboxes = Sandboxes(args.products, real_limits=args.real_limits)
+    try:
+        info = sandboxes.get("exact", "info")
+        started = time.perf_counter()
+        tally = MinimalSync(sandboxes.url["exact"], sandboxes.url["shop"], SECRETS).run()
+        seconds = time.perf_counter() - started
+    finally:
+        sandboxes.stop()
+    floor = limits_ceiling(tally.system("exact"), tally.points)
+    print(f"{info['products']:,} products, {info['items']:,} items: {seconds:.1f} s, "
+          f"Exact {tally.system('exact')} calls, Shopify {tally.system('shop')} calls, {tally.points:,.0f} points, "
+          f"{tally.refused} refused; by formula {minimal_calls(info)}; ceiling under the real limits "
+          f"{floor['ceiling']:.0f} s")
+    for kind, count in sorted(tally.calls.items()):
+        print(f"  {count:6d}  {kind}")
+
+
+if __name__ == "__main__":
+    main()
