@@ -8,6 +8,8 @@ DISC, filtered out), 29 sales prices, 58 item-warehouse rows of which 29 in ware
 
 from __future__ import annotations
 
+import random
+import uuid
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,48 @@ def test_a_write_by_a_told_id_that_fails_forgets_it(
 def prebound(world: World, sku: str) -> tuple[str, dict[str, object]] | None:
     with world.services.store.begin() as conn:
         return bindings.prebound(conn, "shop", "price", [f"sku={sku}"]).get(f"sku={sku}")
+
+
+def wide_model(variants: int = 15) -> dict[str, list[dict[str, object]]]:
+    """One model of ``variants`` items (sizes S01…), with a sales price and stock in both warehouses:
+    more variants than a page of the shop's inline slices (10)."""
+    rng = random.Random(14)
+    items, prices, stock = [], [], []
+    for n in range(1, variants + 1):
+        item_id, code = str(uuid.UUID(int=rng.getrandbits(128))), f"WIDE-0001-BLK-S{n:02d}"
+        items.append({
+            "ID": item_id, "Code": code, "Description": f"Wide shirt black S{n:02d}", "ExtraDescription": "Wide",
+            "IsSalesItem": True, "IsStockItem": True, "IsPurchaseItem": True, "IsWebshopItem": 1,
+            "ItemGroupCode": "APPAREL", "Unit": "pc", "SalesVatCode": "2", "StandardSalesPrice": 30.0 + n,
+            "FreeTextField_01": "WIDE-0001", "FreeTextField_02": "Black", "FreeTextField_03": f"S{n:02d}",
+            "Created": "2024-01-01T00:00:00.000Z", "Modified": "2024-02-01T00:00:00.000Z"})
+        prices.append({"ID": str(uuid.UUID(int=rng.getrandbits(128))), "Item": item_id, "ItemCode": code,
+                       "Price": 30.0 + n, "Currency": "EUR", "Quantity": 0.0, "Unit": "pc",
+                       "StartDate": "2024-01-01T00:00:00.000Z", "Modified": "2024-02-01T00:00:00.000Z"})
+        stock.extend({"ID": str(uuid.UUID(int=rng.getrandbits(128))), "Item": item_id, "ItemCode": code,
+                      "WarehouseCode": warehouse, "CurrentStock": float(n), "Modified": "2024-02-01T00:00:00.000Z"}
+                     for warehouse in ("1", "2"))
+    return {"items": items, "prices": prices, "stock": stock}
+
+
+def test_every_variant_of_a_wide_product_is_bound_by_its_write(
+        tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A product of 15 variants: ``productSet`` answers with all 15 (ids, prices, inventory items), so
+    the prices and stock flows adopt every one of them and search the shop for none."""
+    world = start_world(tmp_path, store, monkeypatch=monkeypatch, exact_extra=wide_model(15))
+    try:
+        # 44 SKUs and 13 handles: two searches; one productSet per product and no read of the rest
+        assert {"POST /api/oauth2/token": 1, "GET sync/Logistics/Items": 1, "shopify": 2 + 13} == \
+            calls_of(world, "products")
+        shop = world.shop.sandbox
+        wide = next(p for p in shop.store.products.values() if p["handle"] == "wide-0001")
+        assert 15 == sum(1 for v in shop.store.variants.values() if v["product_id"] == wide["id"])
+        # prices: none searched, none written (productSet wrote them); stock: the locations and one write
+        assert {"GET sync/Logistics/SalesItemPrices": 1, "shopify": 0} == calls_of(world, "prices")
+        assert {"GET sync/Inventory/ItemWarehouses": 1, "shopify": 1 + 1} == calls_of(world, "stock")
+        levels = {v["sku"]: shop.store.levels[(v["inventory_item_id"], next(iter(shop.store.locations)))]["available"]
+                  for v in shop.store.variants.values() if v["product_id"] == wide["id"]}
+        assert {f"WIDE-0001-BLK-S{n:02d}": n for n in range(1, 16)} == levels
+    finally:
+        world.exact.stop()
+        world.shop.stop()

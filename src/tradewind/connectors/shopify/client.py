@@ -43,6 +43,8 @@ from tradewind.connectors.shopify.versions import VERSION_HEADER, warn_if_served
 from tradewind.connectors.shopify.versions import _warned as _warned
 from tradewind.errors import TradewindError, TransientError
 
+CostKey = tuple[str, tuple[tuple[str, int], ...]]
+
 
 @dataclass
 class _Exchange:
@@ -55,9 +57,10 @@ class _Exchange:
     body: dict[str, Any] | None = None
 
     @property
-    def cost_key(self) -> tuple[str, int | None]:
-        first = self.variables.get("first")
-        return self.document, first if isinstance(first, int) else None
+    def cost_key(self) -> CostKey:
+        """The document and its sizes (``first``, a productSet's ``variants``): what its cost depends on."""
+        sizes = tuple(sorted((k, v) for k, v in self.variables.items() if type(v) is int))
+        return self.document, sizes
 
     def build(self) -> httpx.Request:
         return self.client.http.build_request(
@@ -114,8 +117,8 @@ class ShopifyClient:
     bucket: CostBucket
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Callable[[float], None] = time.sleep
-    costs: dict[tuple[str, int | None], float] = field(default_factory=dict)
-    """Shopify's requested cost per (document, page size), learnt from its answers."""
+    costs: dict[CostKey, float] = field(default_factory=dict)
+    """Shopify's requested cost per document and sizes, learnt from its answers."""
     shop: ShopFacts | None = None
     """The shop's currency and ``taxesIncluded``, once read (see ``common.shop_facts``)."""
     locations: list[dict[str, Any]] | None = None

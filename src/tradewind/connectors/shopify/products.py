@@ -104,13 +104,19 @@ class ProductsResource(ShopifyResource):
         return self._set(client, {"id": native_id}, product_input(self.settings, native, creating=False))
 
     def _set(self, client: ShopifyClient, identifier: dict[str, str], product: dict[str, Any]) -> NativeRecord:
+        """One ``productSet``, answered with every variant written (ids, prices, inventory items):
+        the first 250 inline, asked for by their number, the rest (rare) read after it."""
+        variants = min(max(1, len(product.get("variants") or [])), queries.PAGE_MAX)
         try:
-            payload = client.mutate(queries.PRODUCT_SET, {"identifier": identifier, "input": product}, "productSet",
-                                    idempotent=True)  # an upsert by handle or id
+            payload = client.mutate(queries.PRODUCT_SET, {"identifier": identifier, "input": product,
+                                                          "variants": variants},
+                                    "productSet", idempotent=True)  # an upsert by handle or id
         except RejectedByTarget as error:
             error.record = product.get("handle")
             raise
-        return self.record(client, payload["product"])
+        node = payload["product"]
+        client.complete(node, "variants", queries.PRODUCT_SET_VARIANTS_REST, "product.variants")
+        return super().record(client, node)
 
 
 def product_input(settings: ShopSettings, native: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:

@@ -127,19 +127,35 @@ query ProductVariantsRest($id: ID!, $after: String) {
 """The variants of one product beyond the inline ten (many sizes and colours)."""
 
 PRODUCT_SET = """
-mutation ProductSet($identifier: ProductSetIdentifiers, $input: ProductSetInput!) {
+mutation ProductSet($identifier: ProductSetIdentifiers, $input: ProductSetInput!, $variants: Int!) {
   productSet(identifier: $identifier, input: $input, synchronous: true) {
     product {
       id handle title descriptionHtml vendor productType status tags updatedAt
       options { name position }
-      variants(first: 10) { nodes { ...VariantFields inventoryItem { id } } pageInfo { hasNextPage endCursor } }
+      variants(first: $variants) { nodes { ...VariantFields inventoryItem { id } } pageInfo { hasNextPage endCursor } }
     }
     userErrors { field message code }
   }
 }
 """ + VARIANT_FIELDS
 """Create (an upsert by handle, so a create retried after a crash never duplicates) or update a product.
-Its variants answer with their inventory items too: the stock records they name are bound from it."""
+Its variants answer with their inventory items too: the price and stock records they name are bound
+from it. ``$variants`` is the number of variants written (``productSet`` keeps exactly those), at most
+a page of 250: every variant comes back in the answer, asked for at the cost of those it has, and a
+product of more (Shopify allows 2048) reads the rest with ``PRODUCT_SET_VARIANTS_REST``."""
+
+PRODUCT_SET_VARIANTS_REST = """
+query ProductSetVariantsRest($id: ID!, $after: String) {
+  product(id: $id) {
+    variants(first: 250, after: $after) {
+      nodes { ...VariantFields inventoryItem { id } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}
+""" + VARIANT_FIELDS
+"""The variants of a product just written beyond the first 250, with their inventory items (only
+when the answer says ``hasNextPage``)."""
 
 # -- prices and stock ---------------------------------------------------------------------------
 
