@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from tradewind.errors import RecordError
 from tradewind.rules.payments import InvoicePayment, PaymentMethods, invoice_payment
+from tradewind.rules.settings import BookingRules
 from tradewind.rules.tax import OrderHeld
 
 ISSUED = date(2026, 3, 30)
@@ -50,3 +51,19 @@ def test_the_map_refuses_two_spellings_of_one_method_and_negative_terms() -> Non
         PaymentMethods.model_validate({"methods": {"iDEAL": {"paid": True}, "ideal": {"days": 3}}})
     with pytest.raises(ValidationError):
         PaymentMethods.model_validate({"methods": {"klarna": {"days": -1}}})
+
+
+def test_a_method_names_its_journal_and_erp_condition_and_the_invoice_payment_carries_them() -> None:
+    methods = PaymentMethods.model_validate({"methods": {"iDEAL": {"paid": True, "journal": "20", "condition": "IB"}}})
+    decided = invoice_payment("ideal", ISSUED, methods)
+    assert decided.terms is not None and ("20", "IB") == (decided.terms.journal, decided.terms.condition)
+    with pytest.raises(ValidationError):
+        PaymentMethods.model_validate({"methods": {"ideal": {"paid": True, "bank": "20"}}})  # unknown key
+
+
+def test_the_booking_rules_take_the_map_but_not_beside_the_older_payment_conditions() -> None:
+    rules = BookingRules.model_validate({"payments": {"methods": {"ideal": {"paid": True, "journal": "20"}},
+                                                      "default": {"days": 8}}})
+    assert rules.payments is not None and 8 == rules.payments.default.days  # type: ignore[union-attr]
+    with pytest.raises(ValidationError, match="payments and payment_conditions exclude each other"):
+        BookingRules.model_validate({"payments": {"default": {"days": 8}}, "payment_conditions": {"ideal": "IB"}})

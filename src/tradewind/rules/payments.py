@@ -6,17 +6,23 @@ transfer, "pay after delivery" (Klarna, Riverty) or a B2B account gets a payment
 :class:`PaymentMethods` map decides, by the shop's method name (case and spacing ignored); a method
 the map does not name takes the configured default, or is held naming the method, so an unknown
 gateway is never booked as paid by guess.
+
+A method's terms may also name what the ERP needs to act on them: ``journal``, the bank (or PSP clearing)
+journal where a method paid at once is received (Shopify Payments, Mollie, PayPal each settle into their
+own clearing account), and ``condition``, the ERP's payment condition code, when the ERP's conditions
+cannot be told apart by their days (Exact's "Direct", "iDEAL betaald" and "PayPal betaald" are all 0 days).
+
+The map is the ``payments:`` block of an ERP connection's ``booking:`` rules (docs/refunds-and-invoices.md).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tradewind.errors import RecordError
-from tradewind.rules.tax import OrderHeld
 
 
 class MethodTerms(BaseModel):
@@ -26,6 +32,11 @@ class MethodTerms(BaseModel):
 
     paid: bool = Field(default=False, description="Settled when the order is placed: register the invoice as paid")
     days: int = Field(default=0, ge=0, description="Payment term in days (for a method not paid at once)")
+    journal: str | None = Field(default=None, description="Bank or cash journal (code) where a payment by this "
+                                                          "method is booked, e.g. the Shopify Payments or Mollie "
+                                                          "clearing account's; required by Exact for paid methods")
+    condition: str | None = Field(default=None, description="The ERP's payment condition code for this method; "
+                                                            "unset: the ERP's one condition with these days")
 
 
 class PaymentMethods(BaseModel):
@@ -54,6 +65,8 @@ class InvoicePayment:
     paid: bool
     due_on: date
     paid_on: date | None = None
+    terms: MethodTerms | None = field(default=None, compare=False)
+    """The map's entry that decided (its journal and condition), when one did."""
 
 
 def invoice_payment(method: str | None, issued_on: date, methods: PaymentMethods, *,
@@ -64,9 +77,9 @@ def invoice_payment(method: str | None, issued_on: date, methods: PaymentMethods
     date, and due that day. Raises :class:`OrderHeld` naming the method when the map has no entry and
     no default, and :class:`RecordError` when the order names no method at all and there is no default.
     """
-    terms = methods.methods.get(_key(method)) if method else None
-    if terms is None:
-        terms = methods.default
+    from tradewind.rules.tax import OrderHeld  # tax imports settings, which holds this map: import late
+
+    terms = terms_for(method, methods)
     if terms is None:
         if not method:
             raise RecordError("the order names no payment method and the payment map has no default",
@@ -77,8 +90,14 @@ def invoice_payment(method: str | None, issued_on: date, methods: PaymentMethods
     name = method or "default"
     if terms.paid:
         day = paid_on or issued_on
-        return InvoicePayment(name, paid=True, due_on=issued_on, paid_on=day)
-    return InvoicePayment(name, paid=False, due_on=issued_on + timedelta(days=terms.days))
+        return InvoicePayment(name, paid=True, due_on=issued_on, paid_on=day, terms=terms)
+    return InvoicePayment(name, paid=False, due_on=issued_on + timedelta(days=terms.days), terms=terms)
+
+
+def terms_for(method: str | None, methods: PaymentMethods) -> MethodTerms | None:
+    """The terms of ``method`` (case and spacing ignored), else the default; None when neither."""
+    terms = methods.methods.get(_key(method)) if method else None
+    return terms if terms is not None else methods.default
 
 
 def _key(name: str | None) -> str:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from tradewind.model.identifiers import CountryCode
 from tradewind.model.money import Amount
+from tradewind.rules.payments import PaymentMethods
 
 
 class VatKind(StrEnum):
@@ -227,6 +228,12 @@ class BookingRules(BaseModel):
                                                "→ ERP payment condition code; empty: the connection's")
     default_payment_condition: str | None = Field(default=None, description="For a method the map lacks; unset: "
                                                                             "such an order is held")
+    payments: PaymentMethods | None = Field(
+        default=None, description="Payment-method map: per shop method, paid at once (paid: true, with the bank "
+        "journal it is received in) or a term in days, and the ERP's payment condition; an invoice gets the "
+        "condition and due date, a paid one is registered as paid (docs/refunds-and-invoices.md). Unset: "
+        "payment_conditions decide", examples=[{"methods": {"ideal": {"paid": True, "journal": "20"},
+                                                            "banktransfer": {"days": 14}}, "default": {"days": 8}}])
 
     @field_validator("tolerance")
     @classmethod
@@ -243,6 +250,9 @@ class BookingRules(BaseModel):
             raise ValueError("discount_booking: article needs discount_item")
         if self.booking_type is not BookingType.SALES_ORDER and not self.journal:
             raise ValueError(f"booking_type: {self.booking_type.value} needs journal (the sales journal's code)")
+        if self.payments is not None and (self.payment_conditions or self.default_payment_condition):
+            raise ValueError("payments and payment_conditions exclude each other: name each method's ERP condition "
+                             "in payments.methods.<method>.condition")
         if self.update_booked_orders and self.erp_master:
             raise ValueError("update_booked_orders and erp_master exclude each other: the ERP is master, or the "
                              "shop's changes are written")
