@@ -154,3 +154,65 @@ def test_one_full_refund_credits_exactly_the_booking(case: tuple[Order, BookingR
                       if b.role is not LineRole.ROUNDING and b.amount(rules.rounding).amount]
     assert reversed_lines == [(_key(c), c.amount(rules.rounding).amount) for c in note.lines
                               if c.role is not LineRole.ROUNDING and c.amount(rules.rounding).amount]
+
+
+def _net_by_rate(lines: object, mode: object) -> dict[tuple[Decimal, str], Decimal]:
+    """(rate, code) → net amount of the lines that are not rounding lines."""
+    by_rate: dict[tuple[Decimal, str], Decimal] = defaultdict(Decimal)
+    for line in lines:  # type: ignore[attr-defined]
+        if line.role is not LineRole.ROUNDING:
+            by_rate[(line.vat_rate, line.vat_code)] += line.amount(mode).amount
+    return by_rate
+
+
+@settings(max_examples=300, deadline=None)
+@given(refund_sequences(), st.data())
+def test_adjustments_never_credit_more_than_was_booked_per_rate_or_in_total(
+        case: tuple[Order, BookingRules, VatMethod, Booking, list[Refund], bool], data: st.DataObject) -> None:
+    """With ``adjustment_item``, refunds give back money beyond their lines (goodwill), or money without lines at
+    all: the adjustment is spread over the booked rates, and still no rate, no line and not the order is ever
+    credited beyond its booking; a refund whose adjustment does not fit is held (or drafted, saying why)."""
+    order, rules, method, booking, refunds, _ = case
+    adjusting = rules.model_copy(update={"adjustment_item": "ADJ"})
+    notes: list[CreditNote] = []
+    for given_refund in refunds:
+        if data.draw(st.booleans(), label="goodwill only"):
+            given_refund = given_refund.model_copy(update={"lines": [], "shipping": None})
+        lines_only = Decimal(0)
+        if given_refund.lines or (given_refund.shipping and given_refund.shipping.amount):
+            try:
+                lines_only = compose_credit_note(order, booking, given_refund, rules.model_copy(
+                    update={"on_difference": "draft"}), method=method, earlier=notes, vat_codes=CODES).credited.amount
+            except (OrderHeld, RecordError):
+                continue
+        extra = data.draw(st.integers(min_value=-300, max_value=3000), label="cents beyond the lines") * CENT
+        shop = given_refund.model_copy(update={"total": Money.of(max(lines_only + extra, Decimal(0)), order.currency)})
+        try:
+            note = compose_credit_note(order, booking, shop, adjusting, method=method, earlier=notes, vat_codes=CODES)
+        except OrderHeld as held:
+            assert held.message
+            continue
+        except RecordError as nothing:
+            assert "gives back no booked line" in str(nothing)
+            continue
+        _no_float(note)
+        assert note.reason if note.draft else True
+        if not note.draft:
+            notes.append(note)
+    booked = _net_by_rate(booking.lines, rules.rounding)
+    credited: dict[tuple[Decimal, str], Decimal] = defaultdict(Decimal)
+    for note in notes:
+        for key, amount in _net_by_rate(note.lines, rules.rounding).items():
+            credited[key] += amount
+    for key, amount in credited.items():
+        assert key in booked, (key, booked)
+        assert booked[key] + amount >= 0 or booked[key] < 0, (key, amount, booked)  # a kept fee may add
+    per_line = {_key(line): line.amount(rules.rounding).amount for line in booking.lines
+                if line.role is not LineRole.ROUNDING}
+    for note in notes:
+        for line in note.lines:
+            if line.role not in (LineRole.ROUNDING, LineRole.ADJUSTMENT):
+                assert _key(line) in per_line
+    total = sum((n.credited.amount for n in notes), Decimal(0))
+    assert total <= booking.totals.total.amount
+    event("adjusted" if any(ln.role is LineRole.ADJUSTMENT for n in notes for ln in n.lines) else "not adjusted")

@@ -165,3 +165,58 @@ def test_a_sku_on_two_lines_needs_the_line_named() -> None:
     note = credit(shop, booking, LINE_DISCOUNTS,
                   refund("R1", "24.20", RefundLine(sku="SHIRT", quantity=Decimal(1), line=1)))
     assert ["lines[1]"] == [c.source for c in note.lines]
+
+
+ADJUSTING = rules(discount_item=None, adjustment_item="GOODWILL")
+
+
+def test_a_goodwill_refund_without_lines_is_spread_over_the_booked_rates() -> None:
+    """EUR 10.00 back on the order as a whole: of the 60.51 booked, 49.61 is at 21% (shirts 43.56, shipping 6.05)
+    and 10.90 at 9%, so 8.20 and 1.80 (to the cent, largest remainder); net 6.78 + 1.42 VAT, 1.65 + 0.15 VAT."""
+    shop = shop_order()
+    booking = book(shop, ADJUSTING)
+    note = credit(shop, booking, ADJUSTING, refund("R1", "10.00"))
+    assert [("GOODWILL", "-1", "6.78", "-", "2", "-6.78"),
+            ("GOODWILL", "-1", "1.65", "-", "1", "-1.65")] == credited(note)
+    assert (Decimal("-8.43"), Decimal("-1.57"), Decimal("-10.00")) == (
+        note.totals.net.amount, note.totals.vat.amount, note.totals.total.amount)
+    assert not note.draft
+
+
+def test_money_beyond_the_lines_is_an_adjustment_over_what_is_left_at_each_rate() -> None:
+    """One shirt back (21.78) and 25.00 refunded: 3.22 more, spread over what is left after the shirt — 27.83 at
+    21% and 10.90 at 9%: 2.31 (1.91 net + 0.40) and 0.91 (0.83 + 0.07); the last cent on the rounding line."""
+    shop = shop_order()
+    booking = book(shop, ADJUSTING)
+    note = credit(shop, booking, ADJUSTING, refund("R1", "25.00", RefundLine(sku="SHIRT", quantity=Decimal(1))))
+    assert [
+        ("SHIRT", "-1", "20.0000", "-2.0000", "2", "-18.00"),
+        ("GOODWILL", "-1", "1.91", "-", "2", "-1.91"),
+        ("GOODWILL", "-1", "0.83", "-", "1", "-0.83"),
+        ("ROUND", "1", "-0.01", "-", "0", "-0.01"),
+    ] == credited(note)
+    assert Decimal("-25.00") == note.totals.total.amount
+
+
+def test_without_an_adjustment_item_a_goodwill_refund_is_held_saying_so() -> None:
+    shop = shop_order()
+    booking = book(shop, LINE_DISCOUNTS)
+    with pytest.raises(OrderHeld, match=r"gives back EUR 10\.00 on the order as a whole, not on its lines: set "
+                                        r"booking\.adjustment_item"):
+        credit(shop, booking, LINE_DISCOUNTS, refund("R1", "10.00"))
+
+
+def test_an_adjustment_never_credits_more_than_is_left() -> None:
+    shop = shop_order()
+    booking = book(shop, ADJUSTING)
+    with pytest.raises(OrderHeld, match=r"adjustment of 70\.00 is more than is left to credit on the order's "
+                                        r"booking \(60\.51\)"):
+        credit(shop, booking, ADJUSTING, refund("R1", "70.00"))
+    goodwill = credit(shop, booking, ADJUSTING, refund("R1", "50.00"))  # 40.99 at 21%, 9.01 (8.27 net) at 9%
+    everything = refund("R2", "10.51", RefundLine(sku="SHIRT", quantity=Decimal(2)),
+                        RefundLine(sku="BOOK", quantity=Decimal(1)), shipping="6.05")
+    with pytest.raises(OrderHeld, match=r"more than the booking's total 60\.51"):
+        credit(shop, booking, ADJUSTING, everything.model_copy(update={"total": eur("60.51")}), earlier=(goodwill,))
+    with pytest.raises(OrderHeld, match=r"net at 9% VAT \(code 1\), more than the booking booked there \(10\.00\)"):
+        credit(shop, booking, ADJUSTING, refund("R2", "10.51", RefundLine(sku="BOOK", quantity=Decimal(1))),
+               earlier=(goodwill,))

@@ -40,11 +40,12 @@ from tradewind.model import Money, Order
 from tradewind.model.refund import Refund
 from tradewind.rules.booking import Booking
 from tradewind.rules.orders import allocate, line_discount
-from tradewind.rules.rounding import BookingLine, LineRole, Settlement, Totals, settle
+from tradewind.rules.rounding import BookingLine, LineRole, Settlement, Totals, erp_totals, settle
 from tradewind.rules.settings import BookingRules, OnDifference, RoundingMode, VatKind, VatMethod
 from tradewind.rules.tax import CENT, OrderHeld, VatCodeMap
 
 _ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,13 @@ def compose_credit_note(order: Order, booking: Booking, refund: Refund, rules: B
     lines = [credit for index, line in enumerate(booking.lines)
              if (credit := _credit(line, before.amount(index), after.amount(index), after.quantity(index)
                                    - before.quantity(index))) is not None]
+    lines += _adjustment(lines, refund, booking, earlier, rules, rules.vat_method or method, record)
     if not lines:
-        raise RecordError("the refund gives back no booked line and no shipping", field="lines", record=record)
+        if refund.total.amount == 0:
+            raise RecordError("the refund gives back no booked line, no shipping and no money", field="lines",
+                              record=record)
+        raise OrderHeld(f"the refund gives back {refund.total} on the order as a whole, not on its lines: set "
+                        "booking.adjustment_item to book such an adjustment", field="adjustments", record=record)
     code = _rounding_code(booking, rules, vat_codes)
     settled = settle(lines, shop_total=-refund.total, shop_vat=-refund.tax_total if refund.tax_total else None,
                      rules=rules, method=rules.vat_method or method, rounding_code=code, record=record)
@@ -229,6 +235,63 @@ def _credit(line: BookingLine, before: Decimal, after: Decimal, quantity: Decima
                        vat_code=line.vat_code, kind=line.kind, role=line.role, source=line.source)
 
 
+def _adjustment(lines: Sequence[BookingLine], refund: Refund, booking: Booking, earlier: Sequence[CreditNote],
+                rules: BookingRules, method: VatMethod, record: str) -> list[BookingLine]:
+    """The refund's order-level adjustment on ``rules.adjustment_item``: what the shop refunded beyond (or short
+    of) the credited lines, when that is more than the tolerance (less is a rounding difference).
+
+    It is spread, with :func:`~tradewind.rules.orders.allocate` as the booking spreads an order discount, over the
+    booking's VAT rates (rate and code) in proportion to what is still booked at each — the booked amounts with
+    VAT, less what earlier credit notes and this one's lines gave back — so an adjustment never credits a rate
+    beyond its booking. An adjustment the other way (the shop gave back less than the lines: a fee kept) is
+    spread over the booked amounts themselves. Each part is booked net of its rate (VAT per line, as the ERP
+    computes it); the cents that leaves go on the rounding line. Without ``adjustment_item``, nothing: the
+    difference holds the refund.
+    """
+    if rules.adjustment_item is None:
+        return []
+    currency = refund.currency
+    credited = erp_totals(lines, method, rules.rounding, currency).total.amount if lines else _ZERO
+    difference = -refund.total.amount - credited  # negative: the shop gave back more than the lines credit
+    if abs(difference) <= rules.tolerance:
+        return []
+    given = [*(line for note in earlier for line in note.lines), *lines] if difference < 0 else []
+    left = _left_by_rate(booking, given, method, rules)
+    room = sum((max(v, _ZERO) for v in left.values()), _ZERO)
+    if abs(difference) > room:
+        problem = (f"the refund's order-level adjustment of {-difference} is more than is left to credit on the "
+                   f"order's booking ({room})")
+        if rules.on_difference is OnDifference.HOLD:
+            raise OrderHeld(problem, field="adjustments", record=record)
+        return []  # drafted below with the difference in the reason
+    parts = allocate(abs(difference), list(left.values()), field="adjustments")
+    sign = 1 if difference < 0 else -1
+    made = []
+    for (rate, code, kind), part in zip(left, parts, strict=True):
+        if part == 0:
+            continue
+        net = (part / (1 + rate / _HUNDRED)).quantize(CENT, rounding=rules.rounding.decimal)
+        made.append(BookingLine(sku=rules.adjustment_item, description=f"Refund adjustment {rate}% VAT",
+                                quantity=Decimal(-1), unit_price=Money(amount=sign * net, currency=currency),
+                                vat_rate=rate, vat_code=code, kind=kind, role=LineRole.ADJUSTMENT,
+                                source="adjustments"))
+    return made
+
+
+def _left_by_rate(booking: Booking, credits: Sequence[BookingLine], method: VatMethod,
+                  rules: BookingRules) -> dict[tuple[Decimal, str, VatKind], Decimal]:
+    """(rate, code, kind) → what is still booked there with VAT: the booking's lines (not its rounding line)
+    plus the credit lines (negative) given so far, each as the ERP computes it."""
+    left: dict[tuple[Decimal, str, VatKind], Decimal] = {}
+    for line in [*booking.lines, *credits]:
+        if line.role is LineRole.ROUNDING:
+            continue
+        key = (line.vat_rate, line.vat_code, line.kind)
+        total = erp_totals([line], method, rules.rounding, line.unit_price.currency).total.amount
+        left[key] = left.get(key, _ZERO) + total
+    return left
+
+
 def _rounding_code(booking: Booking, rules: BookingRules, codes: VatCodeMap | None) -> str | None:
     if booking.rounding_line is not None:
         return booking.rounding_line.vat_code
@@ -246,11 +309,35 @@ def _within_booking(settled: Settlement, booking: Booking, earlier: Sequence[Cre
     before = sum((c.credited.amount for c in earlier), _ZERO)
     now = -settled.totals.total.amount
     booked = booking.totals.total.amount
-    if before + now <= booked:
+    problem = None
+    if before + now > booked:
+        problem = (f"credit notes would credit {before + now} in all, more than the booking's total {booked} "
+                   f"({before} credited before)")
+    else:
+        problem = _beyond_a_rate(booking, [*(line for c in earlier for line in c.lines), *settled.lines], rules)
+    if problem is None:
         return settled
-    problem = (f"credit notes would credit {before + now} in all, more than the booking's total {booked} "
-               f"({before} credited before)")
     if rules.on_difference is OnDifference.HOLD:
         raise OrderHeld(problem, field="total", record=record)
     return Settlement(settled.lines, settled.totals, settled.difference, settled.vat_difference, draft=True,
                       reason=problem)
+
+
+def _beyond_a_rate(booking: Booking, credits: Sequence[BookingLine], rules: BookingRules) -> str | None:
+    """Why the credit lines so far would credit a VAT rate (and code) more net than the booking booked there,
+    rounding lines aside; None when none would. Lines never do (each is a share of its booked line); an
+    adjustment spread over the rates could, when later refunds credit the lines it was spread over."""
+    def net(lines: Iterable[BookingLine]) -> dict[tuple[Decimal, str], Decimal]:
+        by_rate: dict[tuple[Decimal, str], Decimal] = {}
+        for line in lines:
+            if line.role is not LineRole.ROUNDING:
+                key = (line.vat_rate, line.vat_code)
+                by_rate[key] = by_rate.get(key, _ZERO) + line.amount(rules.rounding).amount
+        return by_rate
+    booked, credited = net(booking.lines), net(credits)
+    for (rate, code), amount in credited.items():
+        there = booked.get((rate, code), _ZERO)
+        if there >= 0 and -amount > there:
+            return (f"credit notes would credit {-amount} net at {rate}% VAT (code {code}), more than the booking "
+                    f"booked there ({there})")
+    return None

@@ -40,6 +40,8 @@ class LineRole(StrEnum):
     DISCOUNT = "discount"
     SHIPPING = "shipping"
     ROUNDING = "rounding"
+    ADJUSTMENT = "adjustment"
+    """A refund's order-level adjustment (:mod:`tradewind.rules.refunds`), on ``adjustment_item``."""
 
 
 @dataclass(frozen=True)

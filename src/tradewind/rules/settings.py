@@ -187,6 +187,10 @@ class BookingRules(BaseModel):
     rounding_item: str | None = Field(default=None, description="Article code (or GL account) of the rounding line")
     rounding_vat_code: str | None = Field(default=None, description="VAT code of the rounding line; default: the "
                                                                      "domestic 0% code")
+    adjustment_item: str | None = Field(
+        default=None, description="Article code (a GL account code for booking_type: sales_entry) of a refund's "
+                                  "order-level adjustment (a goodwill refund, money beyond its lines), spread over "
+                                  "the order's VAT rates; unset: such a refund is held")
     tolerance: Amount = Field(default=Decimal("0.05"), description="Largest difference booked on the rounding line")
     on_difference: OnDifference = Field(default=OnDifference.HOLD, description="A larger difference holds the "
                                                                                "order, or books it as a draft")
