@@ -14,6 +14,8 @@ Calls per resource (N records, first sync / incremental):
 * customers — read N/50 pages; lookups N/50 searches by e-mail; one call per write.
 * orders — read N/5 pages (lines come along); read-only.
 * refunds — read with their orders: N/3 pages of orders changed since the cursor (:mod:`.refunds`); read-only.
+* order_payments — payments from the ERP: one search per 25 orders (their payment state), then one
+  ``orderMarkAsPaid`` per order that is not paid yet; paid orders and partial payments cost no call.
 * shipments — written as fulfillments: per shipment one read of the order's fulfillment orders and
   one ``fulfillmentCreate``; lookups one search per 10 orders (their fulfillments inline).
 * products, customers and orders are read by GID (``get``) a page's worth a call, so a webhook
@@ -38,13 +40,14 @@ from tradewind.connectors.shopify.codec_refunds import refund_in
 from tradewind.connectors.shopify.customers import CustomersResource
 from tradewind.connectors.shopify.fulfillments import FulfillmentsResource, fulfillment_in, shipment_out
 from tradewind.connectors.shopify.options import ShopifyOptions
+from tradewind.connectors.shopify.order_payments import OrderPaymentsResource, order_payment_in, payment_out
 from tradewind.connectors.shopify.orders import OrdersResource
 from tradewind.connectors.shopify.prices import PricesResource
 from tradewind.connectors.shopify.products import ProductsResource
 from tradewind.connectors.shopify.refunds import RefundsResource
 from tradewind.connectors.shopify.stock import StockResource
 from tradewind.errors import ConfigError
-from tradewind.model import Customer, Order, Price, Product, Refund, Shipment, StockLevel
+from tradewind.model import Customer, Order, Payment, Price, Product, Refund, Shipment, StockLevel
 
 __all__ = ["Shopify", "ShopifyOptions"]
 
@@ -98,6 +101,13 @@ class Shopify(Connector):
         can=["read"], decode=refund_in,
         description="Refunds of orders (Order.refunds): the lines given back by position, shipping, adjustments "
                     "and the money; one record per refund, read with orders changed since the cursor",
+    )
+
+    order_payments = OrderPaymentsResource(
+        Payment, native_key="id", natural_keys=["order_number"], cursor=None, can=["update"],
+        decode=order_payment_in, encode=payment_out,
+        description="Payments received elsewhere (the ERP) marking orders paid (orderMarkAsPaid) where Shopify "
+                    "allows it; an order paid already is left alone, a partial payment is reported, not marked paid",
     )
 
     def account_key(self) -> str:

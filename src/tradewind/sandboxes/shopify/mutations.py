@@ -17,6 +17,7 @@ from graphql import GraphQLResolveInfo
 from tradewind.sandboxes.shopify.common import Record, View, gid, parse_gid, user_error
 from tradewind.sandboxes.shopify.fulfillment_create import FulfillmentMutations
 from tradewind.sandboxes.shopify.inventory import InventoryMutations
+from tradewind.sandboxes.shopify.order_mark_as_paid import OrderPaymentMutations
 from tradewind.sandboxes.shopify.products import ProductMutations
 from tradewind.sandboxes.shopify.refund_create import RefundMutations
 from tradewind.sandboxes.shopify.views import Views
@@ -56,6 +57,7 @@ def mutation_resolvers(sandbox: ShopifySandbox, views: Views) -> dict[str, Calla
         "customerUpdate": customers.customer_update,
         "fulfillmentCreate": FulfillmentMutations(sandbox, views).fulfillment_create,
         "refundCreate": RefundMutations(sandbox, views).refund_create,
+        "orderMarkAsPaid": OrderPaymentMutations(sandbox, views).order_mark_as_paid,
         "webhookSubscriptionCreate": lambda info, **kw: webhook_subscription_create(sandbox, info, **kw),
     }
 

@@ -19,6 +19,7 @@ from graphql import GraphQLError
 from tradewind.sandboxes.shopify.common import INVENTORY_NAMES, Record, View, gid, money_bag, parse_gid, variant_title
 from tradewind.sandboxes.shopify.fulfillments import FulfillmentViews
 from tradewind.sandboxes.shopify.paging import connection
+from tradewind.sandboxes.shopify.payments import can_mark_as_paid, outstanding
 from tradewind.sandboxes.shopify.refunds import RefundViews
 from tradewind.sandboxes.shopify.store import Store
 
@@ -190,6 +191,8 @@ class Views:
             "closed": o["closed_at"] is not None,
             "fullyPaid": o["financial_status"] == "paid",
             "displayFinancialStatus": str(o["financial_status"]).upper() if o["financial_status"] else None,
+            "canMarkAsPaid": lambda info: can_mark_as_paid(o),
+            "totalOutstandingSet": lambda info: money_bag(str(outstanding(o)), cur),
             "displayFulfillmentStatus": _FULFILLMENT.get(o["fulfillment_status"], "UNFULFILLED"),
             "currencyCode": cur,
             "taxesIncluded": o["taxes_included"],
