@@ -40,6 +40,7 @@ from tradewind.connectors.exact_online.resource import ExactResource, api_rows, 
 from tradewind.connectors.exact_online.shipments import _your_refs
 from tradewind.errors import RecordError
 from tradewind.model import Money, Payment
+from tradewind.model.money import CENT
 
 TERM_FIELDS = ("ID", "Timestamp", "TransactionEntryID", "LineType", "TransactionType", "Status", "IsFullyPaid",
                "AmountFC", "TransactionAmountFC", "Currency", "InvoiceNumber", "EntryNumber", "OrderNumber", "YourRef",
@@ -101,6 +102,11 @@ class PaymentResource(ExactResource[Payment]):
                 "ShopOrderNumber": text(rows[0].get("YourRef")) or "<YourRef of the sales order>", "Terms": rows}
 
 
+def cents(value: Any) -> Decimal:
+    """An amount as Exact sends it (a JSON number) in cents: ``30.0`` → ``30.00``."""
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
 def payment_in(data: Mapping[str, Any], settings: Any = None) -> Payment:
     """An invoice's matched terms → Payment: settled when a term says ``IsFullyPaid`` (the amount is
     the invoice's total), else a partial payment of what these terms received."""
@@ -118,8 +124,8 @@ def payment_in(data: Mapping[str, Any], settings: Any = None) -> Payment:
         raise RecordError(f"{name} has no YourRef (the shop's order number), nor has its sales order: it was not "
                           "booked from the shop", field="order_number", record=invoice)
     full = any(bool(t.get("IsFullyPaid")) for t in terms)
-    total = Decimal(str(first.get("TransactionAmountFC") or 0))
-    paid = total if full else sum((Decimal(str(t.get("AmountFC") or 0)) for t in terms), Decimal(0))
+    total = cents(first.get("TransactionAmountFC"))
+    paid = total if full else sum((cents(t.get("AmountFC")) for t in terms), Decimal(0))
     days = [d for d in (parse_date(t.get("LastPaymentDate")) or parse_date(t.get("Modified")) for t in terms) if d]
     return build(Payment, invoice, reference=name, amount=Money(amount=paid, currency=currency),
                  order_number=order, invoice_number=invoice, paid_at=max(days) if days else None,
