@@ -21,6 +21,7 @@ from tradewind.model import Contact, Customer, CustomerKind, Discount, Entity, M
 from tradewind.rules.orders import check_totals, compose_lines
 from tradewind.sandboxes._serve import Served
 from tradewind.sandboxes.exact_online import ACCOUNTS, PRICES, create_app
+from tradewind.sandboxes.exact_online.ledger import INVOICES, PRINTED
 from tradewind.sandboxes.exact_online.schema import CONTACTS
 from tradewind.sandboxes.exact_online_data import catalogue
 
@@ -62,15 +63,28 @@ def sample_order(number: str = "#1001", skus: tuple[str, ...] = ()) -> Order:
                  shipping_lines=[ShippingLine(title="PostNL", price=eur("4.95"))], total=eur("59.93"))
 
 
+def process_invoice(state: Any, account: dict[str, Any]) -> str:
+    """A sales invoice for ``account``, processed (printed) as a user does in Exact: it gets its number."""
+    invoice = state.create(INVOICES, {"OrderedBy": account["ID"], "Journal": "70", "YourRef": f"#{account['Code']}",
+                                      "SalesInvoiceLines": [{"Item": DOC["items"][0]["ID"], "Quantity": 1}]})
+    state.create(PRINTED, {"InvoiceID": invoice["InvoiceID"]})
+    return str(invoice["InvoiceID"])
+
+
 class TestExactOnline(ConnectorContract):
     connector = ExactOnline
     def harness(self) -> Served:
-        return Served(create_app(seed=self.seed(), minutely_limit=10_000, daily_limit=1_000_000))
+        served = Served(create_app(seed=self.seed(), minutely_limit=10_000, daily_limit=1_000_000))
+        for n, account in enumerate(DOC["accounts"][:3]):  # processed (numbered) sales invoices, read by `invoices`
+            invoice = process_invoice(served.sandbox, account)
+            with served.sandbox.lock:  # processed on earlier days than a change a test makes
+                served.sandbox.tables["SalesInvoices"][invoice]["Modified"] = datetime(2024, 3, 1 + n, tzinfo=UTC)
+        return served
     environ: ClassVar[dict[str, str]] = ENVIRON
     expected_counts: ClassVar[dict[str, int]] = {
         "products": len({i["FreeTextField_01"] for i in DOC["items"]}) + len(EXTRA_ITEMS),
         "prices": len(DOC["prices"]), "stock": len(DOC["stock"]), "customers": len(DOC["accounts"]),
-        "orders": len(ORDERS), "shipments": len(DELIVERIES)}
+        "orders": len(ORDERS), "shipments": len(DELIVERIES), "invoices": 3}
     roundtrip_fields: ClassVar[dict[str, list[str]]] = {
         "customers": ["type", "name", "email", "vat_number", "chamber_of_commerce", "contacts"],
         "orders": ["number", "currency"]}  # OrderDate is a date: the time of day is lost
@@ -105,6 +119,8 @@ class TestExactOnline(ConnectorContract):
             contact = DOC["contacts"][0]
             sandbox_state.update(CONTACTS, contact["ID"], {"Phone": "+31 20 0000001"}, trusted=True)
             return str(contact["ID"])
+        if resource == "invoices":
+            return process_invoice(sandbox_state, DOC["accounts"][3])
         if resource == "shipments":  # the rest of order #903
             delivered = sandbox_state.deliver("#903", {DOC["items"][3]["Code"]: 1}, tracking_number="3SABCD02")
             return str(delivered["EntryID"])

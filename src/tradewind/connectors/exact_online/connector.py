@@ -26,6 +26,7 @@ from tradewind.connectors.exact_online import checks, codec
 from tradewind.connectors.exact_online.client import Credentials, ExactClient
 from tradewind.connectors.exact_online.contacts import CONTACT_FIELDS, ContactResource, contact_in
 from tradewind.connectors.exact_online.customers import CustomerResource
+from tradewind.connectors.exact_online.invoices import INVOICE_FIELDS, InvoiceResource, invoice_in, number_clause
 from tradewind.connectors.exact_online.options import ExactOnlineOptions
 from tradewind.connectors.exact_online.orders import OrderResource
 from tradewind.connectors.exact_online.prices import PriceResource
@@ -36,7 +37,7 @@ from tradewind.connectors.exact_online.shipments import DELIVERY_FIELDS, Shipmen
 from tradewind.connectors.exact_online.stock import StockResource
 from tradewind.connectors.exact_online.vat import ITEMS_BULK
 from tradewind.connectors.pacing import WindowBudget, shared_budget
-from tradewind.model import Customer, Order, Price, Product, Shipment, StockLevel
+from tradewind.model import Customer, Invoice, Order, Price, Product, Shipment, StockLevel
 from tradewind.model.refund import Refund
 
 __all__ = ["ExactOnline", "ExactOnlineOptions"]
@@ -96,6 +97,12 @@ class ExactOnline(Connector):
         decode=not_read, encode=not_bound, lookups={},
         description="Shop refunds as sales credit notes (Type 8021) reversing the order's booking; YourRef holds "
                     "the order's number and the refund's (#1001/R123); the order must be booked first")
+    invoices = InvoiceResource(
+        Invoice, path="salesinvoice/SalesInvoices", select=INVOICE_FIELDS, native_key="InvoiceID",
+        natural_keys=["number"], cursor=UpdatedSince("Modified"), can=["read"], decode=invoice_in,
+        expand="SalesInvoiceLines", lookups={"number": number_clause},
+        description="Processed sales invoices and credit notes (Status 50, numbered) with their lines and the "
+                    "customer's e-mail address (the invoice's contact person, else its account), for the invoice mail")
 
     def __init__(self, options: ConnectionOptions, **kwargs: Any) -> None:
         super().__init__(options, **kwargs)

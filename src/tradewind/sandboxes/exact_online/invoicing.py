@@ -43,7 +43,17 @@ from tradewind.sandboxes.exact_online.ledger import (
     SETTINGS,
     STATUS,
 )
-from tradewind.sandboxes.exact_online.schema import ACCOUNTS, ITEMS, VAT_CODES, Entity, ExactError, Rec, dec, money
+from tradewind.sandboxes.exact_online.schema import (
+    ACCOUNTS,
+    CONTACTS,
+    ITEMS,
+    VAT_CODES,
+    Entity,
+    ExactError,
+    Rec,
+    dec,
+    money,
+)
 from tradewind.sandboxes.exact_online.writes import Writes
 
 BASE_CURRENCY = "EUR"
@@ -216,6 +226,8 @@ class Invoicing(Writes):
         rec["OrderedByName"] = ordered["Name"]
         rec["InvoiceToName"] = self._reference(ACCOUNTS, rec["InvoiceTo"], "Invoice to")["Name"]
         rec["DeliverToName"] = self._reference(ACCOUNTS, rec["DeliverTo"], "Deliver to")["Name"]
+        for party, label in (("OrderedBy", "Ordered by"), ("InvoiceTo", "Invoice to"), ("DeliverTo", "Deliver to")):
+            self._contact_person(rec, party, label)
         rec["InvoiceDate"] = rec.get("InvoiceDate") or rec.get("OrderDate") or today
         rec["Status"] = rec.get("Status") or 20
         if rec["Status"] not in (10, 20):
@@ -226,6 +238,17 @@ class Invoicing(Writes):
         if rec["Type"] == 8023 and not rec.get("Warehouse"):
             raise ExactError(500, "Mandatory: Warehouse (direct sales invoice)")
         rec["TypeDescription"] = INVOICE_TYPES[rec["Type"]]
+
+    def _contact_person(self, rec: Rec, party: str, label: str) -> None:
+        """``<party>ContactPerson``: a contact of the ``<party>`` account, its full name beside it."""
+        given = rec.get(f"{party}ContactPerson")
+        if not given:
+            rec[f"{party}ContactPersonFullName"] = None
+            return
+        contact = self._reference(CONTACTS, given, f"{label} contact person")
+        if contact.get("Account") != rec[party]:
+            raise ExactError(500, f"Invalid reference: {label} contact person")
+        rec[f"{party}ContactPersonFullName"] = contact.get("FullName")
 
     def _dimensions(self, line: Rec) -> None:
         """GL account, cost centre, cost unit and project of a line must exist in the division."""

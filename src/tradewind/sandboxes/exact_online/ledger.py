@@ -11,6 +11,12 @@ Sources (fields, keys, read-only fields, mandatory fields, statuses), each copyi
   done via printing"; Type 8020 invoice, 8021 credit note, 8023 direct invoice; ``Journal`` "Every invoice
   should be linked to a sales journal"; a line's ``GLAccount`` "is mandatory … generated based on the
   revenue account of the item"; ``AmountDC = AmountFC * RateFC``.
+  ``OrderedByContactPerson``/``InvoiceToContactPerson`` are "Reference to contact person of …" (Guids of
+  ``crm/Contacts``) with read-only ``…FullName`` beside them (the .NET SDK's ``SalesInvoice.cs`` and its
+  unit-test answer ``ApiConnectorControllerMock.cs``: ``"InvoiceToContactPerson": "e893…",
+  "InvoiceToContactPersonFullName": "Karin Jansen"``, lines given by ``$expand=SalesInvoiceLines``); the
+  sandbox refuses a contact that is not of the account it is named beside ("Invalid reference",
+  **[uncertain]**: Exact's own wording).
 * ``SalesInvoicePrintedSalesInvoices`` — the .NET SDK's ``PrintedSalesInvoice.cs`` (POST only, key
   ``InvoiceID``, "Reference to EntryID of SalesInvoice"): printing processes the invoice.
 * ``SalesEntrySalesEntries`` / ``…SalesEntryLines`` — the .NET SDK's ``SalesEntry.cs`` and
@@ -43,14 +49,17 @@ def _names(text: str) -> frozenset[str]:
 
 INVOICES = Entity(
     "SalesInvoices", "Exact.Web.Api.Models.SalesInvoice.SalesInvoice", "InvoiceID",
-    _schema(f"guid: InvoiceID {_PARTY} DeliverToAddress Warehouse Creator Modifier; "
-            "str: OrderedByName InvoiceToName DeliverToName Currency Description Journal JournalDescription "
-            "PaymentCondition PaymentConditionDescription PaymentReference Remarks YourRef StatusDescription "
-            "TypeDescription CreatorFullName ModifierFullName; "
+    _schema(f"guid: InvoiceID {_PARTY} OrderedByContactPerson InvoiceToContactPerson DeliverToContactPerson "
+            "DeliverToAddress Warehouse Creator Modifier; "
+            "str: OrderedByName InvoiceToName DeliverToName OrderedByContactPersonFullName "
+            "InvoiceToContactPersonFullName DeliverToContactPersonFullName Currency Description Journal "
+            "JournalDescription PaymentCondition PaymentConditionDescription PaymentReference Remarks YourRef "
+            "StatusDescription TypeDescription CreatorFullName ModifierFullName; "
             "int: InvoiceNumber OrderNumber Status Type Division; "
             "float: AmountDC AmountFC AmountFCExclVat AmountDiscount AmountDiscountExclVat VATAmountDC VATAmountFC; "
             "date: InvoiceDate OrderDate DueDate Created Modified; nav: SalesInvoiceLines"),
     frozenset((_COMMON_RO + " OrderedByName InvoiceToName DeliverToName JournalDescription StatusDescription "
+               "OrderedByContactPersonFullName InvoiceToContactPersonFullName DeliverToContactPersonFullName "
                "PaymentConditionDescription TypeDescription AmountDC AmountFC AmountFCExclVat AmountDiscount "
                "AmountDiscountExclVat VATAmountDC VATAmountFC InvoiceNumber").split()),
     (("OrderedBy", "Ordered by"), ("Journal", "Journal")),
