@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from tradewind.connectors.base import Refs
+from tradewind.connectors.exact_online import invoice_payments
 from tradewind.connectors.exact_online.client import Row, format_date
 from tradewind.connectors.exact_online.documents import (
     DOCUMENTS,
@@ -127,6 +128,9 @@ def document_out(order: Order, refs: Refs, codes: VatCodeMap | None, rules: Book
         if booked.draft:
             raise OrderHeld(f"{booked.reason}; a sales entry has no draft (on_difference: draft)", field="total")
         row.update(Journal=rules.journal, EntryDate=day, Rate=rate.rate if rate.foreign else None)
+    decided = invoice_payments.decide(order, rules, booked.business_date)
+    if decided is not None:  # the payment map: condition and due date (paid at once: see OrderResource.create)
+        invoice_payments.terms_out(row, decided, facts.conditions, due_date=doc is not SALES_ORDER)
     row[doc.lines] = [_line_for(doc, line, refs, ledger, facts, rules.rounding) for line in booked.lines]
     return {k: v for k, v in row.items() if v is not None}
 

@@ -88,6 +88,8 @@ class DivisionFacts:
 
     ids: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     rates: Mapping[str, tuple[tuple[date, Decimal], ...]] = field(default_factory=dict)
+    conditions: dict[str, int] = field(default_factory=dict)
+    """Payment condition code → its ``PaymentDays`` (read when the booking has a payment map)."""
 
     def id_of(self, table: str, code: str, field_name: str) -> str:
         found = self.ids.get(table, {}).get(code.strip())
@@ -102,8 +104,9 @@ class DivisionFacts:
         return valid[-1] if valid else None
 
 
-def division_facts(client: ExactClient, *, need_rates: bool) -> DivisionFacts:
-    """The tables the booking's codes refer to: one call each (small settings tables), rates when asked."""
+def division_facts(client: ExactClient, *, need_rates: bool, need_conditions: bool = False) -> DivisionFacts:
+    """The tables the booking's codes refer to: one call each (small settings tables), rates and payment
+    conditions (``cashflow/PaymentConditions``: code and ``PaymentDays``) when asked."""
     ids = {name: {str(r.get("Code") or "").strip(): str(r["ID"]) for r in client.rows(path, {"$select": "ID,Code"})}
            for name, path in _TABLES.items()}
     rates: dict[str, list[tuple[date, Decimal]]] = {}
@@ -113,7 +116,9 @@ def division_facts(client: ExactClient, *, need_rates: bool) -> DivisionFacts:
             if start is not None and row.get("Rate") is not None:
                 rates.setdefault(str(row["SourceCurrency"]).strip(), []).append(
                     (start.date(), Decimal(str(row["Rate"]))))
-    return DivisionFacts(ids, {c: tuple(sorted(v)) for c, v in rates.items()})
+    conditions = {str(r.get("Code") or "").strip(): int(r.get("PaymentDays") or 0) for r in client.rows(
+        "cashflow/PaymentConditions", {"$select": "Code,PaymentDays"})} if need_conditions else {}
+    return DivisionFacts(ids, {c: tuple(sorted(v)) for c, v in rates.items()}, conditions)
 
 
 def lines_of(row: Row, document: Document) -> list[Row]:

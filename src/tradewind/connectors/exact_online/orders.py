@@ -7,18 +7,20 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from tradewind.connectors.base import Connector, NativeRecord
-from tradewind.connectors.exact_online import booking, changes, codec, vat
+from tradewind.connectors.base import Connector, NativeRecord, Refs
+from tradewind.connectors.exact_online import booking, changes, codec, invoice_payments, vat
 from tradewind.connectors.exact_online.client import ExactClient, Row, guid, is_guid, nested, quote
 from tradewind.connectors.exact_online.documents import (
     DOCUMENTS,
     PRINT_PATH,
+    SALES_INVOICE,
     SALES_ORDER,
     Document,
     division_facts,
 )
 from tradewind.connectors.exact_online.resource import ExactResource, modified, without_metadata
-from tradewind.errors import ConfigError
+from tradewind.connectors.outcomes import Reported
+from tradewind.errors import ConfigError, OutcomeUnknown
 from tradewind.model import Order
 from tradewind.rules.settings import BookingType
 from tradewind.rules.tax import VatCodeMap
@@ -38,6 +40,9 @@ class OrderResource(ExactResource[Order]):
 
     document: Document = SALES_ORDER
     refers_to = ("customer", "product")
+    paying: dict[str, invoice_payments.PaidAtOnce]
+    """``YourRef`` → the payment to register with that invoice, noted when the order is encoded: the row the
+    engine hands :meth:`create` is the invoice as Exact takes it, which has no field for how it was paid."""
 
     def bind(self, connection: Connector) -> OrderResource:
         bound = super().bind(connection)
@@ -47,7 +52,21 @@ class OrderResource(ExactResource[Order]):
             doc = DOCUMENTS[rules.booking_type]
             bound.document, bound.path, bound.native_key, bound.expand = doc, doc.path, doc.key, doc.lines
             bound.select = doc.select
+        bound.paying = {}
         return bound
+
+    def _encode_bound(self, entity: Order, refs: Refs) -> dict[str, Any]:
+        """The document, and (an order paid at once, booked as an invoice) the payment to register with it."""
+        native = super()._encode_bound(entity, refs)
+        rules = self.settings.booking
+        if rules is not None and rules.payments is not None and self.document is SALES_INVOICE:
+            issued = booking.compose(entity, rules, self.settings.vat_code_map).business_date
+            paid = invoice_payments.paid_at_once(entity, invoice_payments.decide(entity, rules, issued))
+            if paid is not None:
+                self.paying[str(native.get("YourRef"))] = paid
+            else:
+                self.paying.pop(str(native.get("YourRef")), None)
+        return native
 
     def codec_settings(self, client: ExactClient | None = None) -> codec.Settings:
         """With the division's VAT codes (and the project's overrides), GL accounts, projects, shipping
@@ -57,7 +76,8 @@ class OrderResource(ExactResource[Order]):
             return self.settings
         client = client or self.connection.client
         erp = booking.code_entries(vat.code_rows(client))
-        facts = division_facts(client, need_rates=rules.currency_rate.value == "erp")
+        facts = division_facts(client, need_rates=rules.currency_rate.value == "erp",
+                               need_conditions=rules.payments is not None)
         self.settings = replace(self.settings, vat_code_map=VatCodeMap(erp, rules.vat_codes), division=facts)
         return self.settings
 
@@ -72,11 +92,48 @@ class OrderResource(ExactResource[Order]):
         warehouse = self._warehouse_id(client) if self.document is SALES_ORDER else None
         if warehouse and "WarehouseID" not in body:
             body["WarehouseID"] = warehouse
-        created = self.assemble(client, without_metadata([client.post(self.path, body)]))[0]
         rules = self.settings.booking
-        if rules is not None and rules.booking_type is BookingType.DIRECT_INVOICE and created.data.get("Status") != 10:
-            client.post(PRINT_PATH, {"InvoiceID": created.id, "SendEmailToCustomer": False})
-            return self.get(client, [created.id])[0] or created
+        paid = self.paying.pop(str(body.get("YourRef")), None) if self.document is SALES_INVOICE else None
+        direct = rules is not None and rules.booking_type is BookingType.DIRECT_INVOICE
+        if not direct and paid is None:
+            return self.assemble(client, without_metadata([client.post(self.path, body)]))[0]
+        created = self._created(client, body)
+        if not direct or created.data.get("Status") == invoice_payments.DRAFT:
+            reason = invoice_payments.not_registered(created.data, paid) if paid is not None else None
+            return Reported(id=created.id, data=created.data, version=created.version, outcome="created",
+                            reason=reason) if reason else created
+        created = self._processed(client, created)
+        reason = invoice_payments.not_registered(created.data, paid) if paid is not None else None
+        if paid is not None and reason is None:
+            reason = invoice_payments.register(client, created.data, paid)
+        return Reported(id=created.id, data=created.data, version=created.version, outcome="created",
+                        reason=reason) if reason else created
+
+    def _created(self, client: ExactClient, body: dict[str, Any]) -> NativeRecord:
+        """The invoice posted; its answer lost, looked up by ``YourRef`` here (not only by the engine), so the
+        steps after it (processing, the payment) still follow. Not found: the engine settles as for any write."""
+        try:
+            return self.assemble(client, without_metadata([client.post(self.path, body)]))[0]
+        except OutcomeUnknown:
+            found = self.find(client, {"number": str(body.get("YourRef"))})
+            if isinstance(found, NativeRecord):
+                return found
+            raise
+
+    def _processed(self, client: ExactClient, created: NativeRecord) -> NativeRecord:
+        """A direct invoice processed by printing it; a lost answer is settled by reading the invoice again
+        (printed: processed; still open: printed again, which cannot process it twice)."""
+        if created.data.get("Status") == invoice_payments.PROCESSED:
+            return created
+        for attempt in (1, 2):
+            try:
+                client.post(PRINT_PATH, {"InvoiceID": created.id, "SendEmailToCustomer": False})
+            except OutcomeUnknown:
+                if attempt == 2:
+                    raise
+            now = self.get(client, [created.id])[0] or created
+            if now.data.get("Status") == invoice_payments.PROCESSED:
+                return now
         return created
 
     def update(self, client: ExactClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
