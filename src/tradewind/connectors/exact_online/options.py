@@ -87,7 +87,9 @@ class ExactOnlineOptions(ConnectionOptions):
                     "lines, the business date in time_zone (required here: Exact cannot read the shop's zone); "
                     "the document (booking_type: sales order, sales invoice, direct invoice or sales entry in "
                     "journal), GL account/cost centre/cost unit/project per country, changed orders, currency "
-                    "rates, shipping and payment value maps. shipping_item and discount_item default to the "
+                    "rates, shipping and payment value maps, the payment-method map (payments: paid at once, "
+                    "registered in a bank journal, or a term; docs/refunds-and-invoices.md). shipping_item and "
+                    "discount_item default to the "
                     "connection's. Empty: lines as the shop gives them, with vat_codes above")
     timeout: float = Field(
         default=30.0, gt=0, le=600, examples=[30],

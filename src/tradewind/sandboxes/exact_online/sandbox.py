@@ -18,7 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from tradewind.sandboxes.exact_online.auth import TokenDesk
-from tradewind.sandboxes.exact_online.deliveries import DELIVERIES, Deliveries
+from tradewind.sandboxes.exact_online.deliveries import DELIVERIES
+from tradewind.sandboxes.exact_online.payments import Payments
 from tradewind.sandboxes.exact_online.schema import (
     ACCOUNTS,
     CONTACTS,
@@ -34,7 +35,7 @@ from tradewind.sandboxes.exact_online.schema import (
 )
 
 
-class ExactOnlineSandbox(Deliveries):
+class ExactOnlineSandbox(Payments):
     """In-memory state of one Exact Online division, with the Python helpers tests and demos use.
 
     ``mandatory_filtering`` (on, as Exact since 2021) refuses reads without ``$filter`` of the

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from tradewind.sandboxes.exact_online import deliveries, ledger, odata
+from tradewind.sandboxes.exact_online import deliveries, ledger, odata, payments
 from tradewind.sandboxes.exact_online.schema import (
     ACCOUNTS,
     CONTACTS,
@@ -80,6 +80,8 @@ def _views() -> dict[str, View]:
         *ledger_views(),
         View("salesorder/GoodsDeliveries", deliveries.DELIVERIES),
         View("salesorder/GoodsDeliveryLines", deliveries.DELIVERY_LINES, mode="read"),
+        View("financialtransaction/BankEntries", payments.BANK_ENTRIES),
+        View("financialtransaction/BankEntryLines", payments.BANK_ENTRY_LINES),
     ]
     return {v.path.lower(): v for v in views}
 
@@ -253,7 +255,8 @@ class Renderer:
 NAV_LINES = {"SalesOrderLines": ("salesorder/salesorderlines", "OrderID"),
              "SalesInvoiceLines": ("salesinvoice/salesinvoicelines", "InvoiceID"),
              "SalesEntryLines": ("salesentry/salesentrylines", "EntryID"),
-             "GoodsDeliveryLines": ("salesorder/goodsdeliverylines", "EntryID")}
+             "GoodsDeliveryLines": ("salesorder/goodsdeliverylines", "EntryID"),
+             "BankEntryLines": ("financialtransaction/bankentrylines", "EntryID")}
 """A document's lines: the view that serves them and the key they share with their header."""
 
 
