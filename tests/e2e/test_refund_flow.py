@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.slice import ENVIRON, World
-from tests.e2e.test_booking import tea_and_mug
+from tests.e2e.test_booking import _item, tea_and_mug
 from tests.e2e.test_booking_types import _lines, _table, booking_world  # noqa: F401  (the fixture)
 from tests.e2e.test_refund_credit_note import REFUND, _refund_one_tea
 from tradewind.engine.project import load_project
@@ -152,3 +152,83 @@ def test_a_booking_edited_in_exact_since_is_not_credited_by_guess(booking_world:
     assert (1, []) == (run.counts.get("failed", 0), _credit_notes(world))
     [reason] = [t.reason or "" for t in world.services.transfers(run.run_id)]
     assert "TEA-01 1 = 4.54" in reason and "TEA-01 2 = 9.08" in reason and "credit the refund by hand" in reason
+
+
+ENTRY = "booking_type: sales_entry, journal: '70', ledger: {revenue_account: '8000', cost_center: NL, cost_unit: SHOP}"
+
+
+def test_an_order_booked_as_a_sales_entry_is_credited_by_a_sales_entry_on_its_gl_accounts(
+        booking_world: Any) -> None:  # noqa: F811
+    """The tea-and-mug order as a sales entry in journal 70 on 8000 / NL / SHOP; one tea back (4.46): a sales
+    entry of negative lines on the same GL account, cost centre and unit and VAT codes — TEA −4.54 (−0.41),
+    its share of the 9 % discount +0.46 (+0.04), the shop's cent −0.01 — which Exact holds as a credit note
+    (Type 21), naming the entry it credits; found by its YourRef the next run, never made twice."""
+    world = _world(booking_world, ENTRY)
+    world.shop.sandbox.add_order(tea_and_mug(created_at="2026-05-12T10:00:00Z"))
+    assert 1 == world.run("orders").counts.get("created", 0)
+    [entry] = _table(world, "SalesEntries")
+    _refund_one_tea(world)
+
+    first = world.run("refunds")
+    again = world.run("refunds")
+
+    assert (1, 0) == (first.counts.get("created", 0), again.counts.get("created", 0)), first
+    booked, credit = sorted(_table(world, "SalesEntries"), key=lambda e: e["EntryNumber"])
+    assert booked["EntryID"] == entry["EntryID"]
+    fields = ("GLAccountCode", "CostCenter", "CostUnit", "VATCode", "Quantity", "AmountFC", "VATAmountFC")
+    assert [
+        ("8000", "NL", "SHOP", "1", d(-1), d("-4.54"), d("-0.41")),   # TEA-01: 1 of the 2 booked (9.08)
+        ("8000", "NL", "SHOP", "1", d(-1), d("0.46"), d("0.04")),     # the 9 % discount it carried back
+        ("8000", "NL", "SHOP", "0", d(1), d("-0.01"), d("0")),        # the shop refunded 4.46
+    ] == _lines(credit, "SalesEntryLines", *fields)
+    assert (d("-4.46"), d("-0.37"), 21, "Sales credit note", "70") == (
+        d(str(credit["AmountFC"])), d(str(credit["VATAmountFC"])), credit["Type"], credit["TypeDescription"],
+        credit["Journal"])
+    assert (entry["Customer"], f"Refund of order #1001: credits sales entry {entry['EntryNumber']}") == (
+        credit["Customer"], credit["Description"])
+    assert credit["YourRef"].startswith("#1001/R") and 20 == booked["Type"]
+
+
+def _refund_money(world: World, amount: str, key: str = "goodwill-1") -> None:
+    """A refund of money only, on the order as a whole (a goodwill gesture): no lines, no shipping."""
+    state = world.shop.sandbox
+    order = next(iter(state.store.orders.values()))
+    gid = f"gid://shopify/Order/{order['id']}"
+    given = {"orderId": gid, "note": "goodwill",
+             "transactions": [{"orderId": gid, "kind": "REFUND", "gateway": "mollie", "amount": amount}]}
+    answer = httpx.post(f"{world.shop.url}/admin/api/2026-07/graphql.json", headers={
+        "X-Shopify-Access-Token": state.token}, json={"query": REFUND.replace("refund-tea-1", key),
+                                                      "variables": {"input": given}}).json()
+    assert [] == answer["data"]["refundCreate"]["userErrors"], answer
+
+
+def test_a_goodwill_refund_is_held_without_an_adjustment_item_and_spread_over_the_rates_with_one(
+        booking_world: Any) -> None:  # noqa: F811
+    """5.00 back on the tea-and-mug order, no lines: without ``adjustment_item`` the refund is held saying so;
+    with it, 5.00 is spread (as the booking spreads the code) over what is booked at each rate with VAT, the
+    rounding line aside — 8.91 at 9 % (tea 9.90, discount −0.99) and 16.66 at 21 % (mug 13.00, shipping 4.95,
+    discount −1.29): 1.74 at 9 % (1.60 net + 0.14) and 3.26 at 21 % (2.69 + 0.56),
+    the cent the per-line VAT leaves on the rounding line — once the project sets it and the refund is replayed."""
+    world = _world(booking_world, "booking_type: sales_invoice, journal: '70'")
+    world.exact.sandbox.seed({"items": [_item("GOODWILL", "Coulance", "2", 0.0)]})
+    world.shop.sandbox.add_order(tea_and_mug(created_at="2026-05-12T10:00:00Z"))
+    world.run("orders")
+    _refund_money(world, "5.00")
+
+    held = world.run("refunds")
+    assert (0, []) == (held.counts.get("created", 0), _credit_notes(world))
+    [reason] = [t.reason or "" for t in world.services.transfers(held.run_id)]
+    assert "gives back EUR 5.00 on the order as a whole, not on its lines: set booking.adjustment_item" in reason
+
+    text = world.project_path.read_text().replace("journal: '70'", "journal: '70', adjustment_item: GOODWILL")
+    world.project_path.write_text(text)
+    world.services = Services.open(load_project(world.project_path, environ=ENVIRON), world.services.store)
+    replayed = world.services.replay("refunds")
+    assert replayed.result is not None and 1 == replayed.result.counts.get("created", 0), replayed
+    [credit] = _credit_notes(world)
+    assert [
+        ("GOODWILL", d(-1), "1", d("-1.60"), d("-0.14")),
+        ("GOODWILL", d(-1), "2", d("-2.69"), d("-0.56")),
+        ("RND", d(1), "0", d("-0.01"), d("0")),
+    ] == _lines(credit, "SalesInvoiceLines", "ItemCode", "Quantity", "VATCode", "AmountFC", "VATAmountFC")
+    assert d("-5.00") == d(str(credit["AmountFC"]))

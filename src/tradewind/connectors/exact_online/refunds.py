@@ -1,4 +1,6 @@
-"""Exact Online's ``credit_notes`` target: a shop refund written as a sales credit note (:mod:`.credit_notes`).
+"""Exact Online's ``credit_notes`` target: a shop refund written as a sales credit note (:mod:`.credit_notes`),
+or, for orders booked as sales entries (``booking_type: sales_entry``), as a sales entry of the booked lines
+reversed on their GL accounts and cost centres (:mod:`.credit_entries`).
 
 How the order was booked is composed again from the original order (a shop's refund carries it) with the
 connection's ``booking`` rules and the division's VAT codes: the same pure function that booked it, so the
@@ -23,7 +25,7 @@ from typing import Any
 
 from tradewind.connectors.base import Connector, Found, NativeRecord, Refs
 from tradewind.connectors.exact_online import booking as exact_booking
-from tradewind.connectors.exact_online import credit_notes
+from tradewind.connectors.exact_online import credit_entries, credit_notes
 from tradewind.connectors.exact_online.client import ExactClient, Row, quote
 from tradewind.connectors.exact_online.documents import DOCUMENTS, SALES_ENTRY, SALES_INVOICE, Document, lines_of
 from tradewind.connectors.exact_online.resource import ExactResource, without_metadata
@@ -58,14 +60,27 @@ class CreditNoteResource(ExactResource[Refund]):
         return bound
 
     def find(self, client: ExactClient, keys: Mapping[str, str]) -> Found:
-        """By ``YourRef`` (the order's number and the refund's), among credit notes only."""
+        """By ``YourRef`` (the order's number and the refund's), among credit notes only — or among sales
+        entries, when orders are booked as sales entries (credited by a sales entry, :mod:`.credit_entries`)."""
         ref = credit_notes.your_ref(keys.get("order_number") or "", keys.get("reference") or "")
+        if self._entries(client):
+            row = credit_entries.find(client, ref)
+            return NativeRecord(id=str(row["EntryID"]), data=row) if row is not None else None
         row = credit_notes.find(client, ref)
         return NativeRecord(id=str(row["InvoiceID"]), data=row) if row is not None else None
 
     def create(self, client: ExactClient, native: dict[str, Any]) -> NativeRecord:
+        if SALES_ENTRY.lines in native:
+            entry = without_metadata([client.post(SALES_ENTRY.path, native)])[0]
+            return NativeRecord(id=str(entry["EntryID"]), data=entry)
         created = without_metadata([client.post(self.path, native)])[0]
         return NativeRecord(id=str(created["InvoiceID"]), data=created)
+
+    def _entries(self, client: ExactClient) -> bool:
+        """Whether the connection books orders as sales entries (so credits them with sales entries)."""
+        assert self.connection is not None
+        rules = self.connection.resource("orders").codec_settings(client).booking  # type: ignore[attr-defined]
+        return rules is not None and DOCUMENTS[rules.booking_type] is SALES_ENTRY
 
     def credit_note_out(self, refund: Refund, refs: Refs) -> dict[str, Any]:
         """The credit note's body: the refund composed against the order's booking (module docstring)."""
@@ -82,9 +97,6 @@ class CreditNoteResource(ExactResource[Refund]):
             raise RecordError("credit notes are composed from the order's booking: set the connection's booking "
                               "rules (booking:)", field="booking")
         doc = DOCUMENTS[rules.booking_type]
-        if doc is SALES_ENTRY:
-            raise RecordError("credit notes against a sales entry are not built yet (booking_type: sales_entry)",
-                              field="booking.booking_type")
         booked = self._booked(client, doc, order)
         booking = exact_booking.compose(order, rules, codes)
         _same_booking(booking, booked, doc, rules, order)
@@ -93,13 +105,18 @@ class CreditNoteResource(ExactResource[Refund]):
         if not journal:
             raise RecordError("a credit note is a sales invoice and needs a sales journal: set booking.journal",
                               field="booking.journal")
+        day = business_date(refund.created_at, rules.time_zone or "UTC")
+        if doc is SALES_ENTRY:
+            assert settings.division is not None  # read with the VAT codes when booking rules are set
+            return credit_entries.credit_entry_out(
+                order, note, booking, booked, rules, facts=settings.division, journal=str(journal), day=day,
+                foreign=order.currency != (rules.base_currency or settings.currency))
         return credit_notes.credit_note_out(
             order, note, refs, customer=str(booked[doc.party]), journal=str(journal),
-            credited_invoice=_invoice_number(client, doc, booked, order),
-            day=business_date(refund.created_at, rules.time_zone or "UTC"))
+            credited_invoice=_invoice_number(client, doc, booked, order), day=day)
 
     def _booked(self, client: ExactClient, doc: Document, order: Order) -> Row:
-        """The order's booked document (sales order or invoice) by ``YourRef``; missing: not booked yet."""
+        """The order's booked document (sales order, invoice or entry) by ``YourRef``; missing: not booked yet."""
         rows = without_metadata(client.rows(doc.path, {
             "$select": ",".join(f for f in doc.select if f in _WANTED), "$expand": doc.lines,
             "$filter": f"YourRef eq {quote(order.number)}" + (f" and Type eq {INVOICE}" if doc is SALES_INVOICE
@@ -115,7 +132,7 @@ class CreditNoteResource(ExactResource[Refund]):
 
 
 _WANTED = {"OrderID", "InvoiceID", "InvoiceNumber", "YourRef", "OrderedBy", "Journal", "Currency", "Status",
-           "SalesOrderLines", "SalesInvoiceLines"}
+           "SalesOrderLines", "SalesInvoiceLines", "EntryID", "EntryNumber", "Customer", "Rate", "SalesEntryLines"}
 
 
 def _compose(order: Order, booking: Booking, refund: Refund, rules: BookingRules,
@@ -130,10 +147,13 @@ def _compose(order: Order, booking: Booking, refund: Refund, rules: BookingRules
 
 
 def _same_booking(booking: Booking, booked: Row, doc: Document, rules: BookingRules, order: Order) -> None:
-    """The booking composed again must be what Exact holds, line by line (item, quantity, net amount): rules
-    changed since, or the document edited in Exact, would credit other lines than were booked."""
-    composed = sorted((line.sku, line.quantity, line.amount(rules.rounding).amount) for line in booking.lines)
-    held = sorted((str(row.get("ItemCode") or "").strip(), Decimal(str(row.get("Quantity"))),
+    """The booking composed again must be what Exact holds, line by line (item — a sales entry's lines have
+    none, their description instead —, quantity, net amount): rules changed since, or the document edited in
+    Exact, would credit other lines than were booked."""
+    name = "Description" if doc is SALES_ENTRY else "ItemCode"
+    composed = sorted((line.description if doc is SALES_ENTRY else line.sku, line.quantity,
+                       line.amount(rules.rounding).amount) for line in booking.lines)
+    held = sorted((str(row.get(name) or "").strip(), Decimal(str(row.get("Quantity"))),
                    Decimal(str(row.get("AmountFC"))).quantize(CENT)) for row in lines_of(booked, doc))
     if composed != held:
         raise RecordError(f"order {order.number} is booked in Exact Online as {_said(held)}, but its booking is now "

@@ -5,7 +5,8 @@ What it follows (fields and statuses: :mod:`.ledger`, with sources): an invoice 
 in one POST, open (Status 20) or as a draft (10); "Open invoices can be changed", a processed one (50)
 "can't be changed anymore", and processing "is done via printing" (``PrintedSalesInvoices``). A sales
 entry is booked with lines on GL accounts: each line's ``AmountFC`` is net, its VAT computed from its
-``VATCode`` unless ``VATAmountFC`` is given, and the header's ``AmountFC`` the lines' sum including VAT.
+``VATCode`` unless ``VATAmountFC`` is given, and the header's ``AmountFC`` the lines' sum including VAT;
+an entry of negative lines is a sales credit note (``Type`` 21, which Exact derives: **[uncertain]**).
 VAT is per line, as on sales orders (:meth:`~.orders.Orders._price_line`). ``AmountDC = AmountFC ×
 Rate`` per line, rounded to cents; the rate is the entry's ``Rate`` when sent, else the division's
 ``ExchangeRates`` entry for the currency valid on the document's date; a foreign currency without one is
@@ -28,6 +29,7 @@ from tradewind.sandboxes.exact_online.ledger import (
     DELIVERY,
     ENTRIES,
     ENTRY_LINES,
+    ENTRY_TYPES,
     GL_ACCOUNTS,
     INVOICE_LINES,
     INVOICE_TYPES,
@@ -214,7 +216,7 @@ class Invoicing(Writes):
             rec["CustomerName"] = customer["Name"]
             rec["EntryDate"] = rec.get("EntryDate") or today
             rec["Status"], rec["Type"] = rec.get("Status") or 20, rec.get("Type") or 20
-            rec["TypeDescription"] = "Sales entry"
+            rec["TypeDescription"] = ENTRY_TYPES.get(rec["Type"], "")
             if rec.get("Rate") is None:
                 rec["Rate"] = float(self.rate(rec["Currency"], rec["EntryDate"]))
         rec["StatusDescription"] = STATUS.get(rec["Status"], "")
@@ -322,6 +324,18 @@ class Invoicing(Writes):
                    VATAmountDC=money(vat_dc))
         if entity is INVOICES:
             rec["AmountFCExclVat"] = money(excl)
+        else:
+            self._entry_type(rec, lines, excl + vat)
+
+    def _entry_type(self, rec: Rec, lines: list[Rec], total: Decimal) -> None:
+        """A sales entry's ``Type``: "20 = Sales entry, 21 = Sales credit note", read-only in Exact's reference
+        (the .NET SDK's ``SalesEntry.cs``: ``[SDKFieldType(FieldType.ReadOnly)]``), so Exact derives it: an entry
+        whose lines add up to less than nothing is a credit note (**[uncertain]**: the rule is not documented;
+        Exact's entry screen books a negative sales entry as a credit note). Its lines carry the same type."""
+        kind = 21 if total < 0 else 20
+        rec.update(Type=kind, TypeDescription=ENTRY_TYPES[kind])
+        for line in lines:
+            line["Type"] = kind
 
     def _print(self, values: Rec) -> Rec:
         """Printing processes an open invoice: Status 50 and its invoice number (a draft is not printed)."""

@@ -154,6 +154,7 @@ LEDGER_NAMES = frozenset(e.name for e in LEDGER_ENTITIES)
 
 STATUS = {10: "Draft", 20: "Open", 50: "Processed"}
 INVOICE_TYPES = {8020: "Sales invoice", 8021: "Sales credit note", 8023: "Direct sales invoice"}
+ENTRY_TYPES = {20: "Sales entry", 21: "Sales credit note"}
 SALES_JOURNAL = 20
 """``Journals.Type`` of a sales journal."""
 
