@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
 import pytest
 
 from tradewind.connectors.base import Priority
@@ -9,6 +13,7 @@ from tradewind.connectors.pacing import (
     CostBucket,
     MemoryLedger,
     Reading,
+    Ticket,
     WindowBudget,
     current_priority,
     forget_budgets,
@@ -327,3 +332,133 @@ def test_a_stale_answer_never_gives_shared_calls_back() -> None:
     ledger.observe(ACCOUNT, [Reading("minute", remaining=50, reset_at=START + 20)])
     ledger.observe(ACCOUNT, [Reading("minute", remaining=0, reset_at=START - 5)])  # a window already over
     assert 30 == left(ledger)[0]
+
+
+# -- priority: a waiting order call goes before waiting catalogue calls ----------------------------
+
+
+@dataclass
+class Caller:
+    """A flow that wants ``wants`` calls, one try at a time (``attempt``), from ``due`` on."""
+
+    name: str
+    attempt: Callable[[Ticket], float]
+    ticket: Ticket
+    wants: int
+    due: float = START
+
+
+class Moving(Protocol):
+    now: float
+
+
+def grants(clock: Moving, callers: Sequence[Caller]) -> list[str]:
+    """Who was granted each call, in order. Every caller due tries in the order given (the catalogue
+    first: it would win every race), a refused one sleeps as ``acquire`` does; the clock then moves
+    to the next one due. Deterministic: no thread, no real time."""
+    order: list[str] = []
+    while any(c.wants for c in callers):
+        for caller in callers:
+            if caller.wants and caller.due <= clock.now:
+                wait = caller.attempt(caller.ticket)
+                if wait <= 0:
+                    order.append(caller.name)
+                    caller.wants -= 1
+                else:
+                    caller.due = clock.now + min(wait, 5.0) + 0.01
+        waiting = [c.due for c in callers if c.wants]
+        if waiting and min(waiting) > clock.now:
+            clock.now = min(waiting)
+    return order
+
+
+def runs(order: list[str]) -> list[tuple[str, int]]:
+    """``["a", "a", "b"]`` → ``[("a", 2), ("b", 1)]``."""
+    out: list[tuple[str, int]] = []
+    for name in order:
+        out[-1:] = [(name, out[-1][1] + 1)] if out and out[-1][0] == name else [*out[-1:], (name, 1)]
+    return out
+
+
+def spent(ledger: MemoryLedger) -> None:
+    """Others took the whole minute, which the vendor says ends at START + 10."""
+    ledger.reserve(ACCOUNT, minute_budget(Clock(), per_minute=10).windows, 1, Priority.HIGH)
+    ledger.observe(ACCOUNT, [Reading("minute", remaining=0, reset_at=START + 10)])
+
+
+def test_on_a_shared_ledger_the_waiting_orders_go_first_when_the_minute_resets() -> None:
+    """Two processes on one division, 10 calls a minute: the catalogue stops at its reserve (2), the
+    orders flow takes those and waits for the reset with the catalogue. At the reset the catalogue
+    asks first, and is told to wait: the orders' 4 calls go, then the catalogue's."""
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    catalogue, orders = shared(clock, ledger, per_minute=10), shared(clock, ledger, per_minute=10)
+    order = grants(clock, [Caller("catalogue", catalogue.attempt, Ticket(Priority.LOW), wants=20),
+                           Caller("orders", orders.attempt, Ticket(Priority.HIGH), wants=6, due=START + 1)])
+    assert [("catalogue", 8), ("orders", 6), ("catalogue", 12)] == runs(order)
+    assert {"line:high": 0, "line:normal": 0, "line:low": 0} == {
+        name: window.remaining for (_, name), window in ledger.rows.items() if name.startswith("line:")}
+
+
+def test_threads_of_one_process_queue_the_same_way() -> None:
+    clock = Clock()
+    budget = minute_budget(clock, per_minute=10)
+    order = grants(clock, [Caller("catalogue", budget.attempt, Ticket(Priority.LOW), wants=20),
+                           Caller("customers", budget.attempt, Ticket(Priority.NORMAL), wants=3, due=START + 1),
+                           Caller("orders", budget.attempt, Ticket(Priority.HIGH), wants=3, due=START + 2)])
+    # catalogue to its reserve (2 left), customers to theirs (1 left), orders the last; at the reset
+    # the orders' other 2 go first, then the customers' 2, then the catalogue
+    assert [("catalogue", 8), ("customers", 1), ("orders", 1 + 2), ("customers", 2), ("catalogue", 12)] == runs(order)
+    assert {0} == {line.remaining for line in budget.queues.values()}
+
+
+def test_a_waiting_order_page_is_not_starved_by_cheaper_catalogue_calls() -> None:
+    """Shopify: an orders page costs 700 points, a productSet 42. Without the line the catalogue
+    would take its 42 (+ its 200 reserve) each time the bucket held 242, and the 700 never came."""
+    clock = Clock()
+    bucket = CostBucket(maximum=1000, restore_rate=50, available=0, clock=clock, sleep=clock.sleep, stamp=START)
+    order = grants(clock, [Caller("catalogue", lambda t: bucket.attempt(42, t), Ticket(Priority.LOW), wants=10),
+                           Caller("orders", lambda t: bucket.attempt(700, t), Ticket(Priority.HIGH), wants=2)])
+    assert [("orders", 2), ("catalogue", 10)] == runs(order)
+    assert {Priority.HIGH: 0, Priority.LOW: 0} == bucket.waiting
+
+
+def test_a_caller_that_gives_up_leaves_the_line() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    orders, catalogue = shared(clock, ledger, per_minute=10), shared(clock, ledger, per_minute=10)
+    spent(ledger)
+    ticket = Ticket(Priority.HIGH)
+    assert orders.attempt(ticket) > 0 and ticket.queued
+    clock.now = START + 11  # a new minute
+    assert catalogue.attempt(Ticket(Priority.LOW)) >= 0.5  # the order waits: the catalogue does not go
+    orders.leave(ticket)
+    assert 0 == catalogue.attempt(Ticket(Priority.LOW))
+
+
+def test_a_place_in_line_lapses_when_its_process_is_gone() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    orders, catalogue = shared(clock, ledger, per_minute=10), shared(clock, ledger, per_minute=10)
+    spent(ledger)
+    assert orders.attempt(Ticket(Priority.HIGH)) > 0  # and is never heard of again
+    clock.now = START + 11
+    assert catalogue.attempt(Ticket(Priority.LOW)) > 0
+    clock.now = START + 15  # its place held 15 s
+    assert 0 == catalogue.attempt(Ticket(Priority.LOW))
+
+
+def test_acquire_leaves_the_line_when_its_wait_is_interrupted() -> None:
+    class Interrupted(Exception):
+        pass
+
+    def interrupt(seconds: float) -> None:
+        raise Interrupted
+
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    orders = WindowBudget.per_minute_and_day(10, 1000, clock=clock, sleep=interrupt, ledger=ledger, account=ACCOUNT)
+    spent(ledger)
+    with pytest.raises(Interrupted):
+        orders.acquire(Priority.HIGH)
+    assert 0 == ledger.rows[ACCOUNT, "line:high"].remaining

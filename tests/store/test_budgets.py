@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 
+from tests.connectors.test_pacing import Caller, grants, runs
 from tradewind.connectors.base import Priority
 from tradewind.connectors.exact_online.connector import ExactOnline, ExactOnlineOptions
-from tradewind.connectors.pacing import Reading, Window, WindowBudget, priority
+from tradewind.connectors.pacing import Reading, Ticket, Window, WindowBudget, priority
 from tradewind.connectors.retry import RetryPolicy
 from tradewind.errors import RateLimited
 from tradewind.sandboxes import exact_online
@@ -121,6 +122,26 @@ def test_threads_racing_for_one_window_are_granted_exactly_its_limit(store: Stor
 LIMIT = 20
 WANT = 8  # three processes want 24 calls; the division allows 20 a minute
 ENVIRON = {"SECRET": "demo-secret", "REFRESH": "demo-refresh"}
+
+
+def test_orders_waiting_in_one_process_go_before_the_catalogue_of_another(store: Store) -> None:
+    """Two processes' budgets on the store's ledger, 10 calls a minute: the catalogue stops at its
+    reserve, the orders take it and wait; at the reset the catalogue asks first and is held back
+    until the orders' calls are granted (their place in line is a row beside the windows)."""
+    clock = Clock()
+
+    def process() -> WindowBudget:
+        return WindowBudget.per_minute_and_day(10, 1000, clock=clock, ledger=StoreBudgets(store, clock=clock),
+                                               account=ACCOUNT)
+
+    catalogue, orders = process(), process()
+    order = grants(clock, [Caller("catalogue", catalogue.attempt, Ticket(Priority.LOW), wants=20),
+                           Caller("orders", orders.attempt, Ticket(Priority.HIGH), wants=6, due=START + 1)])
+    assert [("catalogue", 8), ("orders", 6), ("catalogue", 12)] == runs(order)
+    ledger = StoreBudgets(store, clock=clock)
+    assert {"line:high": 0, "line:normal": 0, "line:low": 0} == {
+        name: line.remaining for name, line in ledger.lines(ACCOUNT).items()}
+    assert {"minute", "day"} == set(ledger.windows(ACCOUNT))
 
 
 class HeldBack(Exception):

@@ -4,7 +4,10 @@ Exact Online counts calls per company per minute and per day; Shopify counts que
 in a leaky bucket. Both are modelled here and fed from the vendor's own headers on every answer,
 so two flows on one Exact division never overrun its 60 calls a minute between them. When the
 budget runs short, calls of lower :class:`~tradewind.connectors.base.Priority` (catalogue) wait
-for the next window while orders and payments still go through.
+for the next window while orders and payments still go through: each priority but the highest
+stops at a reserve of every window (:data:`RESERVE`), and callers that wait queue in a *line* per
+priority, so while an order call waits no catalogue call is granted — when the window resets, the
+order goes first, in whichever process or thread it waits (:func:`take_in_turn`).
 
 Across processes (several ``tradewind`` processes or Celery workers on one division) the windows'
 figures live in a :class:`BudgetLedger` (the store's, in :mod:`tradewind.store.budgets`): a
@@ -69,6 +72,35 @@ class Window:
 RESERVE = {Priority.HIGH: 0.0, Priority.NORMAL: 0.1, Priority.LOW: 0.2}
 """Share of each window kept back from a priority: catalogue calls stop at 20% left."""
 
+LINE_SECONDS = 15.0
+"""How long a place in a line holds unless renewed. A waiting caller renews it at each try (at most
+5 s apart), so the place of a process that died without leaving lapses within this time."""
+TURN_SECONDS = 0.5
+"""How long a caller waits when a more urgent caller is in line (and would itself be served)."""
+
+
+def line_name(level: Priority) -> str:
+    """The line of callers waiting at ``level`` (``line:high``), kept beside the windows."""
+    return f"line:{level.name.lower()}"
+
+
+def lines() -> list[Window]:
+    """Empty lines, one per priority: a :class:`Window` whose ``remaining`` counts the callers in
+    line and whose ``reset_at`` is when the last place lapses (``limit`` 0: a lapsed line is empty)."""
+    return [Window(line_name(level), 0, LINE_SECONDS, 0, 0.0) for level in Priority]
+
+
+def is_line(name: str) -> bool:
+    return name.startswith("line:")
+
+
+@dataclass
+class Ticket:
+    """One caller's wait for a call at ``level``: whether it stands in its line."""
+
+    level: Priority
+    queued: bool = False
+
 
 @dataclass(frozen=True)
 class Reading:
@@ -89,6 +121,8 @@ class Grant:
     calls: int
     wait: float = 0.0
     windows: tuple[Window, ...] = ()
+    queued: bool = False
+    """Refused, the caller now stands in its line (granted: it left it)."""
 
     @property
     def resets(self) -> dict[str, float]:
@@ -110,7 +144,11 @@ class BudgetLedger(Protocol):
     scope: str
 
     def reserve(self, account: str, windows: Sequence[Window], want: int, level: Priority,
-                readings: Sequence[Reading] = ()) -> Grant: ...
+                readings: Sequence[Reading] = (), queued: bool = False) -> Grant:
+        """Calls by :func:`take_in_turn`; ``queued``: the caller stands in its line already."""
+
+    def leave(self, account: str, level: Priority) -> None:
+        """A caller in line at ``level`` stopped waiting without a grant."""
 
     def observe(self, account: str, readings: Sequence[Reading]) -> None: ...
 
@@ -139,6 +177,46 @@ def take(windows: Sequence[Window], want: int, level: Priority, now: float) -> G
     for window in windows:
         window.remaining -= calls
     return Grant(calls, windows=_copies(windows))
+
+
+def take_in_turn(windows: Sequence[Window], queues: Mapping[str, Window], want: int, level: Priority, now: float,
+                 queued: bool = False) -> Grant:
+    """:func:`take`, in turn: nothing for ``level`` while a more urgent caller stands in line.
+
+    A caller refused takes (or renews) its place in its own line; granted, it leaves it. So when a
+    window runs dry and resets, the order call that waited is served before any catalogue call that
+    waited with it, whichever asks first; the catalogue is told to try again shortly.
+    ``queues`` are the account's :func:`lines` by name.
+    """
+    for queue in queues.values():
+        queue.roll(now)
+    own = queues[line_name(level)]
+    ahead = any(queues[line_name(other)].remaining > 0 for other in Priority if other < level)
+    if ahead:
+        for window in windows:
+            window.roll(now)
+        _stand(own, queued, now)
+        wait = max([TURN_SECONDS, *(w.reset_at - now for w in windows if w.remaining <= floor(w, level))])
+        return Grant(0, wait=wait, windows=_copies(windows), queued=True)
+    grant = take(windows, want, level, now)
+    if grant.calls:
+        if queued:
+            own.remaining = max(0, own.remaining - 1)
+        return grant
+    _stand(own, queued, now)
+    return replace(grant, queued=True)
+
+
+def _stand(line: Window, queued: bool, now: float) -> None:
+    """Take a place in ``line`` (or renew it: a lapsed line still holds the one renewing)."""
+    line.remaining = max(1, line.remaining) if queued else line.remaining + 1
+    line.reset_at = now + line.seconds
+
+
+def step_out(line: Window, now: float) -> None:
+    """Leave ``line`` without a grant."""
+    line.roll(now)
+    line.remaining = max(0, line.remaining - 1)
 
 
 def correct(window: Window, reading: Reading, now: float) -> None:
@@ -184,13 +262,23 @@ class MemoryLedger:
     def _rows(self, account: str, names: Sequence[str]) -> list[Window]:
         return [self.rows[account, name] for name in names if (account, name) in self.rows]
 
+    def _lines(self, account: str) -> dict[str, Window]:
+        for line in lines():
+            self.rows.setdefault((account, line.name), line)
+        return {line.name: self.rows[account, line.name] for line in lines()}
+
     def reserve(self, account: str, windows: Sequence[Window], want: int, level: Priority,
-                readings: Sequence[Reading] = ()) -> Grant:
+                readings: Sequence[Reading] = (), queued: bool = False) -> Grant:
         with self.lock:
             for spec in windows:
                 self.rows.setdefault((account, spec.name), replace(spec, remaining=spec.limit))
             self._correct(account, readings)
-            return take(self._rows(account, [spec.name for spec in windows]), want, level, self.clock())
+            return take_in_turn(self._rows(account, [spec.name for spec in windows]), self._lines(account), want,
+                                level, self.clock(), queued)
+
+    def leave(self, account: str, level: Priority) -> None:
+        with self.lock:
+            step_out(self._lines(account)[line_name(level)], self.clock())
 
     def observe(self, account: str, readings: Sequence[Reading]) -> None:
         with self.lock:
@@ -239,6 +327,8 @@ class WindowBudget:
     (a lifted limit then costs the ledger a write per thousands of calls, not per five)."""
     held: dict[Priority, Held] = field(default_factory=dict)
     readings: dict[str, Reading] = field(default_factory=dict)
+    queues: dict[str, Window] = field(default_factory=lambda: {line.name: line for line in lines()})
+    """This process's lines of waiting callers (without a ledger; with one, the ledger's)."""
 
     @classmethod
     def per_minute_and_day(cls, per_minute: int, per_day: int, clock: Clock = time.time,
@@ -257,30 +347,52 @@ class WindowBudget:
         )
 
     def acquire(self, level: Priority | None = None) -> None:
-        level = current_priority.get() if level is None else level
-        while True:
-            with self.lock:
-                wait = self._take_local(level) if self.ledger is None else self._take_shared(self.ledger, level)
-                if wait <= 0:
-                    return
-            self.waited += wait
-            self.sleep(min(wait, 5.0) + 0.01)
+        ticket = Ticket(current_priority.get() if level is None else level)
+        try:
+            while (wait := self.attempt(ticket)) > 0:
+                self.waited += wait
+                self.sleep(min(wait, 5.0) + 0.01)
+        finally:
+            if ticket.queued:
+                self.leave(ticket)
 
-    def _take_local(self, level: Priority) -> float:
-        grant = take(self.windows, 1, level, self.clock())
-        return 0.0 if grant.calls else grant.wait
+    def attempt(self, ticket: Ticket) -> float:
+        """One try for a call at ``ticket.level``: 0 when granted, else the seconds to wait before
+        the next try (the ticket then stands in its line, which a more urgent one's stand holds
+        back). :meth:`acquire` loops over it; a caller that gives up calls :meth:`leave`."""
+        with self.lock:
+            if self.ledger is None:
+                grant = take_in_turn(self.windows, self.queues, 1, ticket.level, self.clock(), ticket.queued)
+                ticket.queued = grant.queued
+                return 0.0 if grant.calls else grant.wait
+            return self._take_shared(self.ledger, ticket)
 
-    def _take_shared(self, ledger: BudgetLedger, level: Priority) -> float:
+    def leave(self, ticket: Ticket) -> None:
+        """``ticket`` stops waiting without a call: its place in line goes."""
+        with self.lock:
+            if ticket.queued:
+                if self.ledger is None:
+                    step_out(self.queues[line_name(ticket.level)], self.clock())
+                else:
+                    self.ledger.leave(self.account, ticket.level)
+                ticket.queued = False
+
+    def _take_shared(self, ledger: BudgetLedger, ticket: Ticket) -> float:
         """One call from a held block, else a new block from the ledger; the wait when refused."""
+        level = ticket.level
         self._drop_ended(ledger)
         for held_level in sorted(self.held, reverse=True):
             held = self.held[held_level]
             if held_level >= level and held.calls > 0:
                 held.calls -= 1
+                if ticket.queued:
+                    ledger.leave(self.account, level)
+                    ticket.queued = False
                 return 0.0
         readings = list(self.readings.values())
         self.readings.clear()
-        grant = ledger.reserve(self.account, self.windows, self._want(), level, readings)
+        grant = ledger.reserve(self.account, self.windows, self._want(), level, readings, ticket.queued)
+        ticket.queued = grant.queued
         self.windows = [replace(window) for window in grant.windows] or self.windows
         if not grant.calls:
             return max(grant.wait, 0.01)
@@ -374,7 +486,9 @@ class CostBucket:
     """A leaky bucket of cost points (Shopify GraphQL): ``available`` points, refilled at ``restore_rate``/s.
 
     ``acquire(cost)`` waits until the bucket holds ``cost`` points (plus a reserve for lower
-    priorities); ``observe`` takes the vendor's ``throttleStatus`` after each answer.
+    priorities) and no more urgent call waits; ``observe`` takes the vendor's ``throttleStatus``
+    after each answer. Without the line, a catalogue call needing less than a waiting order page
+    (a ``productSet`` against 700 points of orders) would take the points each time they came back.
     """
 
     maximum: float = 1000.0
@@ -385,6 +499,8 @@ class CostBucket:
     stamp: float = field(default_factory=time.monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
     waited: float = 0.0
+    waiting: dict[Priority, int] = field(default_factory=dict)
+    """Callers waiting, by priority (this process's threads: the bucket is not shared further)."""
 
     def _refill(self) -> None:
         now = self.clock()
@@ -392,17 +508,40 @@ class CostBucket:
         self.stamp = now
 
     def acquire(self, cost: float, level: Priority | None = None) -> None:
-        level = current_priority.get() if level is None else level
+        ticket = Ticket(current_priority.get() if level is None else level)
+        try:
+            while (wait := self.attempt(cost, ticket)) > 0:
+                self.waited += wait
+                self.sleep(wait + 0.01)
+        finally:
+            self.leave(ticket)
+
+    def attempt(self, cost: float, ticket: Ticket) -> float:
+        """One try for ``cost`` points: 0 when taken, else the seconds to wait (the ticket then
+        stands in line; while a more urgent one does, no point goes to ``ticket``)."""
+        level = ticket.level
         needed = min(cost + self.maximum * RESERVE[level], self.maximum)
-        while True:
-            with self.lock:
-                self._refill()
-                if self.available >= needed:
-                    self.available -= cost
-                    return
-                wait = (needed - self.available) / self.restore_rate
-            self.waited += wait
-            self.sleep(wait + 0.01)
+        with self.lock:
+            self._refill()
+            ahead = any(self.waiting.get(other, 0) for other in Priority if other < level)
+            if not ahead and self.available >= needed:
+                self.available -= cost
+                self._step_out(ticket)
+                return 0.0
+            if not ticket.queued:
+                self.waiting[level] = self.waiting.get(level, 0) + 1
+                ticket.queued = True
+            wait = max(0.0, (needed - self.available) / self.restore_rate)
+            return max(wait, TURN_SECONDS) if ahead else wait
+
+    def leave(self, ticket: Ticket) -> None:
+        with self.lock:
+            self._step_out(ticket)
+
+    def _step_out(self, ticket: Ticket) -> None:
+        if ticket.queued:
+            self.waiting[ticket.level] = max(0, self.waiting.get(ticket.level, 0) - 1)
+            ticket.queued = False
 
     def refund(self, points: float) -> None:
         with self.lock:

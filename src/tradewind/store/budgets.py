@@ -5,6 +5,10 @@ rows: its first statement writes, so SQLite takes its write lock at once (``BEGI
 semantics; others wait on the busy timeout), and PostgreSQL holds the rows ``FOR UPDATE``. The
 rules applied under the lock are :mod:`tradewind.connectors.pacing`'s, so another backend (Redis,
 with scale-out) only has to provide the lock and the rows.
+
+Beside an account's windows, its lines of waiting callers (``line:high``, ``line:normal``,
+``line:low``: how many wait, and until when their places hold) are rows of the same table, so an
+order call waiting in one process holds back catalogue calls in every other.
 """
 
 from __future__ import annotations
@@ -18,7 +22,18 @@ from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tradewind.connectors.base import Priority
-from tradewind.connectors.pacing import Grant, Reading, Window, correct, give_back, take
+from tradewind.connectors.pacing import (
+    Grant,
+    Reading,
+    Window,
+    correct,
+    give_back,
+    is_line,
+    line_name,
+    lines,
+    step_out,
+    take_in_turn,
+)
 from tradewind.store.db import Store, now
 from tradewind.store.tables import call_budgets as table
 
@@ -32,15 +47,24 @@ class StoreBudgets:
         self.scope = "store:" + hashlib.sha256(store.url.encode()).hexdigest()[:16]
 
     def reserve(self, account: str, windows: Sequence[Window], want: int, level: Priority,
-                readings: Sequence[Reading] = ()) -> Grant:
+                readings: Sequence[Reading] = (), queued: bool = False) -> Grant:
         with self.store.begin() as conn:
             _lock(conn, account)
-            _create(conn, account, windows)
+            _create(conn, account, [*windows, *lines()])
             rows = _rows(conn, account)
             _correct(rows, readings, self.clock())
-            grant = take([rows[spec.name] for spec in windows], want, level, self.clock())
+            queues = {name: row for name, row in rows.items() if is_line(name)}
+            grant = take_in_turn([rows[spec.name] for spec in windows], queues, want, level, self.clock(), queued)
             _save(conn, account, rows)
         return grant
+
+    def leave(self, account: str, level: Priority) -> None:
+        with self.store.begin() as conn:
+            _lock(conn, account)
+            rows = _rows(conn, account)
+            if line_name(level) in rows:
+                step_out(rows[line_name(level)], self.clock())
+                _save(conn, account, rows)
 
     def observe(self, account: str, readings: Sequence[Reading]) -> None:
         with self.store.begin() as conn:
@@ -59,9 +83,14 @@ class StoreBudgets:
             _save(conn, account, rows)
 
     def windows(self, account: str) -> dict[str, Window]:
-        """The account's shared windows as stored (for status pages and tests)."""
+        """The account's shared windows as stored (for status pages and tests), its lines apart."""
         with self.store.begin() as conn:
-            return _rows(conn, account)
+            return {name: row for name, row in _rows(conn, account).items() if not is_line(name)}
+
+    def lines(self, account: str) -> dict[str, Window]:
+        """The account's lines of waiting callers as stored: ``remaining`` callers, until ``reset_at``."""
+        with self.store.begin() as conn:
+            return {name: row for name, row in _rows(conn, account).items() if is_line(name)}
 
 
 def _lock(conn: Connection, account: str) -> None:
