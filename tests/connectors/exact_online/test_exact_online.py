@@ -121,6 +121,11 @@ class TestExactOnline(ConnectorContract):
             return str(contact["ID"])
         if resource == "invoices":
             return process_invoice(sandbox_state, DOC["accounts"][3])
+        if resource == "payments":  # a bank payment matched with a processed invoice's receivable, in full
+            term = sandbox_state.terms()[0]
+            paid = sandbox_state.receive_payment(your_ref=term["YourRef"], amount=str(term["AmountFC"]),
+                                                 day=datetime(2024, 3, 9, tzinfo=UTC))
+            return str(paid["TransactionEntryID"])
         if resource == "shipments":  # the rest of order #903
             delivered = sandbox_state.deliver("#903", {DOC["items"][3]["Code"]: 1}, tracking_number="3SABCD02")
             return str(delivered["EntryID"])

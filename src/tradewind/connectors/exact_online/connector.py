@@ -29,6 +29,7 @@ from tradewind.connectors.exact_online.customers import CustomerResource
 from tradewind.connectors.exact_online.invoices import INVOICE_FIELDS, InvoiceResource, invoice_in, number_clause
 from tradewind.connectors.exact_online.options import ExactOnlineOptions
 from tradewind.connectors.exact_online.orders import OrderResource
+from tradewind.connectors.exact_online.payments import TERM_FIELDS, PaymentResource, payment_in
 from tradewind.connectors.exact_online.prices import PriceResource
 from tradewind.connectors.exact_online.products import ProductResource
 from tradewind.connectors.exact_online.refunds import CreditNoteResource, not_bound, not_read
@@ -37,7 +38,7 @@ from tradewind.connectors.exact_online.shipments import DELIVERY_FIELDS, Shipmen
 from tradewind.connectors.exact_online.stock import StockResource
 from tradewind.connectors.exact_online.vat import ITEMS_BULK
 from tradewind.connectors.pacing import WindowBudget, shared_budget
-from tradewind.model import Customer, Invoice, Order, Price, Product, Shipment, StockLevel
+from tradewind.model import Customer, Invoice, Order, Payment, Price, Product, Shipment, StockLevel
 from tradewind.model.refund import Refund
 
 __all__ = ["ExactOnline", "ExactOnlineOptions"]
@@ -97,6 +98,13 @@ class ExactOnline(Connector):
         decode=not_read, encode=not_bound, lookups={},
         description="Shop refunds as sales credit notes (Type 8021) reversing the order's booking; YourRef holds "
                     "the order's number and the refund's (#1001/R123); the order must be booked first")
+    payments = PaymentResource(
+        Payment, path="cashflow/Receivables", sync_path="sync/Cashflow/PaymentTerms", select=TERM_FIELDS,
+        native_key="TransactionEntryID", natural_keys=["order_number", "invoice_number"],
+        cursor=SyncToken("Timestamp"), can=["read"], decode=payment_in, lookups={},
+        description="Payments received: invoices and sales entries a bank payment was matched with (the sync API's "
+                    "receivables), one record per invoice, paid in full or in part; order_number is the invoice's "
+                    "YourRef (the shop's number)")
     invoices = InvoiceResource(
         Invoice, path="salesinvoice/SalesInvoices", select=INVOICE_FIELDS, native_key="InvoiceID",
         natural_keys=["number"], cursor=UpdatedSince("Modified"), can=["read"], decode=invoice_in,

@@ -5,7 +5,11 @@ Seed document (``create_app(seed=…)``, ``POST /_sandbox/seed``, and what :meth
 
     {"reset": false, "warehouses": ["1", "2"], "items": [...], "prices": [...], "stock": [...],
      "accounts": [...], "contacts": [...], "sales_orders": [{..., "SalesOrderLines": [...]}],
-     "goods_deliveries": [{"TrackingNumber": ..., "GoodsDeliveryLines": [{"SalesOrderLineID", "QuantityDelivered"}]}]}
+     "goods_deliveries": [{"TrackingNumber": ..., "GoodsDeliveryLines": [{"SalesOrderLineID", "QuantityDelivered"}]}],
+     "payments": [{"YourRef": "#1001", "Amount": "73.50", "Date": "2026-05-12T00:00:00Z"}]}
+
+``payments`` are bank payments matched with the open receivable of the invoice or entry with that ``YourRef``
+(or ``InvoiceNumber``), as :meth:`~.receivables.Receivables.receive_payment` registers them.
 
 Rows use Exact's field names (see ``schema.py`` for their sources). Missing ``ID``/``Created``/
 ``Modified``/``Timestamp`` are generated, given ones kept; rows may name their item by ``ItemCode`` and
@@ -32,6 +36,7 @@ from tradewind.sandboxes.exact_online.schema import (
     Entity,
     Rec,
     iso,
+    parse_date,
 )
 
 
@@ -83,6 +88,12 @@ class ExactOnlineSandbox(Payments):
             for row in deliveries:
                 self.create(DELIVERIES, row, trusted=True)
             counts["goods_deliveries"] = len(deliveries)
+            payments = doc.get("payments", [])
+            for row in payments:
+                self.receive_payment(your_ref=row.get("YourRef"), invoice_number=row.get("InvoiceNumber"),
+                                     amount=str(row["Amount"]), day=parse_date(row["Date"]),
+                                     reference=row.get("Reference"))
+            counts["payments"] = len(payments)
             return counts
 
     def _upsert(self, entity: Entity, row: Mapping[str, Any]) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from tradewind.sandboxes.exact_online import deliveries, ledger, odata, payments
+from tradewind.sandboxes.exact_online import deliveries, ledger, odata, payments, receivables
 from tradewind.sandboxes.exact_online.schema import (
     ACCOUNTS,
     CONTACTS,
@@ -80,6 +80,8 @@ def _views() -> dict[str, View]:
         *ledger_views(),
         View("salesorder/GoodsDeliveries", deliveries.DELIVERIES),
         View("salesorder/GoodsDeliveryLines", deliveries.DELIVERY_LINES, mode="read"),
+        View("sync/Cashflow/PaymentTerms", receivables.TERMS, 1000, "sync"),
+        View("cashflow/Receivables", receivables.TERMS, mode="read"),
         View("financialtransaction/BankEntries", payments.BANK_ENTRIES),
         View("financialtransaction/BankEntryLines", payments.BANK_ENTRY_LINES),
     ]
