@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+import tracemalloc
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,7 +285,9 @@ def worker(products: int, mode: str) -> dict[str, Any]:
     """``lifted``: full + incremental + bare loop + minimal client; ``memory``: full sync only
     (peak RSS); ``real``: full sync with the vendors' real limits; ``minimal``: the minimal client
     alone (limits lifted), for the real-limits ceiling; ``minimal-real``: the minimal client under
-    the real limits (its elapsed time: what the fewest calls take there, latency included)."""
+    the real limits (its elapsed time: what the fewest calls take there, latency included);
+    ``traced``: as ``memory``, under tracemalloc (slower): Python's own allocations during the sync —
+    their peak, what is still held at its end, and the source lines holding most of that."""
     from tradewind.log import configure
 
     configure("WARNING")
@@ -297,10 +300,15 @@ def worker(products: int, mode: str) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="tradewind-bench-") as directory:
             services = open_services(Path(directory), sandboxes)
             record = mode == "lifted"
+            if mode == "traced":
+                tracemalloc.start(1)
+                before = tracemalloc.take_snapshot()
             started = time.perf_counter()
             full = run_phase(services, sandboxes, record=record)
             out: dict[str, Any] = {"products": products, "mode": mode, "info": info, "full": full.as_json(),
                                    "elapsed": time.perf_counter() - started}
+            if mode == "traced":
+                out["traced"] = traced(before)
             if mode != "lifted":
                 return out
             out["changed"] = sandboxes.post("exact", "change", {"every": CHANGE_EVERY})
@@ -313,6 +321,19 @@ def worker(products: int, mode: str) -> dict[str, Any]:
             return out
     finally:
         sandboxes.stop()
+
+
+def traced(before: tracemalloc.Snapshot) -> dict[str, Any]:
+    """tracemalloc's figures since ``before`` (taken just before the first flow): the peak of the
+    memory allocated since, what is still allocated, and the 12 source lines that hold most of it."""
+    current, peak = tracemalloc.get_traced_memory()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    top = after.filter_traces(ignore).compare_to(before.filter_traces(ignore), "lineno")[:12]
+    return {"peak": peak, "current": current,
+            "top": [[f"{s.traceback[0].filename.split('site-packages/')[-1].split('/src/')[-1]}:"
+                     f"{s.traceback[0].lineno}", s.size_diff, s.count_diff] for s in top]}
 
 
 def run_worker(products: int, mode: str, console: Console) -> dict[str, Any]:
@@ -579,13 +600,13 @@ def scale_table(points: list[dict[str, Any]]) -> Table:
     return table
 
 
-def run_scale(sizes: list[int], console: Console, log: Path | None) -> list[dict[str, Any]]:
+def run_scale(sizes: list[int], console: Console, log: Path | None, mode: str = "memory") -> list[dict[str, Any]]:
     """One ``memory`` worker per size, smallest first; each point is appended to ``log`` (JSON
     lines) as soon as it is measured, so a long run can be watched and survives an interruption."""
     points = []
     for size in sorted(sizes):
         started = time.perf_counter()
-        point = run_worker(size, "memory", console)
+        point = run_worker(size, mode, console)
         point["worker_seconds"] = time.perf_counter() - started  # sandbox seeding included
         points.append(point)
         full = point["full"]
@@ -611,7 +632,10 @@ def main() -> None:
                         help="run only full syncs at these sizes (e.g. 10000,30000,100000) and print time and "
                              "memory per product; with --json, each point is appended there as JSON lines")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
-    parser.add_argument("--worker", choices=("lifted", "memory", "real", "minimal", "minimal-real"),
+    parser.add_argument("--tracemalloc", action="store_true",
+                        help="with --scale: run each size under tracemalloc (slower) and print Python's own peak "
+                             "above the baseline and the source lines holding memory at the end")
+    parser.add_argument("--worker", choices=("lifted", "memory", "real", "minimal", "minimal-real", "traced"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
@@ -620,7 +644,13 @@ def main() -> None:
     console = Console(width=int(os.environ.get("COLUMNS", 150)))
     console.print(f"tradewind catalogue benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     if args.scale:
-        console.print(scale_table(run_scale(args.scale, console, args.json)))
+        points = run_scale(args.scale, console, args.json, "traced" if args.tracemalloc else "memory")
+        console.print(scale_table(points))
+        for point in points if args.tracemalloc else []:
+            console.print(f"tracemalloc, {point['products']:,} products: peak {_mib(point['traced']['peak'])} "
+                          f"above the baseline, {_mib(point['traced']['current'])} held at the end; most by:")
+            for line, size, count in point["traced"]["top"]:
+                console.print(f"  {size / 2**20:+9.2f} MiB {count:+9,d} blocks  {line}")
         return
     if args.only_real_limits:
         real = run_worker(args.real_limits_products, "real", console)
