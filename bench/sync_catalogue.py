@@ -170,11 +170,12 @@ class Phase:
     rss_peak: int = 0
     cpu: float = 0.0  # the engine process's CPU seconds over the phase (all threads)
     sandbox_cpu: dict[str, float] = field(default_factory=dict)  # flow → the sandboxes' process's CPU s
+    flow_cpu: dict[str, float] = field(default_factory=dict)  # flow → the engine process's CPU s
 
     def as_json(self) -> dict[str, Any]:
         return {"seconds": self.seconds, "counts": self.counts, "calls": self.calls,
                 "rss_baseline": self.rss_baseline, "rss_peak": self.rss_peak, "cpu": self.cpu,
-                "sandbox_cpu": self.sandbox_cpu}
+                "sandbox_cpu": self.sandbox_cpu, "flow_cpu": self.flow_cpu}
 
 
 def open_services(directory: Path, sandboxes: Sandboxes) -> Any:
@@ -205,10 +206,11 @@ def run_phase(services: Any, sandboxes: Sandboxes, *, record: bool) -> Phase:
         for flow in FLOWS:
             sandboxes.reset()
             starts.append(time.monotonic())
-            sandbox_cpu = sandboxes.cpu()
+            sandbox_cpu, flow_cpu = sandboxes.cpu(), time.process_time()
             started = time.perf_counter()
             result = services.run_flow(flow)
             phase.seconds[flow] = time.perf_counter() - started
+            phase.flow_cpu[flow] = time.process_time() - flow_cpu
             phase.sandbox_cpu[flow] = sandboxes.cpu() - sandbox_cpu
             phase.counts[flow] = dict(result.counts)
             phase.calls[flow] = sandboxes.stats()
@@ -581,7 +583,8 @@ def scale_table(points: list[dict[str, Any]]) -> Table:
     table = Table(title="Scale: full sync (products, prices, stock), limits lifted, one process per size",
                   title_justify="left")
     for column in ("products", "items", "wall s", "wall s / 1k products", "per flow s / 1k (prod, price, stock)",
-                   "engine CPU s / 1k", "sandbox CPU s / 1k", "RSS baseline", "peak − baseline", "vs first"):
+                   "engine CPU s / 1k (per flow)", "sandbox CPU s / 1k", "RSS baseline", "peak − baseline",
+                   "vs first"):
         table.add_column(column, justify="right")
     first: dict[str, float] = {}
     for point in points:
@@ -592,8 +595,11 @@ def scale_table(points: list[dict[str, Any]]) -> Table:
         first = first or {"per_k": per_k, "above": above}
         flows = ", ".join(f"{full['seconds'][f] / products * 1000:.2f}" for f in FLOWS)
         sandbox = sum(full.get("sandbox_cpu", {}).values())
+        by_flow = full.get("flow_cpu") or {}
+        cpu = f"{full['cpu'] / products * 1000:.2f}" + (
+            f" ({', '.join(f'{by_flow[f] / products * 1000:.2f}' for f in FLOWS)})" if by_flow else "")
         table.add_row(f"{products:,}", f"{point['info']['items']:,}", f"{wall:,.1f}", f"{per_k:.2f}", flows,
-                      f"{full['cpu'] / products * 1000:.2f}", f"{sandbox / products * 1000:.2f}",
+                      cpu, f"{sandbox / products * 1000:.2f}",
                       _mib(full["rss_baseline"]), _mib(above),
                       f"time/product {(per_k / first['per_k'] - 1) * 100:+.1f}%, "
                       f"memory {(above / first['above'] - 1) * 100:+.1f}%")
