@@ -96,8 +96,16 @@ def _line_out(line: BookingLine, refs: Refs) -> Row:
                 "UnitPrice": line.unit_price.amount, "VATCode": line.vat_code}
     gross = line.unit_price.amount * line.quantity
     if line.discount and gross:
-        row["Discount"] = (line.discount.amount / gross).quantize(Decimal("0.00000001"))
+        row["Discount"] = discount_fraction(gross, line.amount().amount)
     return row
+
+
+def discount_fraction(gross: Decimal, booked: Decimal) -> Decimal:
+    """Exact's ``Discount`` (a fraction of the line, eight decimals) that makes Exact's line amount
+    ``gross × (1 − Discount)`` round to the ``booked`` amount. Taken from the booked amount, not from the
+    discount: 2 × 5.7025 less 0.01 is 11.395, booked 11.40, but 0.01 / 11.405 = 0.00087681 (eight decimals)
+    leaves 11.39499998, which Exact rounds to 11.39 (tests/connectors/exact_online/test_invoice_totals.py)."""
+    return ((gross - booked) / gross).quantize(Decimal("0.00000001"))
 
 
 # -- documents (booking_type), ledger, terms, currency ---------------------------------------------

@@ -104,6 +104,14 @@ class ExactOnlineOptions(ConnectionOptions):
         return self
 
     @model_validator(mode="after")
+    def _exact_rounds_half_up(self) -> ExactOnlineOptions:
+        if self.booking is not None and self.booking.rounding.value != "half_up":
+            raise ValueError("booking.rounding: Exact Online rounds each line's amount and VAT half up, so a booking "
+                             "composed half_even would not have the totals Exact shows (5 × 1.4370 = 7.185: Exact "
+                             "books 7.19); leave rounding at half_up")
+        return self
+
+    @model_validator(mode="after")
     def _one_placing(self) -> ExactOnlineOptions:
         if self.stock_sum_into is not None and isinstance(self.stock_warehouses, dict):
             raise ValueError("stock_sum_into takes stock_warehouses as a list of codes; a mapping already names "
