@@ -20,6 +20,7 @@ from tradewind.connectors.base import (
 )
 from tradewind.connectors.shopify import codec, queries
 from tradewind.connectors.shopify.client import ShopFacts, ShopifyClient, any_of, user_errors
+from tradewind.connectors.shopify.cost import lookup_size
 from tradewind.connectors.shopify.options import ShopifyOptions, ShopSettings
 from tradewind.errors import ConfigError, RecordError
 
@@ -150,9 +151,10 @@ def sku_of(variant: Mapping[str, Any]) -> str:
 def variants_by_sku(client: ShopifyClient, skus: Sequence[str], document: str = queries.VARIANTS_BY_SKU,
                     **variables: Any) -> dict[str, list[dict[str, Any]]]:
     """SKU → every variant holding it exactly (Shopify's search is fuzzy, and Shopify allows one SKU
-    on several variants), in searches of 50 SKUs."""
+    on several variants), in searches OR-ing as many SKUs as a page of ``document`` may hold within
+    ``queries.SKU_LOOKUP_COST`` (``sku:"A" OR sku:"B" …``, https://shopify.dev/docs/api/usage/search-syntax)."""
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for batch in batches([s for s in skus if s], queries.KEYS_PER_LOOKUP):
+    for batch in batches([s for s in skus if s], lookup_size(document, queries.SKU_LOOKUP_COST)):
         wanted = set(batch)
         for page in client.paginate(document, {**variables, "query": any_of("sku", batch)}, "productVariants",
                                     len(batch)):

@@ -101,6 +101,16 @@ class _CostWalker:
         return None
 
 
+@lru_cache(maxsize=16)
+def lookup_size(document: str, budget: int) -> int:
+    """The largest page (at most 250) of ``document``'s connection whose requested cost stays
+    within ``budget``: how many keys one search may OR together and still answer in one page."""
+    size = queries.PAGE_MAX
+    while size > 1 and estimate_cost(document, {"first": size}) > budget:
+        size -= 1
+    return size
+
+
 def is_mutation(document: str) -> bool:
     """Whether the document's (first) operation is a mutation."""
     return any(getattr(d, "operation", None) == OperationType.MUTATION for d in _parsed(document).definitions)

@@ -24,7 +24,12 @@ CUSTOMERS_PAGE = 50
 ORDERS_PAGE = 5
 """Orders per page (each with up to 10 lines inline: about 700 points requested)."""
 KEYS_PER_LOOKUP = 50
-"""Natural keys OR-ed into one search (SKUs, e-mail addresses)."""
+"""Natural keys OR-ed into one search (product SKUs and handles, e-mail addresses)."""
+SKU_LOOKUP_COST = 500
+"""Points a search of variants by SKU (prices, stock) may request: its SKUs are as many as fit
+(``cost.lookup_size``: 166 for prices, 99 for stock with their levels), each answered in the page.
+Shopify documents no limit on a query's terms, only on its cost (1000); half the bucket keeps a
+search from waiting for a full one, and leaves the rest to orders in flight."""
 PRODUCT_KEYS_PER_LOOKUP = PRODUCTS_PAGE
 """Handles per product search: products bring their variants, so fewer fit in one query."""
 STOCK_PER_MUTATION = 250
