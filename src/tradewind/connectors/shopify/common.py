@@ -151,10 +151,14 @@ def sku_of(variant: Mapping[str, Any]) -> str:
 def variants_by_sku(client: ShopifyClient, skus: Sequence[str], document: str = queries.VARIANTS_BY_SKU,
                     **variables: Any) -> dict[str, list[dict[str, Any]]]:
     """SKU → every variant holding it exactly (Shopify's search is fuzzy, and Shopify allows one SKU
-    on several variants), in searches OR-ing as many SKUs as a page of ``document`` may hold within
-    ``queries.SKU_LOOKUP_COST`` (``sku:"A" OR sku:"B" …``, https://shopify.dev/docs/api/usage/search-syntax)."""
+    on several variants), in the fewest searches OR-ing as many SKUs as a page of ``document`` may
+    hold within ``queries.SKU_LOOKUP_COST`` (``sku:"A" OR sku:"B" …``,
+    https://shopify.dev/docs/api/usage/search-syntax), the SKUs spread evenly over them (250 SKUs of
+    stock: two searches of 125, each requesting less)."""
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for batch in batches([s for s in skus if s], lookup_size(document, queries.SKU_LOOKUP_COST)):
+    wanted = list(dict.fromkeys(s for s in skus if s))
+    searches = -(-len(wanted) // lookup_size(document, queries.SKU_LOOKUP_COST))
+    for batch in batches(wanted, -(-len(wanted) // searches) if searches else 1):
         wanted = set(batch)
         for page in client.paginate(document, {**variables, "query": any_of("sku", batch)}, "productVariants",
                                     len(batch)):

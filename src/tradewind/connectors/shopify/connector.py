@@ -6,12 +6,12 @@ Calls per resource (N records, first sync / incremental):
   handle, so a create retried after a crash never duplicates); lookups: one search per 50 terms
   (each product's variant SKUs and its handle, OR-ed), so products of V variants cost about
   N·(V+1)/50 searches.
-* prices — one price per variant (price list ``default`` only); lookups N/166 searches by SKU
-  (as many SKUs as a 500-point search holds, ``queries.SKU_LOOKUP_COST``), none for the variants a
+* prices — one price per variant (price list ``default`` only); lookups N/250 searches by SKU
+  (as many SKUs as an 800-point search holds, ``queries.SKU_LOOKUP_COST``), none for the variants a
   ``productSet`` answered with (pre-bound); writes one ``productVariantsBulkUpdate`` per product touched.
-* stock — lookups N/99 searches by SKU per location (none for pre-bound variants); writes one
+* stock — lookups N/159 searches by SKU per location (none for pre-bound variants); writes one
   ``inventorySetQuantities`` per 250 levels, under compare-and-swap (:mod:`.stock`): levels not
-  known in the run are read first (N/99 searches), and a level that moved meanwhile is read again
+  known in the run are read first (N/159 searches), and a level that moved meanwhile is read again
   and sent once more.
 * customers — read N/50 pages; lookups N/50 searches by e-mail; one call per write.
 * orders — read N/5 pages (lines come along); read-only.

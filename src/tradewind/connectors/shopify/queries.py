@@ -25,11 +25,11 @@ ORDERS_PAGE = 5
 """Orders per page (each with up to 10 lines inline: about 700 points requested)."""
 KEYS_PER_LOOKUP = 50
 """Natural keys OR-ed into one search (product SKUs and handles, e-mail addresses)."""
-SKU_LOOKUP_COST = 500
+SKU_LOOKUP_COST = 800
 """Points a search of variants by SKU (prices, stock) may request: its SKUs are as many as fit
-(``cost.lookup_size``: 166 for prices, 99 for stock with their levels), each answered in the page.
-Shopify documents no limit on a query's terms, only on its cost (1000); half the bucket keeps a
-search from waiting for a full one, and leaves the rest to orders in flight."""
+(``cost.lookup_size``: 250 for prices, 159 for stock with their levels), each answered in the page.
+Shopify documents no limit on a query's terms, only on its cost (1000 a query); 800 is what a
+catalogue call may take from a full 1000-point bucket above the reserve it leaves to orders."""
 PRODUCT_KEYS_PER_LOOKUP = PRODUCTS_PAGE
 """Handles per product search: products bring their variants, so fewer fit in one query."""
 STOCK_PER_MUTATION = 250
