@@ -59,6 +59,24 @@ def test_fencing_renews_so_the_lease_is_not_taken_over(store: Store) -> None:
     assert locks.acquire(store, "orders", who("b"), TTL) is None
 
 
+def test_the_prepared_fence_confirms_renews_and_refuses_as_fence_does(store: Store) -> None:
+    """``Fence`` (the statement sent on a pooled DBAPI connection before each write) answers as
+    ``fence``: ours at our epoch, and renewed so nobody takes the flow; refused once taken over."""
+    locks.acquire(store, "orders", who("a"), EXPIRED)
+    ours = locks.Fence(store, "orders", "run-a", 1, TTL)
+    assert (True, True) == (ours(), ours())
+    assert locks.acquire(store, "orders", who("b"), TTL) is None
+    with store.begin() as conn:
+        renewed, clock = locks.holder(conn, "orders"), locks.db_now(conn)
+    assert renewed is not None and renewed.expires_at > clock + TTL / 2
+    stale = locks.Fence(store, "orders", "run-a", 0, TTL)
+    assert not stale()
+    locks.acquire(store, "products", who("c"), EXPIRED)
+    assert 2 == locks.acquire(store, "products", who("d"), TTL)
+    assert (False, True) == (locks.Fence(store, "products", "run-c", 1, TTL)(),
+                             locks.Fence(store, "products", "run-d", 2, TTL)())
+
+
 def test_take_over_needs_the_epoch_seen(store: Store) -> None:
     """A dead holder is taken over by epoch; had it been replaced meanwhile, nothing is taken."""
     locks.acquire(store, "orders", who("a"), TTL)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
@@ -98,6 +99,7 @@ class FlowLease:
         self.owner = owner_name()
         self.epoch = 0
         self.lost = False
+        self._fence: Callable[[], bool] = lambda: False  # no lease taken yet: nothing may be written
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name=f"lease:{flow}", daemon=True)
 
@@ -107,6 +109,7 @@ class FlowLease:
         if epoch is None:
             epoch = self._take_over_dead(who)
         self.epoch = epoch
+        self._fence = repo.Fence(self.store, self.flow, self.run_id, epoch, self.ttl)
         _ACTIVE.add(self.run_id)
         self._thread.start()
         return self
@@ -137,8 +140,7 @@ class FlowLease:
         if self.lost:
             raise LeaseLost(f"flow {self.flow} lost its lease; this run makes no further write")
         try:
-            with self.store.begin() as conn:
-                ours = repo.fence(conn, self.flow, self.run_id, self.epoch, self.ttl)
+            ours = self._fence()
         except SQLAlchemyError as error:
             raise StoreUnavailable(f"cannot confirm flow {self.flow}'s lease: {type(error).__name__}") from None
         if not ours:
