@@ -156,9 +156,9 @@ def variants_by_sku(client: ShopifyClient, skus: Sequence[str], document: str = 
     https://shopify.dev/docs/api/usage/search-syntax), the SKUs spread evenly over them (250 SKUs of
     stock: two searches of 125, each requesting less)."""
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    wanted = list(dict.fromkeys(s for s in skus if s))
-    searches = -(-len(wanted) // lookup_size(document, queries.SKU_LOOKUP_COST))
-    for batch in batches(wanted, -(-len(wanted) // searches) if searches else 1):
+    unique = list(dict.fromkeys(s for s in skus if s))
+    searches = -(-len(unique) // lookup_size(document, queries.SKU_LOOKUP_COST))
+    for batch in batches(unique, -(-len(unique) // searches) if searches else 1):
         wanted = set(batch)
         for page in client.paginate(document, {**variables, "query": any_of("sku", batch)}, "productVariants",
                                     len(batch)):
