@@ -92,8 +92,9 @@ def compose_credit_note(order: Order, booking: Booking, refund: Refund, rules: B
         if refund.total.amount == 0:
             raise RecordError("the refund gives back no booked line, no shipping and no money", field="lines",
                               record=record)
-        raise OrderHeld(f"the refund gives back {refund.total} on the order as a whole, not on its lines: set "
-                        "booking.adjustment_item to book such an adjustment", field="adjustments", record=record)
+        raise OrderHeld(f"the refund gives back {refund.total.rounded(CENT)} on the order as a whole, not on its "
+                        "lines: set booking.adjustment_item to book such an adjustment", field="adjustments",
+                        record=record)
     code = _rounding_code(booking, rules, vat_codes)
     settled = settle(lines, shop_total=-refund.total, shop_vat=-refund.tax_total if refund.tax_total else None,
                      rules=rules, method=rules.vat_method or method, rounding_code=code, record=record)

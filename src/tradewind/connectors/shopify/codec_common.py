@@ -53,11 +53,26 @@ def shop_money(bag: Mapping[str, Any] | None) -> Money | None:
     return Money(amount=money["amount"], currency=money["currencyCode"])
 
 
-def required_money(bag: Mapping[str, Any] | None, where: str, record: str) -> Money:
-    money = shop_money(bag)
+def required_money(bag: Mapping[str, Any] | None, where: str, record: str, *, side: str = "shopMoney") -> Money:
+    money = bag_money(bag, side)
     if money is None:
         raise RecordError("Shopify sent no amount", field=where, record=record)
     return money
+
+
+def bag_money(bag: Mapping[str, Any] | None, side: str = "shopMoney") -> Money | None:
+    """One side of a MoneyBag: ``shopMoney`` (the shop's currency) or ``presentmentMoney`` (the customer's)."""
+    money = (bag or {}).get(side)
+    if not money:
+        return None
+    return Money(amount=money["amount"], currency=money["currencyCode"])
+
+
+def presentment_side(node: Mapping[str, Any]) -> str:
+    """Which side of an order's MoneyBags is the order's money: ``presentmentMoney`` when the customer paid in
+    another currency than the shop's (``presentmentCurrencyCode`` ≠ ``currencyCode``), else ``shopMoney``."""
+    shown, shop = node.get("presentmentCurrencyCode"), node.get("currencyCode")
+    return "presentmentMoney" if shown and shop and shown != shop else "shopMoney"
 
 
 def to_decimal(value: Any) -> Decimal | None:

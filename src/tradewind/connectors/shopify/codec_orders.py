@@ -1,4 +1,11 @@
-"""Shopify Order nodes → orders: lines, shipping, discounts, payments and the buyer as the order shows them."""
+"""Shopify Order nodes → orders: lines, shipping, discounts, payments and the buyer as the order shows them.
+
+An order's amounts are the customer's: when the customer paid in another currency than the shop's
+(``presentmentCurrencyCode`` ≠ ``currencyCode``, "the shop currency when the order was placed"), every
+MoneyBag is read on its ``presentmentMoney`` side and the order is in that currency, with
+``exchange_rate`` the shop's own rate at checkout: ``totalPriceSet`` shop money ÷ presentment money (shop units
+per unit of the order's currency), so ``currency_rate: shop`` books it the way the shop converted it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tradewind.connectors.shopify.codec_common import blank, fields_named, required_money, shop_money
+from tradewind.connectors.shopify.codec_common import (
+    bag_money,
+    blank,
+    fields_named,
+    presentment_side,
+    required_money,
+)
 from tradewind.connectors.shopify.codec_customers import address_in, email_of, phone_of
 from tradewind.errors import RecordError
 from tradewind.model import (
@@ -38,27 +51,45 @@ VAT_ATTRIBUTES = frozenset({"vatnumber", "vatno", "vatid", "vatregistrationnumbe
 def order_in(node: Mapping[str, Any]) -> Order:
     """An Order node with lines, shipping, discounts, payments and the customer as the order shows it."""
     number = str(node.get("name") or node.get("id"))
-    currency = str(node.get("currencyCode") or "")
-    lines = [_line_in(line, i, number) for i, line in enumerate((node.get("lineItems") or {}).get("nodes") or [])]
+    side = presentment_side(node)
+    currency = str(node.get("presentmentCurrencyCode") if side == "presentmentMoney" else node.get("currencyCode")
+                   or "")
+    lines = [_line_in(line, i, number, side)
+             for i, line in enumerate((node.get("lineItems") or {}).get("nodes") or [])]
     if not lines:
         raise RecordError("order has no lines", field="lines", record=number)
-    total = required_money(node.get("totalPriceSet"), "total", number)
+    total = required_money(node.get("totalPriceSet"), "total", number, side=side)
     fulfillment = _FULFILLMENT.get(str(node.get("displayFulfillmentStatus")), FulfillmentStatus.UNFULFILLED)
     financial = _financial(node.get("displayFinancialStatus"))
     terms = node.get("paymentTerms") or {}
     with fields_named(number):
         return Order(
             number=number, created_at=node["createdAt"], updated_at=node.get("updatedAt"), currency=currency,
-            customer=_order_customer(node, number), lines=lines, discounts=_discounts(node, lines, currency),
-            shipping_lines=_shipping_in(node, number), payments=_payments(node, total, financial),
+            customer=_order_customer(node, number), lines=lines, discounts=_discounts(node, lines, currency, side),
+            shipping_lines=_shipping_in(node, number, side), payments=_payments(node, total, financial, side),
             billing_address=address_in(node.get("billingAddress")),
             shipping_address=address_in(node.get("shippingAddress")),
-            prices_include_vat=bool(node.get("taxesIncluded")), subtotal=shop_money(node.get("subtotalPriceSet")),
-            tax_total=shop_money(node.get("totalTaxSet")), total=total, financial_status=financial,
+            prices_include_vat=bool(node.get("taxesIncluded")), subtotal=bag_money(node.get("subtotalPriceSet"), side),
+            tax_total=bag_money(node.get("totalTaxSet"), side), total=total, financial_status=financial,
+            exchange_rate=exchange_rate(node) if side == "presentmentMoney" else None,
             fulfillment_status=fulfillment, stage=_stage(node, fulfillment), note=blank(node.get("note")),
             tags=list(node.get("tags") or []), payment_terms=blank(terms.get("paymentTermsName")),
             payment_due_days=terms.get("dueInDays"),
         )
+
+
+RATE = Decimal("0.0000000001")
+"""Precision kept of the shop's rate: ten decimals, beyond what two cent amounts can tell apart."""
+
+
+def exchange_rate(node: Mapping[str, Any]) -> Decimal | None:
+    """Shop units per unit of the customer's currency: the order total's shop money ÷ its presentment money
+    (None without both, or for a total of nothing)."""
+    bag = node.get("totalPriceSet") or {}
+    shop, shown = bag_money(bag, "shopMoney"), bag_money(bag, "presentmentMoney")
+    if shop is None or shown is None or shown.amount == 0:
+        return None
+    return (shop.amount / shown.amount).quantize(RATE)
 
 
 def _financial(status: Any) -> FinancialStatus:
@@ -78,27 +109,27 @@ def _stage(node: Mapping[str, Any], fulfillment: FulfillmentStatus) -> OrderStag
             FulfillmentStatus.PARTIAL: OrderStage.PARTIALLY_DELIVERED}.get(fulfillment, OrderStage.OPEN)
 
 
-def _taxes(tax_lines: list[Mapping[str, Any]], currency: str) -> tuple[Decimal | None, Money | None]:
+def _taxes(tax_lines: list[Mapping[str, Any]], currency: str, side: str) -> tuple[Decimal | None, Money | None]:
     """Summed rate (percent) and amount of a line's tax lines; None when it has none."""
     if not tax_lines:
         return None, None
     rate = sum((Decimal(str(t.get("ratePercentage") or 0)) for t in tax_lines), Decimal("0"))
     amount = Money.zero(currency)
     for line in tax_lines:
-        amount = amount + (shop_money(line.get("priceSet")) or Money.zero(currency))
+        amount = amount + (bag_money(line.get("priceSet"), side) or Money.zero(currency))
     return rate.normalize() if rate else Decimal("0"), amount
 
 
-def _line_in(node: Mapping[str, Any], index: int, number: str) -> OrderLine:
+def _line_in(node: Mapping[str, Any], index: int, number: str, side: str) -> OrderLine:
     where = f"lines[{index}]"
     sku = blank((node.get("sku") or "").strip())
     if sku is None:
         title = node.get("name") or node.get("title") or "?"
         raise RecordError(f"line {title!r} has no SKU in Shopify, so no ERP article can be matched",
                           field=f"{where}.sku", record=number)
-    unit = required_money(node.get("originalUnitPriceSet"), f"{where}.unit_price", number)
-    discount = shop_money(node.get("totalDiscountSet"))
-    rate, tax_amount = _taxes(list(node.get("taxLines") or []), unit.currency)
+    unit = required_money(node.get("originalUnitPriceSet"), f"{where}.unit_price", number, side=side)
+    discount = bag_money(node.get("totalDiscountSet"), side)
+    rate, tax_amount = _taxes(list(node.get("taxLines") or []), unit.currency, side)
     try:
         return OrderLine(sku=sku, title=blank(node.get("name")) or blank(node.get("title")),
                          quantity=Decimal(str(node.get("quantity") or 0)), unit_price=unit,
@@ -107,17 +138,17 @@ def _line_in(node: Mapping[str, Any], index: int, number: str) -> OrderLine:
         raise RecordError(exc.errors()[0]["msg"], field=where, record=number) from None
 
 
-def _shipping_in(node: Mapping[str, Any], number: str) -> list[ShippingLine]:
+def _shipping_in(node: Mapping[str, Any], number: str, side: str) -> list[ShippingLine]:
     lines = []
     for i, line in enumerate((node.get("shippingLines") or {}).get("nodes") or []):
-        price = required_money(line.get("originalPriceSet"), f"shipping_lines[{i}].price", number)
-        rate, amount = _taxes(list(line.get("taxLines") or []), price.currency)
+        price = required_money(line.get("originalPriceSet"), f"shipping_lines[{i}].price", number, side=side)
+        rate, amount = _taxes(list(line.get("taxLines") or []), price.currency, side)
         lines.append(ShippingLine(title=line.get("title") or "Shipping", code=blank(line.get("code")), price=price,
                                   vat_rate=rate, tax=amount))
     return lines
 
 
-def _discounts(node: Mapping[str, Any], lines: list[OrderLine], currency: str) -> list[Discount]:
+def _discounts(node: Mapping[str, Any], lines: list[OrderLine], currency: str, side: str) -> list[Discount]:
     """Order-level discounts: the codes, with the part of the discount *not* already on the lines.
 
     Shopify allocates every discount (codes included) to the lines' ``totalDiscountSet``; what is
@@ -125,7 +156,7 @@ def _discounts(node: Mapping[str, Any], lines: list[OrderLine], currency: str) -
     the discounts never count one euro twice.
     """
     codes = [str(c) for c in node.get("discountCodes") or []]
-    total = shop_money(node.get("totalDiscountsSet")) or Money.zero(currency)
+    total = bag_money(node.get("totalDiscountsSet"), side) or Money.zero(currency)
     on_lines = Money.zero(currency)
     for line in lines:
         on_lines = on_lines + (line.discount or Money.zero(currency))
@@ -136,11 +167,11 @@ def _discounts(node: Mapping[str, Any], lines: list[OrderLine], currency: str) -
                      amount=rest if rest.amount > 0 else Money.zero(currency))]
 
 
-def _payments(node: Mapping[str, Any], total: Money, financial: FinancialStatus) -> list[PaymentInfo]:
+def _payments(node: Mapping[str, Any], total: Money, financial: FinancialStatus, side: str) -> list[PaymentInfo]:
     """Successful sales and captures; without any, the gateways named (amount 0 unless paid in full)."""
     paid = [t for t in node.get("transactions") or [] if t.get("kind") in _PAID_KINDS and t.get("status") == "SUCCESS"]
     if paid:
-        return [PaymentInfo(method=t.get("gateway") or "unknown", amount=shop_money(t.get("amountSet")) or total,
+        return [PaymentInfo(method=t.get("gateway") or "unknown", amount=bag_money(t.get("amountSet"), side) or total,
                             paid_at=t.get("processedAt")) for t in paid]
     amount = total if financial is FinancialStatus.PAID else Money.zero(total.currency)
     return [PaymentInfo(method=name, amount=amount) for name in node.get("paymentGatewayNames") or []]

@@ -69,36 +69,37 @@ fragment CustomerFields on Customer {
 """ + ADDRESS_FIELDS
 
 TAX_LINE_FIELDS = """
+fragment Bag on MoneyBag { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
 fragment TaxLineFields on TaxLine {
-  title ratePercentage priceSet { shopMoney { amount currencyCode } }
+  title ratePercentage priceSet { ...Bag }
 }
 """
 
 LINE_FIELDS = """
 fragment LineFields on LineItem {
   sku title name quantity
-  originalUnitPriceSet { shopMoney { amount currencyCode } }
-  totalDiscountSet { shopMoney { amount currencyCode } }
+  originalUnitPriceSet { ...Bag }
+  totalDiscountSet { ...Bag }
   taxLines { ...TaxLineFields }
 }
 """ + TAX_LINE_FIELDS
 
 ORDER_FIELDS = """
 fragment OrderFields on Order {
-  id name email phone note tags createdAt updatedAt cancelledAt currencyCode taxesIncluded
+  id name email phone note tags createdAt updatedAt cancelledAt currencyCode presentmentCurrencyCode taxesIncluded
   displayFinancialStatus displayFulfillmentStatus discountCodes paymentGatewayNames
-  subtotalPriceSet { shopMoney { amount currencyCode } }
-  totalTaxSet { shopMoney { amount currencyCode } }
-  totalPriceSet { shopMoney { amount currencyCode } }
-  totalDiscountsSet { shopMoney { amount currencyCode } }
+  subtotalPriceSet { ...Bag }
+  totalTaxSet { ...Bag }
+  totalPriceSet { ...Bag }
+  totalDiscountsSet { ...Bag }
   customer { id firstName lastName displayName defaultEmailAddress { emailAddress } defaultPhoneNumber { phoneNumber } }
   billingAddress { ...AddressFields }
   shippingAddress { ...AddressFields }
   lineItems(first: 10) { nodes { ...LineFields } pageInfo { hasNextPage endCursor } }
   shippingLines(first: 3) {
-    nodes { title code originalPriceSet { shopMoney { amount currencyCode } } taxLines { ...TaxLineFields } }
+    nodes { title code originalPriceSet { ...Bag } taxLines { ...TaxLineFields } }
   }
-  transactions(first: 5) { kind status gateway processedAt amountSet { shopMoney { amount currencyCode } } }
+  transactions(first: 5) { kind status gateway processedAt amountSet { ...Bag } }
   customAttributes { key value }
   paymentTerms { paymentTermsName paymentTermsType dueInDays }
   purchasingEntity {

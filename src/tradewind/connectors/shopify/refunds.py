@@ -28,7 +28,7 @@ ORDERS_PAGE = 3
 """Orders per page: each brings up to 5 refunds with their lines, shipping, adjustments and transactions
 (about 800 points of query cost requested, under Shopify's single-query limit of 1,000)."""
 
-MONEY = "{ shopMoney { amount currencyCode } }"
+MONEY = "{ shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }"
 REFUND_FIELDS = f"""
 fragment RefundFields on Refund {{
   id createdAt processedAt updatedAt note
@@ -46,7 +46,7 @@ ORDER_REFUNDS = """
 query OrderRefunds($first: Int!, $after: String, $query: String) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     nodes {
-      id name updatedAt currencyCode taxesIncluded
+      id name updatedAt currencyCode presentmentCurrencyCode taxesIncluded
       lineItems(first: 25) { nodes { id sku } }
       refunds(first: 5) { ...RefundFields }
     }
@@ -98,7 +98,8 @@ def full_orders(client: ShopifyClient, names: Sequence[str]) -> dict[str, dict[s
 def refund_records(order: Mapping[str, Any], full: Mapping[str, Any] | None = None) -> list[NativeRecord]:
     """Each refund of an order node as a record, with what the codec needs of its order, the whole order
     (``full``, when read) and the refunds made before it (``earlier``, oldest first)."""
-    context: dict[str, Any] = {key: order.get(key) for key in ("name", "currencyCode", "taxesIncluded")}
+    context: dict[str, Any] = {key: order.get(key) for key in ("name", "currencyCode", "presentmentCurrencyCode",
+                                                               "taxesIncluded")}
     context["lineItemIds"] = [line.get("id") for line in (order.get("lineItems") or {}).get("nodes") or []]
     refunds = sorted(order.get("refunds") or [], key=lambda r: (str(r.get("createdAt") or ""), str(r["id"])))
     whole = {**context, "node": full} if full is not None else context

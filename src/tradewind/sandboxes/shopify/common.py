@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,34 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-") or "product"
 
 
-def money_bag(amount: Any, currency: str) -> View:
+@dataclass(frozen=True)
+class Presented:
+    """The money of an order the customer paid in another currency than the shop's: the sandbox keeps its
+    amounts as the customer was charged them (``currency``, REST ``presentment_currency``), and ``rate`` is the
+    shop's currency per unit of it at checkout. A MoneyBag shows each amount on both sides — ``presentmentMoney``
+    "Amount in presentment currency", ``shopMoney`` "Amount in shop currency" (Admin GraphQL 2026-07,
+    ``MoneyBag``) — the shop side converted at the rate and rounded to the cent per amount
+    (**[uncertain]**: Shopify does not document its rounding of each converted amount)."""
+
+    currency: str
+    shop: str
+    rate: Decimal
+
+
+def presented(order: Mapping[str, Any]) -> str | Presented:
+    """An order's money: its shop currency, or :class:`Presented` when the customer paid in another."""
+    shown = order.get("presentment_currency")
+    if not shown or shown == order["currency"]:
+        return str(order["currency"])
+    return Presented(str(shown), str(order["currency"]), Decimal(str(order["shop_rate"])))
+
+
+def money_bag(amount: Any, currency: str | Presented) -> View:
+    if isinstance(currency, Presented):
+        shown = Decimal(str(amount or 0))
+        shop = (shown * currency.rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return {"shopMoney": {"amount": decimal_text(shop), "currencyCode": currency.shop},
+                "presentmentMoney": {"amount": decimal_text(shown), "currencyCode": currency.currency}}
     money = {"amount": decimal_text(amount or 0), "currencyCode": currency}
     return {"shopMoney": money, "presentmentMoney": money}
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tradewind.sandboxes.shopify.common import Record, View, gid
+from tradewind.sandboxes.shopify.common import Record, View, gid, presented
 from tradewind.sandboxes.shopify.paging import connection
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ class FulfillmentViews:
             "lineItems": lambda info, **a: connection(a, fo["lines"], by_id, lambda line: {
                 "id": gid("FulfillmentOrderLineItem", line["id"]), "totalQuantity": line["total"],
                 "remainingQuantity": line["remaining"], "sku": lines[line["line_item_id"]].get("sku"),
-                "lineItem": self.views.line_item(lines[line["line_item_id"]], order["currency"])}),
+                "lineItem": self.views.line_item(lines[line["line_item_id"]], presented(order))}),
         }
 
     def fulfillment(self, order: Record, f: Record) -> View:
@@ -83,5 +83,5 @@ class FulfillmentViews:
             "trackingInfo": lambda info, first=None: [dict(t) for t in f["tracking"][:first]],
             "fulfillmentLineItems": lambda info, **a: connection(a, f["lines"], by_id, lambda line: {
                 "id": gid("FulfillmentLineItem", line["id"]), "quantity": line["quantity"],
-                "lineItem": self.views.line_item(lines[line["line_item_id"]], order["currency"])}),
+                "lineItem": self.views.line_item(lines[line["line_item_id"]], presented(order))}),
         }

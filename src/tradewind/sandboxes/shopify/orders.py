@@ -55,6 +55,7 @@ def complete_order(sandbox: ShopifySandbox, order: Record) -> Record:
         ("currency", store.shop.get("currency", "EUR")),
     ):
         order.setdefault(key, default)
+    _complete_presentment(store, order)
     order["tags"] = tag_list(order.get("tags"))
     for key in ("billing_address", "shipping_address"):
         order[key] = sandbox.address(order[key]) if order.get(key) else None
@@ -71,6 +72,21 @@ def complete_order(sandbox: ShopifySandbox, order: Record) -> Record:
     order["transactions"] = [_complete_transaction(store, t, order) for t in order.get("transactions") or []]
     _complete_totals(order)
     return order
+
+
+def _complete_presentment(store: Store, order: Record) -> None:
+    """REST ``presentment_currency``, "the presentment currency that was used to display prices to the customer"
+    (https://shopify.dev/docs/api/admin-rest/latest/resources/order), beside ``currency``, the shop's. An order
+    in another currency than the shop's keeps its amounts as the customer was charged them, and ``shop_rate`` —
+    sandbox bookkeeping, not a REST field — the shop's rate for that currency at checkout (the seed's
+    ``shop.rates``, or given on the order), with which every MoneyBag shows the shop's side."""
+    order.setdefault("presentment_currency", order["currency"])
+    if order["presentment_currency"] == order["currency"]:
+        return
+    rate = order.get("shop_rate") or (store.shop.get("rates") or {}).get(order["presentment_currency"])
+    if rate is None:
+        raise ValueError(f"the shop has no rate for {order['presentment_currency']} (seed shop.rates)")
+    order["shop_rate"] = str(rate)
 
 
 def _complete_line(sandbox: ShopifySandbox, line: Record) -> Record:

@@ -41,6 +41,9 @@ class RefundMutations(Writer):
         order = self.store.orders.get(parse_gid(input.get("orderId"), "Order") or 0)
         if order is None:
             return _refused(["orderId"], "Order does not exist")
+        shown = order.get("presentment_currency") or order["currency"]
+        if shown != order["currency"] and input.get("currency") != shown:  # RefundInput.currency
+            return _refused(["currency"], f"The refund's currency must be the presentment currency, {shown}")
         lines, errors = self._lines(order, input.get("refundLineItems") or [])
         shipping, more = self._shipping(order, input.get("shipping"))
         money, most = self._transactions(order, input.get("transactions") or [], bool(input.get("allowOverRefunding")))

@@ -21,6 +21,9 @@ https://shopify.dev/docs/api/admin-graphql/2026-07/objects/Refund (types as in t
 * since 2026-04 ``refundCreate`` needs ``@idempotent(key: "…")`` (the SDL's caution on the field,
   https://shopify.dev/docs/api/usage/idempotent-requests): without one the answer is a top-level
   ``BAD_REQUEST``; a key seen before answers the first result without refunding again;
+* an order the customer paid in another currency than the shop's is refunded in that currency:
+  ``currency`` "must be the presentment currency … required for orders where the currency and presentment
+  currency differ" (``RefundInput``), amounts as the customer was charged, each MoneyBag with both sides;
 * the order's financial status becomes ``PARTIALLY_REFUNDED`` or, once all that was paid went back,
   ``REFUNDED``; ``updatedAt`` moves and ``orders/updated`` is sent.
 """
@@ -30,7 +33,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tradewind.sandboxes.shopify.common import Record, View, gid, money_bag
+from tradewind.sandboxes.shopify.common import Presented, Record, View, gid, money_bag, presented
 from tradewind.sandboxes.shopify.paging import connection
 
 if TYPE_CHECKING:
@@ -73,7 +76,7 @@ class RefundViews:
         return {"refunds": lambda info, first=None: [self.refund(order, r) for r in refunds_of(order)[:first]]}
 
     def refund(self, order: Record, r: Record) -> View:
-        cur = order["currency"]
+        cur = presented(order)
         lines = {li["id"]: li for li in order["line_items"]}
         shipping = {s["id"]: s for s in order["shipping_lines"]}
         total = sum((dec(t["amount"]) for t in r["transactions"]), Decimal(0))
@@ -101,7 +104,7 @@ class RefundViews:
         }
 
 
-def _shipping_line(line: Record, cur: str) -> View:
+def _shipping_line(line: Record, cur: str | Presented) -> View:
     return {"id": gid("ShippingLine", line["id"]), "title": line["title"], "code": line["code"],
             "source": line["source"], "originalPriceSet": money_bag(line["price"], cur),
             "discountedPriceSet": money_bag(line["discounted_price"], cur), "taxLines": []}

@@ -8,7 +8,7 @@ the variant and product too, as Shopify's ``products/update`` webhooks on stock 
 Seed document (``create_app(seed=...)``, ``POST /_sandbox/seed``; ``GET /_sandbox/state`` dumps the
 same shape)::
 
-    {"shop": {"name", "email", "currency", "myshopify_domain"},
+    {"shop": {"name", "email", "currency", "myshopify_domain", "rates": {"USD": "0.92"}},
      "locations": [{"id", "name", "active"}],
      "products": [{"id", "title", "handle", "body_html", "vendor", "product_type",
                    "status": "active|draft|archived", "tags": "a, b" | ["a", "b"],
@@ -26,7 +26,8 @@ same shape)::
      "orders": [{"id", "name": "#1001", "order_number", "email", "phone", "note", "tags",
                  "created_at", "updated_at", "processed_at", "cancelled_at", "closed_at",
                  "financial_status": "paid|pending|authorized|...", "fulfillment_status": None|"fulfilled",
-                 "currency", "taxes_included", "customer": {"id"}, "billing_address", "shipping_address",
+                 "currency", "presentment_currency", "shop_rate", "taxes_included", "customer": {"id"},
+                 "billing_address", "shipping_address",
                  "line_items": [{"id", "variant_id", "product_id", "sku", "title", "variant_title",
                                  "vendor", "quantity", "price", "total_discount", "taxable",
                                  "requires_shipping", "tax_lines": [{"title", "rate", "price"}]}],
@@ -40,7 +41,9 @@ same shape)::
                  "company": {"id", "location_id", "name", "location_name", "tax_registration_id"},
                  "subtotal_price", "total_discounts", "total_shipping_price", "total_tax", "total_price"}]}
 
-Missing ids, timestamps, handles, inventory items and order totals are filled in. The
+Missing ids, timestamps, handles, inventory items and order totals are filled in. An order whose
+``presentment_currency`` is not the shop's ``currency`` states its amounts in the presentment currency (as the
+customer was charged); ``shop.rates`` (shop currency per unit of a presentment currency) gives its ``shop_rate``. The
 ``inventory_quantity`` shorthand stocks a variant at the first location.
 """
 
@@ -141,6 +144,7 @@ class ShopifySandbox:
             "email": shop.get("email", "owner@example.com"),
             "currency": shop.get("currency", "EUR"),
             "myshopify_domain": shop.get("myshopify_domain", self.shop_domain),
+            "rates": {str(code): str(rate) for code, rate in (shop.get("rates") or {}).items()},
         }
 
     def _add_location(self, location: Mapping[str, Any]) -> Record:

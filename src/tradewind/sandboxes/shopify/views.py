@@ -16,7 +16,17 @@ from typing import TYPE_CHECKING, Any
 
 from graphql import GraphQLError
 
-from tradewind.sandboxes.shopify.common import INVENTORY_NAMES, Record, View, gid, money_bag, parse_gid, variant_title
+from tradewind.sandboxes.shopify.common import (
+    INVENTORY_NAMES,
+    Presented,
+    Record,
+    View,
+    gid,
+    money_bag,
+    parse_gid,
+    presented,
+    variant_title,
+)
 from tradewind.sandboxes.shopify.fulfillments import FulfillmentViews
 from tradewind.sandboxes.shopify.paging import connection
 from tradewind.sandboxes.shopify.payments import can_mark_as_paid, outstanding
@@ -175,7 +185,7 @@ class Views:
         }
 
     def order(self, o: Record) -> View:
-        cur = o["currency"]
+        cur = presented(o)
         customer = self.store.customers.get(o["customer_id"] or 0)
         return {
             "id": gid("Order", o["id"]),
@@ -194,7 +204,8 @@ class Views:
             "canMarkAsPaid": lambda info: can_mark_as_paid(o),
             "totalOutstandingSet": lambda info: money_bag(str(outstanding(o)), cur),
             "displayFulfillmentStatus": _FULFILLMENT.get(o["fulfillment_status"], "UNFULFILLED"),
-            "currencyCode": cur,
+            "currencyCode": o["currency"],
+            "presentmentCurrencyCode": o.get("presentment_currency") or o["currency"],
             "taxesIncluded": o["taxes_included"],
             "totalPriceSet": money_bag(o["total_price"], cur),
             "subtotalPriceSet": money_bag(o["subtotal_price"], cur),
@@ -230,7 +241,7 @@ class Views:
                                 "taxRegistrationId": company.get("tax_registration_id")}}}
         return {"__typename": "Customer", **self.customer(customer)} if customer else None
 
-    def line_item(self, li: Record, cur: str) -> View:
+    def line_item(self, li: Record, cur: str | Presented) -> View:
         variant = self.store.variants.get(li["variant_id"] or 0)
         product = self.store.products.get(li["product_id"] or 0)
         price, discount = Decimal(str(li["price"])), Decimal(str(li["total_discount"]))
@@ -300,7 +311,7 @@ def address_view(a: Record | None) -> View | None:
     }
 
 
-def _tax_view(tax: Record, cur: str) -> View:
+def _tax_view(tax: Record, cur: str | Presented) -> View:
     rate = float(tax["rate"])
     return {
         "title": tax["title"],
@@ -310,7 +321,7 @@ def _tax_view(tax: Record, cur: str) -> View:
     }
 
 
-def _shipping_view(line: Record, cur: str) -> View:
+def _shipping_view(line: Record, cur: str | Presented) -> View:
     return {
         "id": gid("ShippingLine", line["id"]),
         "title": line["title"],
@@ -330,7 +341,7 @@ def _terms_view(terms: Record | None) -> View | None:
             "paymentTermsType": str(terms["payment_terms_type"]).upper(), "dueInDays": terms.get("due_in_days")}
 
 
-def _transaction_view(t: Record, cur: str) -> View:
+def _transaction_view(t: Record, cur: str | Presented) -> View:
     return {
         "id": gid("OrderTransaction", t["id"]),
         "kind": str(t["kind"]).upper(),
