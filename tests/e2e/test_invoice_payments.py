@@ -11,12 +11,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from tests.e2e.test_booking import tea_and_mug
 from tests.e2e.test_booking_types import _reason, _table, booking_world  # noqa: F401  (a fixture)
 
 d = Decimal
 MAP = ("payments: {methods: {ideal: {paid: true, journal: '20', condition: IB}, banktransfer: {days: 14}, "
        "'shopify payments': {paid: true, journal: '20', condition: PP}}}")
+
+
+@pytest.fixture
+def world_of(booking_world: Any) -> Any:  # noqa: F811  (the fixture imported above)
+    """Worlds whose Exact connection books by ``booking: {…, <extra>}`` (tests/e2e/test_booking_types.py)."""
+    return booking_world
 
 
 def _direct(world_of: Any, extra: str = "") -> Any:
@@ -36,8 +44,8 @@ def _reported(world: Any, result: Any) -> str:
     return transfer.reason or ""
 
 
-def test_an_ideal_order_is_invoiced_and_registered_as_paid_and_exact_matches_its_receivable(booking_world: Any) -> None:
-    world = _direct(booking_world)
+def test_an_ideal_order_is_invoiced_and_registered_as_paid_and_exact_matches_its_receivable(world_of: Any) -> None:
+    world = _direct(world_of)
     world.shop.sandbox.add_order(_paid_by("ideal"))
     result = world.run("orders")
     assert (1, 0) == (result.counts.get("created", 0), result.counts.get("failed", 0)), result
@@ -62,8 +70,8 @@ def test_an_ideal_order_is_invoiced_and_registered_as_paid_and_exact_matches_its
     assert 0 == again.counts.get("created", 0) and 1 == len(world.exact.sandbox.bank_entries()), again
 
 
-def test_a_bank_transfer_gets_fourteen_days_and_its_invoice_stays_open(booking_world: Any) -> None:
-    world = _direct(booking_world)
+def test_a_bank_transfer_gets_fourteen_days_and_its_invoice_stays_open(world_of: Any) -> None:
+    world = _direct(world_of)
     world.shop.sandbox.add_order(_paid_by("Bank Transfer"))
     result = world.run("orders")
     assert (1, 0) == (result.counts.get("created", 0), result.counts.get("failed", 0)), result
@@ -76,8 +84,8 @@ def test_a_bank_transfer_gets_fourteen_days_and_its_invoice_stays_open(booking_w
                                                      term["DueDate"].date().isoformat())
 
 
-def test_an_unknown_method_is_held_naming_it_and_nothing_is_booked(booking_world: Any) -> None:
-    world = _direct(booking_world)
+def test_an_unknown_method_is_held_naming_it_and_nothing_is_booked(world_of: Any) -> None:
+    world = _direct(world_of)
     world.shop.sandbox.add_order(_paid_by("klarna"))
     result = world.run("orders")
     assert (0, 1) == (result.counts.get("created", 0), result.counts.get("failed", 0)), result
@@ -86,8 +94,8 @@ def test_an_unknown_method_is_held_naming_it_and_nothing_is_booked(booking_world
     assert [] == _table(world, "SalesInvoices") and [] == world.exact.sandbox.bank_entries()
 
 
-def test_a_default_gives_an_unknown_method_its_term(booking_world: Any) -> None:
-    world = booking_world("booking_type: sales_invoice, journal: '70', payments: {methods: {ideal: {paid: true, "
+def test_a_default_gives_an_unknown_method_its_term(world_of: Any) -> None:
+    world = world_of("booking_type: sales_invoice, journal: '70', payments: {methods: {ideal: {paid: true, "
                           "journal: '20', condition: IB}}, default: {days: 30}}")
     world.shop.sandbox.add_order(_paid_by("klarna"))
     assert 1 == world.run("orders").counts.get("created", 0)
@@ -95,8 +103,8 @@ def test_a_default_gives_an_unknown_method_its_term(booking_world: Any) -> None:
     assert ("30", "2026-06-11") == (invoice["PaymentCondition"], invoice["DueDate"].date().isoformat())
 
 
-def test_a_payment_whose_answer_is_lost_is_found_by_its_ourref_and_not_booked_twice(booking_world: Any) -> None:
-    world = _direct(booking_world)
+def test_a_payment_whose_answer_is_lost_is_found_by_its_ourref_and_not_booked_twice(world_of: Any) -> None:
+    world = _direct(world_of)
     world.shop.sandbox.add_order(_paid_by("ideal"))
     world.fault(world.exact, after=True, times=1, status=503, path_contains="financialtransaction/BankEntries",
                 method="POST")  # Exact stores the entry, the answer is lost
@@ -109,8 +117,8 @@ def test_a_payment_whose_answer_is_lost_is_found_by_its_ourref_and_not_booked_tw
     assert all(t["Status"] == 50 for t in _terms(world))
 
 
-def test_an_invoice_whose_answer_is_lost_is_still_processed_and_paid_once(booking_world: Any) -> None:
-    world = _direct(booking_world)
+def test_an_invoice_whose_answer_is_lost_is_still_processed_and_paid_once(world_of: Any) -> None:
+    world = _direct(world_of)
     world.shop.sandbox.add_order(_paid_by("ideal"))
     world.fault(world.exact, after=True, times=1, status=503, path_contains="salesinvoice/SalesInvoices",
                 method="POST")
@@ -120,8 +128,8 @@ def test_an_invoice_whose_answer_is_lost_is_still_processed_and_paid_once(bookin
     assert 50 == invoice["Status"] and 1 == len(world.exact.sandbox.bank_entries())
 
 
-def test_a_draft_invoice_is_not_registered_as_paid_and_the_transfer_says_so(booking_world: Any) -> None:
-    world = _direct(booking_world, ", on_difference: draft")
+def test_a_draft_invoice_is_not_registered_as_paid_and_the_transfer_says_so(world_of: Any) -> None:
+    world = _direct(world_of, ", on_difference: draft")
     world.shop.sandbox.add_order(_paid_by("ideal", total_price="26.55"))  # 0.98 beyond the tolerance: a draft
     result = world.run("orders")
     assert 1 == result.counts.get("created", 0), result
@@ -131,8 +139,8 @@ def test_a_draft_invoice_is_not_registered_as_paid_and_the_transfer_says_so(book
                                                "ideal payment is not registered as paid")
 
 
-def test_an_open_sales_invoice_gets_its_condition_but_is_not_registered_as_paid(booking_world: Any) -> None:
-    world = booking_world(f"booking_type: sales_invoice, journal: '70', {MAP}")
+def test_an_open_sales_invoice_gets_its_condition_but_is_not_registered_as_paid(world_of: Any) -> None:
+    world = world_of(f"booking_type: sales_invoice, journal: '70', {MAP}")
     world.shop.sandbox.add_order(_paid_by("ideal"))
     result = world.run("orders")
     [invoice] = _table(world, "SalesInvoices")
