@@ -96,6 +96,13 @@ class ConnectionOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     @classmethod
+    def from_project(cls, project: Mapping[str, Any]) -> dict[str, Any]:
+        """Defaults this connector's options take from other blocks of the project file (``project``:
+        the whole file as plain data), under its own option names; the connection's own keys win. The
+        mail connection takes its SMTP server from ``notify:`` so. None by default."""
+        return {}
+
+    @classmethod
     def secret_fields(cls) -> list[str]:
         return [name for name, f in cls.model_fields.items() if f.annotation in (SecretRef, SecretRef | None)]
 
@@ -258,6 +265,7 @@ class Resource(ABC, Generic[E]):
         description: str = "",
         batch_size: int = 1,
         visible_after: timedelta = timedelta(0),
+        searchable: bool = True,
     ) -> None:
         self.entity = entity
         self.native_key = native_key
@@ -272,9 +280,24 @@ class Resource(ABC, Generic[E]):
         """How long a write may take to show in a look-up (a target that goes on processing after
         answering, or after the client gave up): until then, not finding a record whose write's
         answer was lost proves nothing, and the record waits instead of being sent again."""
+        self.searchable = searchable
+        """Whether a record written here can be looked up by natural key (:meth:`find`). A mail once
+        sent cannot: the engine then never searches, creates a record that has no unsettled intent
+        at once, and never writes again one whose intent is unsettled (a lost answer, a run that
+        stopped mid-write: it may have arrived) — that record fails with :meth:`unsettled`'s reason
+        for a person to check. Such a resource raises ``OutcomeUnknown`` when a write may have
+        reached the target; any other error of a write means it did not, and the engine drops the
+        intent, so the record is simply written again on its retry."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
+
+    def unsettled(self, natural_key: str) -> str:
+        """Why a record whose write may have reached this (unsearchable) target is not written again,
+        and what a person does about it; resources that cannot be searched say it in their terms."""
+        return (f"outcome unknown: {natural_key} may have been written, and {self.name} cannot be searched to "
+                "tell; it is not written again by guess — check the target, then forget its binding "
+                "(tradewind bindings) and replay the record to write it again")
 
     def bind(self, connection: Connector) -> Resource[E]:
         """This declaration bound to one connection: what the engine calls. A resource whose codec

@@ -74,6 +74,12 @@ class Binder:
         repo.mark_unknown(conn, [dict(source_connection=pair.source, entity=pair.entity, source_id=i,
                                       target_connection=pair.target) for i in source_ids])
 
+    def release(self, conn: Connection, pair: Pair, source_ids: Sequence[str]) -> None:
+        """These records' creates certainly did not reach the target: their intents go (see
+        :func:`tradewind.store.bindings.release`), so a retry writes them as new."""
+        repo.release(conn, [dict(source_connection=pair.source, entity=pair.entity, source_id=i,
+                                 target_connection=pair.target) for i in source_ids])
+
     def bind(self, conn: Connection, pair: Pair, results: Sequence[Result]) -> None:
         repo.bind(conn, [dict(source_connection=pair.source, entity=pair.entity, source_id=r.source_id,
                               target_connection=pair.target, target_id=r.target_id, natural_key=r.natural_key,

@@ -223,6 +223,8 @@ def _look_up(unknown: list[Transfer], ctx: RunContext,
              adopted: dict[str, NativeRecord] | None = None) -> list[Transfer]:
     if not unknown:
         return []
+    if not ctx.target_res.searchable:
+        return _unsearched(unknown, ctx)
     adopted = adopted or {}
     searched = [t for t in unknown if t.record.id not in adopted]
     answers = iter(ctx.target_res.find_many(ctx.target.client, [t.keys for t in searched]) if searched else [])
@@ -255,6 +257,28 @@ def _look_up(unknown: list[Transfer], ctx: RunContext,
             t.action = "create"
             result.append(t)
     return result
+
+
+def _unsearched(unknown: list[Transfer], ctx: RunContext) -> list[Transfer]:
+    """A target that cannot be searched (a mail, once sent): a record with an unsettled intent may
+    have reached it and is never written again by guess; the others are created without a look-up."""
+    result: list[Transfer] = []
+    for t in unknown:
+        if t.binding is not None and t.binding.pending:
+            _in_doubt(t, ctx)
+        elif ctx.flow.write == "update" or "create" not in ctx.target_res.can:
+            t.fail(f"{ctx.flow.target_resource} in {ctx.flow.target.name} cannot be searched, so nothing there "
+                   "can be updated; write it with write: create")
+        else:
+            t.action = "create"
+            result.append(t)
+    return result
+
+
+def _in_doubt(t: Transfer, ctx: RunContext) -> None:
+    """Outcome unknown in a target that cannot be asked: failed with the resource's reason, for a person."""
+    t.fail(ctx.target_res.unsettled(t.natural_key))
+    t.outcome = Outcome.UNKNOWN
 
 
 def _fail_or_park(t: Transfer, ctx: RunContext, reason: str, field: str | None = None) -> None:
@@ -381,7 +405,11 @@ def _write_chunk(chunk: list[Transfer], ctx: RunContext, *, settling: bool = Fal
     except TransientError as error:
         for t in chunk:
             t.fail(f"{ctx.flow.target.name} unavailable: {error}")
+        _release(chunk, ctx)
         return
+    except Exception:
+        _release(chunk, ctx)
+        raise
     for t, result in zip(chunk, results, strict=True):
         if result.error is not None:
             t.fail(result.error.message, result.error.field)
@@ -389,6 +417,17 @@ def _write_chunk(chunk: list[Transfer], ctx: RunContext, *, settling: bool = Fal
             t.answer = result.record.data
             t.written(result.record.id, Outcome.CREATED if t.action == "create" else Outcome.UPDATED)
             _as_reported(t, result.record)
+    _release([t for t, result in zip(chunk, results, strict=True) if result.error is not None], ctx)
+
+
+def _release(refused: list[Transfer], ctx: RunContext) -> None:
+    """Creates an unsearchable target refused (anything but ``OutcomeUnknown``: nothing reached it)
+    leave no intent, so their retry writes them as new instead of doubting them. A searchable
+    target's intents stay: its retry looks the record up anyway."""
+    if ctx.target_res.searchable or not refused:
+        return
+    with ctx.store.begin() as conn:
+        ctx.binder.release(conn, ctx.pair, [t.record.id for t in refused if t.action == "create"])
 
 
 def _as_reported(t: Transfer, record: NativeRecord) -> None:
@@ -417,6 +456,10 @@ def _settle(chunk: list[Transfer], ctx: RunContext, error: OutcomeUnknown, *, re
     ctx.log.warning("write_outcome_unknown", records=len(chunk), error=str(error))
     with ctx.store.begin() as conn:
         ctx.binder.mark_unknown(conn, ctx.pair, [t.record.id for t in chunk])
+    if not ctx.target_res.searchable:
+        for t in chunk:
+            _in_doubt(t, ctx)
+        return
     try:
         found = ctx.target_res.find_many(ctx.target.client, [t.keys for t in chunk])
     except TransientError as lookup:

@@ -132,7 +132,7 @@ def _fields_table(model: type[BaseModel]) -> str:
 
 def _connector(connector: type[Connector]) -> str:
     secrets = set(connector.Options.secret_fields())
-    options = [[_code(name), type_text(f, _code), _default(f), "yes" if name in secrets else "",
+    options = [[_code(f.alias or name), type_text(f, _code), _default(f), "yes" if name in secrets else "",
                 _cell(f.description), _example(f)] for name, f in connector.Options.model_fields.items()]
     resources = [_resource_row(name, resource) for name, resource in connector.resources.items()]
     return "\n".join([

@@ -126,6 +126,14 @@ def mark_unknown(conn: Connection, rows: list[dict[str, Any]]) -> None:
                      .values(state=UNKNOWN, updated_at=now()))
 
 
+def release(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Drop intents of creates that certainly did not happen (the target refused them before taking
+    anything): only rows still ``pending`` with no target id, so nothing bound or unsettled is lost."""
+    for row in rows:
+        conn.execute(delete(bindings).where(*[bindings.c[k] == row[k] for k in KEYS], bindings.c.state == PENDING,
+                                            bindings.c.target_id.is_(None)))
+
+
 def bind(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Record written results (one executemany): key columns plus ``target_id``, ``natural_key``,
     ``hash``, ``source_version`` and ``flow``."""

@@ -363,6 +363,7 @@ class Checker:
         """The connector's options, with secrets refused as plain text and checked to be set."""
         loc: Loc = ("connections", name)
         model = connector.Options
+        raw = {**model.from_project(plain(self.root)), **raw}
         plain_secrets = [key for key in model.secret_fields() if key in raw and not _is_reference(raw[key])]
         for key in plain_secrets:
             variable = f"{name}_{key}".upper().replace("-", "_")
@@ -382,11 +383,12 @@ class Checker:
         return options
 
     def option_hint(self, model: type[ConnectionOptions], raw: Mapping[str, Any], key: str) -> str | None:
-        field = model.model_fields.get(key)
+        keys = {f.alias or name: f for name, f in model.model_fields.items()}  # as written in the file (`from`)
+        field = keys.get(key)
         if field is None:
-            guess = difflib.get_close_matches(key, model.model_fields, n=1)
-            about = f" ({guess[0]}: {_describe(model.model_fields[guess[0]])})" if guess else ""
-            return _known(key, model.model_fields, "options") + about
+            guess = difflib.get_close_matches(key, keys, n=1)
+            about = f" ({guess[0]}: {_describe(keys[guess[0]])})" if guess else ""
+            return _known(key, keys, "options") + about
         hint = _describe(field)
         if key not in model.secret_fields() and _is_reference(raw.get(key)):
             hint = f"only secret options take ${{ENV}} references; write the value itself. {hint or ''}".strip()
