@@ -96,8 +96,9 @@ class ExactOnline(Connector):
         Refund, path="salesinvoice/SalesInvoices", select=("InvoiceID", "InvoiceNumber", "YourRef", "Type"),
         native_key="InvoiceID", natural_keys=["order_number", "reference"], cursor=None, can=["create"],
         decode=not_read, encode=not_bound, lookups={},
-        description="Shop refunds as sales credit notes (Type 8021) reversing the order's booking; YourRef holds "
-                    "the order's number and the refund's (#1001/R123); the order must be booked first")
+        description="Shop refunds as sales credit notes (Type 8021) reversing the order's booking — for orders "
+                    "booked as sales entries, sales entries of the booked lines reversed on their GL accounts; "
+                    "YourRef holds the order's number and the refund's (#1001/R123); the order must be booked first")
     payments = PaymentResource(
         Payment, path="cashflow/Receivables", sync_path="sync/Cashflow/PaymentTerms", select=TERM_FIELDS,
         native_key="TransactionEntryID", natural_keys=["order_number", "invoice_number"],

@@ -88,9 +88,10 @@ class ExactOnlineOptions(ConnectionOptions):
                     "the document (booking_type: sales order, sales invoice, direct invoice or sales entry in "
                     "journal), GL account/cost centre/cost unit/project per country, changed orders, currency "
                     "rates, shipping and payment value maps, the payment-method map (payments: paid at once, "
-                    "registered in a bank journal, or a term; docs/refunds-and-invoices.md). shipping_item and "
-                    "discount_item default to the "
-                    "connection's. Empty: lines as the shop gives them, with vat_codes above")
+                    "registered in a bank journal, or a term; docs/refunds-and-invoices.md), the article (for a "
+                    "sales entry the GL account) of refunds' order-level adjustments (adjustment_item; unset: such "
+                    "refunds are held). shipping_item and discount_item default to the connection's. Empty: "
+                    "lines as the shop gives them, with vat_codes above")
     timeout: float = Field(
         default=30.0, gt=0, le=600, examples=[30],
         description="Seconds to wait for an answer before the call counts as failed (a read is retried; a write "
