@@ -10,16 +10,18 @@ natural key that finds it again before creating twice) and ``Description`` names
 
 A credit line is the booked line reversed (same item, VAT code, unit price) with Exact's ``Discount`` —
 a fraction of the line — carrying the line's discount share, so Exact's ``AmountFC`` is the credit
-note's amount to the cent. A drafted credit note (a difference beyond the tolerance) is a real draft
-(Status 10).
+note's amount to the cent. The fraction is taken from the credited amount, as for invoices
+(:func:`.booking.discount_fraction`): eight decimals of discount ÷ gross can tip a half cent the other way
+(tests/connectors/exact_online/test_credit_note_totals.py). A drafted credit note (a difference beyond the
+tolerance) is a real draft (Status 10).
 """
 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from tradewind.connectors.base import Refs
+from tradewind.connectors.exact_online.booking import discount_fraction
 from tradewind.connectors.exact_online.client import ExactClient, Row, format_date, quote
 from tradewind.connectors.exact_online.documents import SALES_INVOICE
 from tradewind.errors import RecordError
@@ -31,7 +33,6 @@ CREDIT_NOTE = 8021
 """``SalesInvoices.Type`` of a sales credit note."""
 DRAFT = 10
 """``SalesInvoices.Status`` of a draft."""
-_FRACTION = Decimal("0.00000001")
 
 
 def reference(order: Order, note: CreditNote) -> str:
@@ -66,7 +67,7 @@ def _line(line: BookingLine, refs: Refs) -> Row:
                 "UnitPrice": line.unit_price.amount, "VATCode": line.vat_code}
     gross = line.unit_price.amount * line.quantity
     if line.discount and gross:
-        row["Discount"] = (line.discount.amount / gross).quantize(_FRACTION)
+        row["Discount"] = discount_fraction(gross, line.amount().amount)
     return row
 
 
