@@ -127,3 +127,31 @@ def test_shop_locations_named_in_the_options_must_be_active(world: World, sqlite
     found = by_check(check_project(Services.open(load_project(world.project_path), sqlite_store)))
     assert ("ok", "location 'Shop location' is active") == found[("shop", "locations.1")]
     assert ("fail", "no active location 'Nowhere'; active: Shop location") == found[("shop", "locations.2")]
+
+
+def test_methods_paid_at_once_warn_unless_invoices_are_processed_and_need_a_journal(world: World,
+                                                                                     sqlite_store: Store) -> None:
+    """Only a processed invoice has a receivable a payment can settle: a map with methods paid at once warns
+    for every booking type but ``direct_invoice`` (docs/refunds-and-invoices.md); a paid method without a bank
+    journal fails, as every order it pays would."""
+    paid = {"methods": {"ideal": {"paid": True, "journal": "20", "condition": "IB"}, "banktransfer": {"days": 14},
+                        "paypal": {"paid": True, "journal": "21", "condition": "PP"}}}
+    for booking_type in ("sales_invoice", "sales_order", "sales_entry"):
+        open_ = rewrite(world, sqlite_store, booking={**BOOKING, "booking_type": booking_type, "journal": "70",
+                                                      "payments": paid})
+        status, reason = by_check(check_project(open_, ["erp"]))[("erp", "booking.payments")]
+        assert "warn" == status, (booking_type, reason)
+        assert reason.startswith(f"ideal, paypal are paid at once, but booking_type {booking_type} ") and \
+               "their payments are not registered" in reason and "booking_type: direct_invoice" in reason, reason
+    direct = rewrite(world, sqlite_store, booking={**BOOKING, "booking_type": "direct_invoice", "journal": "70",
+                                                   "payments": paid})
+    assert ("ok", "ideal (bank journal 20), paypal (bank journal 21) are registered as paid when their direct "
+                  "invoice is processed") == by_check(check_project(direct, ["erp"]))[("erp", "booking.payments")]
+    no_journal = {"methods": {"ideal": {"paid": True, "condition": "IB"}}}
+    lacking = rewrite(world, sqlite_store, booking={**BOOKING, "booking_type": "direct_invoice", "journal": "70",
+                                                    "payments": no_journal})
+    status, reason = by_check(check_project(lacking, ["erp"]))[("erp", "booking.payments")]
+    assert "fail" == status and "booking.payments.methods.ideal.journal" in reason, reason
+    terms_only = rewrite(world, sqlite_store, booking={**BOOKING, "booking_type": "sales_invoice", "journal": "70",
+                                                       "payments": {"methods": {"banktransfer": {"days": 14}}}})
+    assert ("erp", "booking.payments") not in by_check(check_project(terms_only, ["erp"]))

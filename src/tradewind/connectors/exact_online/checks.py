@@ -4,7 +4,10 @@
 2. VAT codes: ``vat/VATCodes`` against the rates the ``booking`` rules can book
    (:mod:`tradewind.rules.vat_coverage`), or against the ``vat_codes`` option without rules;
 3. items: the shipping, discount and rounding items exist (one filtered read of Items);
-4. warehouses: ``warehouse`` and ``stock_warehouses`` exist (``inventory/Warehouses``, no mandatory filter).
+4. warehouses: ``warehouse`` and ``stock_warehouses`` exist (``inventory/Warehouses``, no mandatory filter);
+5. payments: methods the ``booking.payments`` map pays at once are registered only on a processed invoice
+   (:mod:`.invoice_payments`), so with any booking type but ``direct_invoice`` they warn, and one without
+   its bank ``journal`` fails (no call: the configuration alone says it).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import TYPE_CHECKING
 from tradewind.connectors.base import Check
 from tradewind.connectors.exact_online import booking, vat
 from tradewind.connectors.exact_online.client import ExactClient, Row, is_guid, quote, results
-from tradewind.rules.settings import VatKind
+from tradewind.rules.settings import BookingType, VatKind
 from tradewind.rules.tax import VatCodeMap
 from tradewind.rules.vat_coverage import Gap, gaps, rates_in_use
 from tradewind.rules.vat_rates import is_eu
@@ -32,6 +35,7 @@ def run(client: ExactClient, options: ExactOnlineOptions) -> Iterator[Check]:
     yield from vat_codes(rows, options)
     yield from items(client, options)
     yield from warehouses(client, options)
+    yield from payments(options)
 
 
 def authenticated(client: ExactClient) -> Check:
@@ -157,3 +161,36 @@ def warehouses(client: ExactClient, options: ExactOnlineOptions) -> Iterator[Che
         yield (Check(option, "ok", f"warehouse {code!r} exists") if there else
                Check(option, "fail", f"warehouse {code!r} does not exist in the division (codes: "
                                      f"{', '.join(sorted(codes)) or 'none'})"))
+
+
+def payments(options: ExactOnlineOptions) -> Iterator[Check]:
+    """Whether the map's methods paid at once can be registered as paid: only a processed invoice has the
+    number and the receivable a bank line settles, and only ``direct_invoice`` processes it (an open
+    ``sales_invoice`` waits for a person, a sales order is invoiced by Exact later, a sales entry is not an
+    invoice). Nothing to say without such methods."""
+    rules = options.booking_rules()
+    if rules is None or rules.payments is None:
+        return
+    terms = {**rules.payments.methods, **({"default": rules.payments.default} if rules.payments.default else {})}
+    paid = {method: t for method, t in terms.items() if t.paid}
+    if not paid:
+        return
+    names = ", ".join(paid)
+    if rules.booking_type is not BookingType.DIRECT_INVOICE:
+        yield Check("booking.payments", "warn", f"{names} {'are' if len(paid) > 1 else 'is'} paid at once, but "
+                                                f"booking_type {rules.booking_type.value} leaves no processed "
+                                                "invoice to register them against: their payments are not "
+                                                "registered (each order's transfer says so); book with "
+                                                "booking_type: direct_invoice, or register them in Exact once "
+                                                "the invoices are processed")
+        return
+    lacking = [method for method, t in paid.items() if not t.journal]
+    if lacking:
+        where = {m: "booking.payments.default" if m == "default" else f"booking.payments.methods.{m}" for m in lacking}
+        yield Check("booking.payments", "fail", "; ".join(
+            f"payment method {m!r} is paid at once but names no bank journal ({where[m]}.journal)"
+            for m in lacking) + ": every order it pays fails")
+        return
+    yield Check("booking.payments", "ok", f"{', '.join(f'{m} (bank journal {t.journal})' for m, t in paid.items())} "
+                                          f"{'are' if len(paid) > 1 else 'is'} registered as paid when their direct "
+                                          "invoice is processed")
