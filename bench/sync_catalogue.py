@@ -204,6 +204,7 @@ def run_phase(services: Any, sandboxes: Sandboxes, *, record: bool) -> Phase:
     cpu = time.process_time()
     with RssPeak() as rss:
         for flow in FLOWS:
+            PeakSnapshot.flow = flow
             sandboxes.reset()
             starts.append(time.monotonic())
             sandbox_cpu, flow_cpu = sandboxes.cpu(), time.process_time()
@@ -305,12 +306,16 @@ def worker(products: int, mode: str) -> dict[str, Any]:
             if mode == "traced":
                 tracemalloc.start(1)
                 before = tracemalloc.take_snapshot()
+                peak = PeakSnapshot().start()
             started = time.perf_counter()
             full = run_phase(services, sandboxes, record=record)
             out: dict[str, Any] = {"products": products, "mode": mode, "info": info, "full": full.as_json(),
                                    "elapsed": time.perf_counter() - started}
             if mode == "traced":
+                peak.stop()
                 out["traced"] = traced(before)
+                out["traced"]["at_peak"] = {"current": peak.best, "flow": peak.best_flow,
+                                            "top": top_lines(peak.snapshot, before) if peak.snapshot else []}
             if mode != "lifted":
                 return out
             out["changed"] = sandboxes.post("exact", "change", {"every": CHANGE_EVERY})
@@ -325,17 +330,48 @@ def worker(products: int, mode: str) -> dict[str, Any]:
         sandboxes.stop()
 
 
+class PeakSnapshot:
+    """Every 5 s, a tracemalloc snapshot whenever the traced memory is the highest seen so far: what
+    is allocated near the peak (run-scoped state freed by a run's end is not in the final snapshot)."""
+
+    flow = ""
+
+    def __init__(self) -> None:
+        self.best, self.best_flow = 0, ""
+        self.snapshot: tracemalloc.Snapshot | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def start(self) -> PeakSnapshot:
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        while not self._stop.wait(5.0):
+            current, _ = tracemalloc.get_traced_memory()
+            if current > self.best:
+                self.snapshot, self.best, self.best_flow = tracemalloc.take_snapshot(), current, PeakSnapshot.flow
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def top_lines(snapshot: tracemalloc.Snapshot, before: tracemalloc.Snapshot) -> list[list[Any]]:
+    """The 12 source lines whose allocations grew most from ``before`` to ``snapshot``."""
+    ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
+    top = snapshot.filter_traces(ignore).compare_to(before.filter_traces(ignore), "lineno")[:12]
+    return [[f"{s.traceback[0].filename.split('site-packages/')[-1].split('/src/')[-1]}:{s.traceback[0].lineno}",
+             s.size_diff, s.count_diff] for s in top]
+
+
 def traced(before: tracemalloc.Snapshot) -> dict[str, Any]:
     """tracemalloc's figures since ``before`` (taken just before the first flow): the peak of the
     memory allocated since, what is still allocated, and the 12 source lines that hold most of it."""
     current, peak = tracemalloc.get_traced_memory()
     after = tracemalloc.take_snapshot()
     tracemalloc.stop()
-    ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
-    top = after.filter_traces(ignore).compare_to(before.filter_traces(ignore), "lineno")[:12]
-    return {"peak": peak, "current": current,
-            "top": [[f"{s.traceback[0].filename.split('site-packages/')[-1].split('/src/')[-1]}:"
-                     f"{s.traceback[0].lineno}", s.size_diff, s.count_diff] for s in top]}
+    return {"peak": peak, "current": current, "top": top_lines(after, before)}
 
 
 def run_worker(products: int, mode: str, console: Console) -> dict[str, Any]:
@@ -657,6 +693,11 @@ def main() -> None:
                           f"above the baseline, {_mib(point['traced']['current'])} held at the end; most by:")
             for line, size, count in point["traced"]["top"]:
                 console.print(f"  {size / 2**20:+9.2f} MiB {count:+9,d} blocks  {line}")
+            at_peak = point["traced"].get("at_peak") or {}
+            if at_peak.get("top"):
+                console.print(f"  near the peak ({_mib(at_peak['current'])}, during {at_peak['flow']}), most by:")
+                for line, size, count in at_peak["top"]:
+                    console.print(f"  {size / 2**20:+9.2f} MiB {count:+9,d} blocks  {line}")
         return
     if args.only_real_limits:
         real = run_worker(args.real_limits_products, "real", console)
