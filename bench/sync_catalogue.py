@@ -674,6 +674,8 @@ def main() -> None:
                         help="run only full syncs at these sizes (e.g. 10000,30000,100000) and print time and "
                              "memory per product; with --json, each point is appended there as JSON lines")
     parser.add_argument("--json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--scale-report", type=Path, metavar="POINTS.jsonl",
+                        help="print the scale table of points saved by --scale --json (no run)")
     parser.add_argument("--tracemalloc", action="store_true",
                         help="with --scale: run each size under tracemalloc (slower) and print Python's own peak "
                              "above the baseline and the source lines holding memory at the end")
@@ -685,6 +687,10 @@ def main() -> None:
         return
     console = Console(width=int(os.environ.get("COLUMNS", 150)))
     console.print(f"tradewind catalogue benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    if args.scale_report:
+        saved = [json.loads(line) for line in args.scale_report.read_text().splitlines() if line.strip()]
+        console.print(scale_table(sorted(saved, key=lambda point: point["products"])))
+        return
     if args.scale:
         points = run_scale(args.scale, console, args.json, "traced" if args.tracemalloc else "memory")
         console.print(scale_table(points))
