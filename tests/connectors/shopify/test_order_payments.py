@@ -9,7 +9,7 @@ import graphql
 import pytest
 from graphql.validation import NoDeprecatedCustomRule
 
-from tradewind.connectors.shopify.order_payments import DOCUMENTS, partial, payment_out, refusal
+from tradewind.connectors.shopify.order_payments import DOCUMENTS, outstanding_in, partial, payment_out, refusal
 from tradewind.model import Money, Payment
 
 from .test_schema import schema  # noqa: F401  (the fixture)
@@ -57,3 +57,14 @@ def test_a_partial_payment_says_what_was_received_and_what_is_open() -> None:
 def test_why_the_shop_will_not_mark_an_order_paid(node: dict[str, object], expected: str | None) -> None:
     why = refusal(node)
     assert expected == (why.split(" — ")[0] if why else None)
+
+
+def test_an_order_paid_in_another_currency_is_compared_on_its_presentment_side() -> None:
+    """The ERP books a USD order in USD (currency_rate), so its payment is in USD: the shop's outstanding
+    balance is read on the side in that currency, and a currency the order has on neither side is none."""
+    node = {"totalOutstandingSet": {"shopMoney": {"amount": "12.87", "currencyCode": "EUR"},
+                                    "presentmentMoney": {"amount": "13.99", "currencyCode": "USD"}}}
+    assert {"amount": "13.99", "currencyCode": "USD"} == outstanding_in(node, "USD")
+    assert {"amount": "12.87", "currencyCode": "EUR"} == outstanding_in(node, "EUR")
+    assert outstanding_in(node, "GBP") is None
+    assert outstanding_in(None, "EUR") is None

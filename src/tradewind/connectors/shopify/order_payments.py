@@ -39,7 +39,7 @@ ORDER_LOOKUPS = 25
 """Orders per search (names OR-ed; each node is small)."""
 
 ORDER_FIELDS = ("id name displayFinancialStatus canMarkAsPaid cancelledAt "
-                "totalOutstandingSet { shopMoney { amount currencyCode } }")
+                "totalOutstandingSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }")
 
 PAYMENT_STATE_BY_NAME = f"""
 query PaymentStateByName($query: String!, $first: Int!) {{
@@ -84,6 +84,16 @@ def order_payment_in(node: Mapping[str, Any]) -> Payment:
         "amount": {"amount": money.get("amount") or "0", "currency": money.get("currencyCode") or "EUR"},
         "paid_at": node.get("updatedAt") or "1970-01-01T00:00:00Z",
         "paid_in_full": node.get("displayFinancialStatus") == "PAID"})
+
+
+def outstanding_in(node: Mapping[str, Any] | None, currency: str) -> Mapping[str, Any] | None:
+    """The side of the order's outstanding balance in ``currency``: the shop's, or — for an order the
+    customer paid in another currency, which the ERP books in that currency — the presentment side."""
+    for side in ("shopMoney", "presentmentMoney"):
+        money = dig(node, f"totalOutstandingSet.{side}") if node else None
+        if money and money.get("currencyCode") == currency:
+            return dict(money)
+    return None
 
 
 def refusal(node: Mapping[str, Any]) -> str | None:
@@ -156,7 +166,7 @@ class OrderPaymentsResource(NotReadable):
         if why is not None:
             raise RecordError(why, field="order_number", record=native.get("order_number"))
         currency = dig(state, "totalOutstandingSet.shopMoney.currencyCode")
-        if currency and currency != native["currency"]:
+        if currency and outstanding_in(state, native["currency"]) is None:
             raise RecordError(f"order {state.get('name')} is in {currency}; the payment of {native['reference']} is "
                               f"in {native['currency']}", field="amount.currency", record=native.get("order_number"))
 
@@ -173,7 +183,7 @@ class OrderPaymentsResource(NotReadable):
 
 def _difference(state: Mapping[str, Any] | None, native: Mapping[str, Any]) -> str:
     """The reason to give when the shop's outstanding balance is not the invoice's total."""
-    outstanding = dig(state, "totalOutstandingSet.shopMoney.amount") if state else None
+    outstanding = (outstanding_in(state, native["currency"]) or {}).get("amount")
     total = native.get("invoice_amount")
     if outstanding is None or total is None or Decimal(str(outstanding)) == Decimal(total):
         return ""
