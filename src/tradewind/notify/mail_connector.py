@@ -33,7 +33,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Any
 
-from pydantic import ConfigDict, Field, ValidationError, field_validator
+from pydantic import ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from tradewind.connectors.base import (
     Check,
@@ -81,7 +81,7 @@ class MailOptions(ConnectionOptions):
                         description="The From address of the mails (your shop's)")
     template: Path | None = Field(
         default=None, examples=["mail/invoice.txt.j2"],
-        description="Your Jinja2 template of the invoice mail's body, a path relative to where tradewind runs; it "
+        description="Your Jinja2 template of the invoice mail's body, a path relative to the project file; it "
                     "sees invoice (invoice.is_credit_note for a credit note), customer, lines, sender and the money "
                     "filter. Default: tradewind's plain-text invoice mail")
     subject: str = Field(default=DEFAULT_SUBJECT, examples=["Invoice {{ invoice.number }}"],
@@ -119,9 +119,14 @@ class MailOptions(ConnectionOptions):
 
     @field_validator("template")
     @classmethod
-    def _template_compiles(cls, value: Path | None) -> Path | None:
-        if value is not None:
-            _compiles(value, DEFAULT_SUBJECT)
+    def _template_compiles(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        """Found beside the project file (the project is one folder under version control), then compiled."""
+        if value is None:
+            return None
+        here = (info.context or {}).get("project_dir")
+        if here is not None and not value.is_absolute():
+            value = Path(here) / value
+        _compiles(value, DEFAULT_SUBJECT)
         return value
 
     @field_validator("subject")

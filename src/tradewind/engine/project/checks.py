@@ -175,8 +175,9 @@ class Checker:
     def validated(self, model: type[BaseModel], data: Any, base: Loc, what: str,
                   describe: Callable[[ErrorDetails], str | None] | None = None) -> BaseModel | None:
         """``model`` validated from ``data``, reporting every error; fields in error fall back to defaults."""
+        context = {"project_dir": self.path.resolve().parent}  # relative paths in options mean beside the file
         try:
-            return model.model_validate(data)
+            return model.model_validate(data, context=context)
         except ValidationError as exc:
             for error in _without_typo_echoes(model, exc.errors(include_url=False, include_input=False)):
                 self.pydantic_problem(model, error, base, what, describe)
@@ -184,7 +185,7 @@ class Checker:
                 return None
             bad = {error["loc"][0] for error in exc.errors() if error["loc"]}
             try:
-                return model.model_validate({k: v for k, v in data.items() if k not in bad})
+                return model.model_validate({k: v for k, v in data.items() if k not in bad}, context=context)
             except ValidationError:
                 return None
 
