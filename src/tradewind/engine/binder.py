@@ -96,9 +96,12 @@ class Binder:
         return {key: Prebinding(entity=entity, natural_key=key, target_id=target_id, data=data)
                 for key, (target_id, data) in kept.items()}
 
-    def prebind(self, conn: Connection, target_connection: str, prebindings: Sequence[Prebinding]) -> None:
-        """Keep what a write's answer named (in the caller's transaction, with the binding it came with)."""
-        repo.prebind(conn, target_connection, [(p.entity, p.natural_key, p.target_id, p.data) for p in prebindings])
+    def prebind(self, conn: Connection, target_connection: str, prebindings: Sequence[Prebinding], *,
+                fresh: bool = False) -> None:
+        """Keep what a write's answer named (in the caller's transaction, with the binding it came with);
+        ``fresh``: the answer of a create, whose ids are new (see :func:`tradewind.store.bindings.prebind`)."""
+        repo.prebind(conn, target_connection, [(p.entity, p.natural_key, p.target_id, p.data) for p in prebindings],
+                     fresh=fresh)
 
     def unprebind(self, target_connection: str, entity: str, natural_keys: Sequence[str]) -> None:
         """Forget what earlier answers told about these records (a write by that id failed)."""

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Page, Write
+from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Page, Prebinding, Write
 from tradewind.connectors.outcomes import Reported
 from tradewind.engine.binder import Intent, Result
 from tradewind.engine.context import RunContext
@@ -77,8 +77,13 @@ def _refuse(t: Transfer, ctx: RunContext, message: str, field: str | None, recor
 
 
 def expression_context(t: Transfer, ctx: RunContext) -> dict[str, Any]:
+    """What a filter's or a mapping's expressions read. The entity is dumped once per transfer (the
+    filter, the mapping and an update's payload read the same one; expressions cannot change it:
+    they run in an immutable sandbox)."""
     assert t.entity is not None
-    return {ctx.flow.entity: t.entity.model_dump(mode="python"), "source": t.record.data, "record": t.native or {}}
+    if t.view is None:
+        t.view = t.entity.model_dump(mode="python")
+    return {ctx.flow.entity: t.view, "source": t.record.data, "record": t.native or {}}
 
 
 def gate(entity: Entity, flow: Flow) -> str | None:
@@ -487,19 +492,23 @@ def bind(batch: list[Transfer], ctx: RunContext) -> None:
     written = [t for t in batch if t.stage == Stage.WRITTEN]
     results = [Result(source_id=t.record.id, target_id=t.target_id or "", natural_key=t.natural_key,
                       hash=t.hash or "", source_version=t.record.version, flow=ctx.flow.name) for t in written]
-    told = [p for t in written if t.answer is not None and t.target_id
-            for p in ctx.target_res.prebinds(NativeRecord(id=t.target_id, data=t.answer),
-                                             created=t.outcome == Outcome.CREATED)]
+    told: dict[bool, list[Prebinding]] = {False: [], True: []}
+    for t in written:
+        if t.answer is not None and t.target_id:
+            fresh = t.action == "create" and t.outcome == Outcome.CREATED  # a create's answer: ids just made
+            told[fresh].extend(ctx.target_res.prebinds(NativeRecord(id=t.target_id, data=t.answer),
+                                                       created=t.outcome == Outcome.CREATED))
     with ctx.store.begin() as conn:
         ctx.binder.bind(conn, ctx.pair, results)
-        if told:
-            ctx.binder.prebind(conn, ctx.flow.target.name, told)
+        for fresh, prebindings in told.items():
+            if prebindings:  # a create's answer names ids nothing kept can share: no merge to read
+                ctx.binder.prebind(conn, ctx.flow.target.name, prebindings, fresh=fresh)
         runs.end_transfers(conn, [ending(t) for t in written])
         for t in written:
             if ctx.detail:
                 snapshots.add(conn, t.id, "written", payload_for(t, ctx))
                 snapshots.add(conn, t.id, "answer", t.answer or {})
-        failures.clear(conn, ctx.flow.name, [t.record.id for t in written])
+        failures.clear(conn, ctx.flow.name, [t.record.id for t in written if t.failed_before])
     for hook in ctx.hooks.after_bind:
         hook(written, ctx)
 
@@ -545,7 +554,7 @@ def _once_each(records: Sequence[NativeRecord], ctx: RunContext) -> list[NativeR
 
 def _receive(record: NativeRecord, binding: Any, failure: Failure | None, replay: bool) -> Transfer:
     """A new transfer; a record that failed before counts its attempts on, unless it changed since."""
-    t = Transfer(record=record, binding=binding)
+    t = Transfer(record=record, binding=binding, failed_before=failure is not None)
     if failure is None or failure.version != record.version:
         return t
     t.attempt = failure.attempts + 1
@@ -680,8 +689,8 @@ def close_page(page: Page, batch: Sequence[Transfer], ctx: RunContext) -> None:
     with ctx.store.begin() as conn:
         runs.end_transfers(conn, [ending(t) for t in ended])
         _queue_failures(conn, [t for t in batch if t.stage in (Stage.FAILED, Stage.PARKED)], ctx)
-        failures.clear(conn, ctx.flow.name,
-                       [t.record.id for t in batch if t.stage == Stage.SKIPPED and not t.keep_failure])
+        failures.clear(conn, ctx.flow.name, [t.record.id for t in batch
+                                             if t.stage == Stage.SKIPPED and t.failed_before and not t.keep_failure])
         runs.add_counts(conn, ctx.run_id, {"received": len(batch), **counts})
         if ctx.cursor.advance(page.cursor):
             assert ctx.cursor.last is not None

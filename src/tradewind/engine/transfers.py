@@ -58,6 +58,10 @@ class Transfer:
     answer: dict[str, Any] | None = None
     changes: list[FieldChange] = dataclasses.field(default_factory=list)
     keep_failure: bool = False
+    failed_before: bool = False
+    """The retry queue held this record when it was received: only then has an ending a row to clear
+    there (one run per flow, and the queue is written only when a page closes)."""
+    view: dict[str, Any] | None = None  # the entity as expressions read it (loop.expression_context)
     parked_on: str | None = None
     needs: list[Any] = dataclasses.field(default_factory=list)  # dependencies to create first (engine/refs.py)
 

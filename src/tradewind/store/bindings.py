@@ -186,12 +186,15 @@ def prebound(conn: Connection, target_connection: str, entity: str,
     return {asked.get(row.natural_key, row.natural_key): (row.target_id, json.loads(row.data)) for row in rows}
 
 
-def prebind(conn: Connection, target_connection: str, rows: Sequence[tuple[str, str, str, dict[str, Any]]]) -> None:
+def prebind(conn: Connection, target_connection: str, rows: Sequence[tuple[str, str, str, dict[str, Any]]], *,
+            fresh: bool = False) -> None:
     """Keep ``(entity, natural key, target id, data)`` rows (one executemany). For the same target
     id the data is merged into what is kept (one level deep), so a product's answer, which cannot
-    tell a quantity, keeps the quantity a stock write left; another target id replaces it."""
+    tell a quantity, keeps the quantity a stock write left; another target id replaces it.
+    ``fresh`` rows name ids the target has just made (a create's answer): nothing kept can have
+    them, so what is kept is not read to merge — it is replaced, as it would be."""
     latest = {(entity, key): (target_id, data) for entity, key, target_id, data in rows}
-    for entity in sorted({entity for entity, _ in latest}):
+    for entity in [] if fresh else sorted({entity for entity, _ in latest}):
         kept = prebound(conn, target_connection, entity, [k for e, k in latest if e == entity])
         for key, (old_id, old_data) in kept.items():
             target_id, data = latest[(entity, key)]
