@@ -54,6 +54,34 @@ def test_recent_is_newest_first_per_flow_and_interrupt_stale_spares_the_current_
     assert {"old-1": "interrupted", "old-2": "interrupted", "other": "running", "current": "running"} == statuses
 
 
+def test_a_page_of_transfers_is_one_insert_and_each_id_is_its_own_rows(store: Store) -> None:
+    """A page's transfer rows go in one statement (not one INSERT a row), and the ids come back in
+    the rows' order, each the id of its own row — a key too long for its column (stored fitted)
+    included; rows repeating a source id keep their order as well."""
+    start(store, "run-1")
+    long_key = "sku=" + "x" * 300
+    sources = [f"s{i:03}" for i in range(120, 0, -1)] + [long_key]
+    inserts: list[str] = []
+
+    def listen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO TRANSFERS"):
+            inserts.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", listen)
+    try:
+        with store.begin() as conn:
+            ids = runs.add_transfers(conn, [transfer("run-1", s) for s in sources])
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", listen)
+    with store.begin() as conn:
+        twice = runs.add_transfers(conn, [transfer("run-1", s) for s in ("b", "a", "b")])
+        stored = {t.id: t.source_id for t in runs.list_transfers(conn, "run-1", limit=200)}
+    assert 1 == len(inserts)
+    assert sources[:-1] == [stored[i] for i in ids[:-1]]
+    assert stored[ids[-1]].startswith("sku=xxx") and "~#" in stored[ids[-1]]
+    assert ["b", "a", "b"] == [stored[i] for i in twice] and len(set(twice)) == 3
+
+
 def test_end_transfers_is_one_executemany(store: Store) -> None:
     start(store, "run-1")
     with store.begin() as conn:

@@ -11,6 +11,7 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from tradewind.store import personal
 from tradewind.store.db import now
+from tradewind.store.keys import as_asked
 from tradewind.store.tables import runs, transfers
 
 COUNTERS = ("received", "created", "updated", "skipped", "failed", "parked")
@@ -144,14 +145,25 @@ def recent(conn: Connection, *, flow: str | None = None, limit: int = 20) -> lis
 
 
 def add_transfers(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Insert transfer rows (one page) in one statement and return their ids in order."""
+    """Insert transfer rows (one page) and return their ids in order.
+
+    Rows of distinct source ids (a page: each record is received once) go in multi-row INSERTs
+    that return each id with its source id, matched back here. Asking SQLAlchemy to return the ids
+    in the rows' order instead makes it send one INSERT per row on SQLite, where no INSERT form ties
+    new row ids to the order of the values (its "insertmanyvalues" falls back to row at a time)."""
     if not rows:
         return []
     stamp = now()
     hide = personal.hider(conn)
-    result = conn.execute(insert(transfers).returning(transfers.c.id, sort_by_parameter_order=True),
-                          [{**row, "created_at": stamp, **({"natural_key": hide(row["natural_key"])}
-                                                           if row.get("natural_key") else {})} for row in rows])
+    values = [{**row, "created_at": stamp, **({"natural_key": hide(row["natural_key"])}
+                                              if row.get("natural_key") else {})} for row in rows]
+    sources = [str(row["source_id"]) for row in rows]
+    if len(rows) > 1 and len(set(sources)) == len(sources):
+        stored = as_asked(sources, transfers.c.source_id)
+        found = {stored.get(row.source_id, row.source_id): int(row.id)
+                 for row in conn.execute(insert(transfers).returning(transfers.c.id, transfers.c.source_id), values)}
+        return [found[source] for source in sources]
+    result = conn.execute(insert(transfers).returning(transfers.c.id, sort_by_parameter_order=True), values)
     return [int(row.id) for row in result]
 
 
