@@ -193,11 +193,13 @@ Found = NativeRecord | Ambiguous | None
 
 @dataclass
 class Write:
-    """One write the engine asks for: create when ``native_id`` is None, else update."""
+    """One write the engine asks for: create when ``native_id`` is None, else update — or, with ``finish``,
+    the rest of a create whose record ``native_id`` was found lacking part of it (:meth:`Resource.unfinished`)."""
 
     native: dict[str, Any]
     native_id: str | None = None
     key: str = ""
+    finish: bool = False
 
 
 @dataclass
@@ -347,6 +349,18 @@ class Resource(ABC, Generic[E]):
         cannot tell answer False, and the record is written."""
         return False
 
+    def unfinished(self, found: NativeRecord, native: dict[str, Any]) -> str | None:
+        """What ``found`` (the target's record, found by natural key: an interrupted run's, or one there before)
+        may still lack of what creating ``native`` does beyond one record — an invoice's processing and its
+        payment, made by the same write after the record itself. Not None: the engine does not bind it as it
+        is but writes, and :meth:`finish` completes it (looking each part up first, so it is made once). Said
+        without calls (a dry run asks too). Resources whose create makes one record answer None."""
+        return None
+
+    def finish(self, client: Any, native_id: str, native: dict[str, Any]) -> NativeRecord:
+        """Complete the found record ``native_id`` as creating ``native`` would have (see :meth:`unfinished`)."""
+        raise RecordError(f"{self.name} has no steps after its create to finish")
+
     def prebinds(self, record: NativeRecord, *, created: bool) -> list[Prebinding]:
         """What a write's answer (``record``) tells about other records of this system (and, for a
         resource that adopts, about its own): kept by the engine, handed to :meth:`adopt` later."""
@@ -386,11 +400,14 @@ class Resource(ABC, Generic[E]):
         results: list[WriteResult] = []
         for write in writes:
             try:
-                record = (
-                    self.create(client, write.native)
-                    if write.native_id is None
-                    else self.update(client, write.native_id, write.native)
-                )
+                if write.finish and write.native_id is not None:
+                    record = self.finish(client, write.native_id, write.native)
+                else:
+                    record = (
+                        self.create(client, write.native)
+                        if write.native_id is None
+                        else self.update(client, write.native_id, write.native)
+                    )
                 results.append(WriteResult(record=record))
             except RecordError as error:
                 results.append(WriteResult(error=error))

@@ -246,7 +246,11 @@ def _look_up(unknown: list[Transfer], ctx: RunContext,
         if record is None and _not_yet_visible(t, ctx):
             _park_unknown(t, ctx, "not found yet")
             continue
-        if record is not None and ctx.flow.write == "create":
+        lacking = ctx.target_res.unfinished(record, payload_for(t, ctx)) if record is not None else None
+        if record is not None and lacking:
+            t.action, t.target_id, t.reason = "finish", record.id, f"found by {t.natural_key}: {lacking}"
+            result.append(t)
+        elif record is not None and ctx.flow.write == "create":
             _bind_found(t, record.id, ctx, f"already in {ctx.flow.target.name} (found by {t.natural_key})")
         elif record is not None:
             t.action, t.target_id = "update", record.id
@@ -400,8 +404,8 @@ def write(batch: list[Transfer], ctx: RunContext) -> None:
 
 
 def _write_chunk(chunk: list[Transfer], ctx: RunContext, *, settling: bool = False) -> None:
-    writes = [Write(native=payload_for(t, ctx), native_id=t.target_id if t.action == "update" else None,
-                    key=t.natural_key) for t in chunk]
+    writes = [Write(native=payload_for(t, ctx), native_id=t.target_id if t.action in ("update", "finish") else None,
+                    key=t.natural_key, finish=t.action == "finish") for t in chunk]
     try:
         results = ctx.target_res.write_many(ctx.target.client, writes)
     except OutcomeUnknown as error:
@@ -420,7 +424,7 @@ def _write_chunk(chunk: list[Transfer], ctx: RunContext, *, settling: bool = Fal
             t.fail(result.error.message, result.error.field)
         elif result.record is not None:
             t.answer = result.record.data
-            t.written(result.record.id, Outcome.CREATED if t.action == "create" else Outcome.UPDATED)
+            t.written(result.record.id, Outcome.UPDATED if t.action == "update" else Outcome.CREATED)
             _as_reported(t, result.record)
     _release([t for t, result in zip(chunk, results, strict=True) if result.error is not None], ctx)
 
@@ -477,7 +481,7 @@ def _settle(chunk: list[Transfer], ctx: RunContext, error: OutcomeUnknown, *, re
             _fail_ambiguous(t, record, ctx)
         elif record is not None and (t.action == "create" or ctx.target_res.holds(record, payload_for(t, ctx))):
             t.answer = record.data
-            t.written(record.id, Outcome.CREATED if t.action == "create" else Outcome.UPDATED)
+            t.written(record.id, Outcome.UPDATED if t.action == "update" else Outcome.CREATED)
             t.reason = f"outcome unknown, found in {ctx.flow.target.name} as {record.id} (by {t.natural_key})"
         elif resent or ctx.target_res.visible_after:
             _park_unknown(t, ctx, "does not show it yet" if not resent else "lost the answer again")

@@ -57,7 +57,7 @@ def plan_batch(batch: list[Transfer], ctx: RunContext) -> None:
                 t.skip(f"{ctx.flow.target.name} already holds these values (no field differs)")
                 continue
         t.outcome = Outcome.PLANNED
-        t.reason = t.action
+        t.reason = t.reason if t.action == "finish" else t.action
 
 
 def close_planned_page(batch: Sequence[Transfer], ctx: RunContext) -> None:
@@ -76,8 +76,8 @@ def close_planned_page(batch: Sequence[Transfer], ctx: RunContext) -> None:
 
 def action_of(t: Transfer) -> str:
     """The planned action: what the real run would do with the record."""
-    if t.outcome == Outcome.PLANNED:
-        return t.action or "create"
+    if t.outcome == Outcome.PLANNED:  # finishing a found record creates what it lacks
+        return "create" if t.action == "finish" else t.action or "create"
     if t.stage == Stage.PARKED:
         return "parked"
     if t.stage == Stage.FAILED or t.outcome == Outcome.UNKNOWN:
@@ -105,7 +105,9 @@ def counts(plan: Sequence[PlanLine]) -> dict[str, int]:
 
 
 def _reason(t: Transfer, action: str, target: str) -> str:
-    if action == "create":
+    if t.action == "finish" and action == "create":
+        why = f"{target} record {t.target_id} {t.reason}"
+    elif action == "create":
         why = f"not in {target}" + (f" (none found by {t.natural_key})" if t.natural_key else "")
     elif action == "update":
         bound = t.binding is not None and not t.binding.pending and t.binding.target_id == t.target_id

@@ -25,7 +25,11 @@ with ``OurRef`` = the invoice number are read, and any found (ours from an earli
 bank import or a person booked) means it is registered already. A payment whose answer is lost is looked up
 the same way, then sent again once if Exact shows nothing (Exact shows a write at once); lost twice, the
 invoice is still bound (it exists) and the transfer says the payment must be checked by hand — never sent
-blindly a third time. A separate flow for payments would give them a binding of their own, but would read
+blindly a third time. A run stopped between the invoice and its payment (killed after Exact stored the
+invoice, or after it processed it) leaves the record pending; the next run finds the invoice by ``YourRef`` and
+does not bind it as it is: a direct invoice is done only when processed and its payment registered, so the
+engine asks :meth:`.orders.OrderResource.finish` to process it if still open and register its payment (the same
+``OurRef`` look-up first, so still once) — tests/faults/test_invoice_payment_kill.py. A separate flow for payments would give them a binding of their own, but would read
 every paid order a second time and could register a payment before the invoice is processed; one write
 keeps the order's invoice and its payment together, in the order Exact needs them.
 """
@@ -47,6 +51,8 @@ BANK_ENTRIES = "financialtransaction/BankEntries"
 BANK_LINES = "financialtransaction/BankEntryLines"
 DRAFT, PROCESSED = 10, 50
 """``SalesInvoices.Status`` of a draft and of a processed invoice."""
+ALREADY = "already registered"
+"""How :func:`register` begins when it found the payment booked already (and posted nothing)."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ def register(client: ExactClient, invoice: Row, paid: PaidAtOnce) -> str:
     amount = Decimal(str(invoice["AmountFC"]))
     found = find(client, account, number)
     if found is not None:
-        return _said(found, "already registered", paid)
+        return _said(found, ALREADY, paid)
     body: Row = {"JournalCode": paid.journal, "Currency": invoice.get("Currency"), "BankEntryLines": [{
         "Account": account, "AmountFC": -amount, "Date": format_date(paid.day), "OurRef": number,
         "Description": f"Payment of order {paid.order_number} ({paid.method}), invoice {number}"}]}

@@ -19,8 +19,8 @@ from tradewind.connectors.exact_online.documents import (
     division_facts,
 )
 from tradewind.connectors.exact_online.resource import ExactResource, modified, without_metadata
-from tradewind.connectors.outcomes import Reported
-from tradewind.errors import ConfigError, OutcomeUnknown
+from tradewind.connectors.outcomes import Reported, Said
+from tradewind.errors import ConfigError, OutcomeUnknown, RecordError
 from tradewind.model import Order
 from tradewind.rules.settings import BookingType
 from tradewind.rules.tax import VatCodeMap
@@ -108,6 +108,48 @@ class OrderResource(ExactResource[Order]):
             reason = invoice_payments.register(client, created.data, paid)
         return Reported(id=created.id, data=created.data, version=created.version, outcome="created",
                         reason=reason) if reason else created
+
+    def unfinished(self, found: NativeRecord, native: dict[str, Any]) -> str | None:
+        """A direct invoice found by ``YourRef`` (a run stopped after Exact stored it, or one there before) is
+        done only when processed and, paid at once, its payment registered: what it may lack, else None. Said
+        from the invoice as found (a processed one's payment is looked up by :meth:`finish`, before posting)."""
+        rules = self.settings.booking
+        if rules is None or rules.booking_type is not BookingType.DIRECT_INVOICE:
+            return None
+        status = found.data.get("Status")
+        paid = self.paying.get(str(native.get("YourRef")))
+        if status == invoice_payments.DRAFT:
+            return None
+        if status != invoice_payments.PROCESSED:
+            return f"the direct invoice is open (Status {status}), not processed" + (
+                f", and its {paid.method} payment is not registered" if paid is not None else "")
+        if paid is not None:
+            return f"the direct invoice is processed; its {paid.method} payment may not be registered yet"
+        return None
+
+    def finish(self, client: ExactClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
+        """The rest of a direct invoice's create for the one found (:meth:`unfinished`): processed if still open,
+        then its payment registered once (:func:`.invoice_payments.register` looks it up by ``OurRef`` first).
+        Nothing left to do: reported as matched, bound without a write."""
+        paid = self.paying.pop(str(native.get("YourRef")), None)
+        invoice = self.get(client, [native_id])[0]
+        if invoice is None:
+            raise RecordError(f"the invoice found by YourRef {native.get('YourRef')} ({native_id}) is gone from "
+                              "Exact Online; it is looked up again on the record's retry")
+        said: list[str] = []
+        if invoice.data.get("Status") not in (invoice_payments.DRAFT, invoice_payments.PROCESSED):
+            invoice = self._processed(client, invoice)
+            if invoice.data.get("Status") == invoice_payments.PROCESSED:
+                said.append(f"processed: invoice {invoice.data.get('InvoiceNumber')}")
+        reason = invoice_payments.not_registered(invoice.data, paid) if paid is not None else None
+        if paid is not None and reason is None:
+            reason = invoice_payments.register(client, invoice.data, paid)
+        if reason and not reason.startswith(invoice_payments.ALREADY):
+            said.append(reason)
+        outcome: Said = "created" if said else "matched"
+        found = f"found by YourRef {native.get('YourRef')}"
+        text = "; ".join([f"{found}, finished", *said]) if said else f"{found}, processed, {reason or 'complete'}"
+        return Reported(id=invoice.id, data=invoice.data, version=invoice.version, outcome=outcome, reason=text)
 
     def _created(self, client: ExactClient, body: dict[str, Any]) -> NativeRecord:
         """The invoice posted; its answer lost, looked up by ``YourRef`` here (not only by the engine), so the
