@@ -30,8 +30,9 @@ invoice, or after it processed it) leaves the record pending; the next run finds
 does not bind it as it is: a direct invoice is done only when processed and its payment registered, so the
 engine asks :meth:`.orders.OrderResource.finish` to process it if still open and register its payment (the same
 ``OurRef`` look-up first, so still once) — tests/faults/test_invoice_payment_kill.py. A separate flow for
-payments would give them a binding of their own, but would read every paid order a second time and could register a payment before the invoice is processed; one write
-keeps the order's invoice and its payment together, in the order Exact needs them.
+payments would give them a binding of their own, but would read every paid order a second time and could
+register a payment before the invoice is processed; one write keeps the order's invoice and its payment
+together, in the order Exact needs them.
 """
 
 from __future__ import annotations
