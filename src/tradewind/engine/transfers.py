@@ -51,7 +51,7 @@ class Transfer:
     native: dict[str, Any] | None = None  # what a create sends: the encoding with the mapping applied
     hash: str | None = None
     target_id: str | None = None
-    action: str | None = None  # "create" | "update"
+    action: str | None = None  # "create" | "update" | "finish" (a found record completed: Resource.unfinished)
     outcome: Outcome | None = None
     reason: str | None = None
     field: str | None = None
