@@ -1,6 +1,11 @@
 """The example project pointed at the local sandboxes: written by ``tradewind demo`` and used by the
 end-to-end tests and the benchmark, so all three run the flows a newcomer reads in the demo.
 
+Tests get the four catalogue-and-orders flows (``FLOW_NAMES``) and no booking rules unless they ask; the
+demo asks for the order's life after booking too (``DEMO_FLOWS``): shipments back to the shop and refunds
+as credit notes, booked by ``DEMO_BOOKING`` (a credit note is composed from the booking rules that booked
+its order, docs/refunds-and-invoices.md).
+
 The secrets are the sandboxes' fixed demo values, referenced as ``${PREFIX_…}`` like real ones.
 """
 
@@ -11,7 +16,30 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 FLOW_NAMES = ("products", "prices", "stock", "orders")
-DEMO_SCHEDULE = {"products": "30s", "prices": "30s", "stock": "20s", "orders": "10s"}
+"""What a project gets by default: the catalogue and the orders."""
+DEMO_FLOWS = ("products", "prices", "stock", "orders", "shipments", "refunds")
+"""The demo's flows, in dependency order (its first sync runs them so): the order's life after booking too.
+Left out, though they exist: ``payments``, since the orders flow books paid orders only (``stage: paid``),
+so no payment received in the ERP has an order left to mark paid in the shop; and ``shop_customers``, since
+its bindings (Exact contact ↔ shop customer, keyed by e-mail) are what the orders flow then resolves an
+order's customer to in Exact — a contact's id where Exact wants an account (``Invalid reference: Ordered
+by``); until bindings tell the two apart, the two flows do not run side by side."""
+DEMO_SCHEDULE = {"products": "30s", "prices": "30s", "stock": "20s", "orders": "10s", "shipments": "7s",
+                 "refunds": "9s"}
+"""Seconds apart from the orders flow's ticks: a flow that runs ``after: [orders]`` is skipped while orders
+runs, so on the same interval it would start at the very moment orders does and never run."""
+DEMO_BOOKING: dict[str, Any] = {
+    "time_zone": "Europe/Amsterdam",
+    "booking_type": "sales_order",     # a sales order: the warehouse delivers it (goods deliveries → shipments)
+    "journal": "70",                   # the sales journal credit notes are booked in
+    "rounding_item": "RND",            # the shop's last cent against Exact's per-line VAT
+    "oss": False,                      # Dutch VAT to NL, BE and DE alike: the demo shop is below the OSS threshold
+    "vat_codes": [{"code": "0", "rate": 0}, {"code": "5", "rate": 0, "kind": "reverse_charge"}],
+}
+"""The demo's ``booking:`` rules: Exact's two 0 % codes share a rate, so the project names which is which."""
+DEMO_EXACT_OPTIONS: dict[str, Any] = {
+    "tracking_urls": {"POSTNL": "https://jouw.postnl.nl/track-and-trace/{number}-NL"}}
+"""The demo's extra Exact options: the carrier's track-and-trace link on each fulfillment."""
 
 _CONNECTIONS = """\
 connections:
@@ -74,6 +102,33 @@ _FLOWS = {
           values: {ideal: IB, paypal: PP}
           default: "30"
 """,
+    "shop_customers": """\
+  shop_customers:
+    from: erp.contacts
+    to: shop.customers
+%(every)s    filter: "customer.email"              # contacts without an e-mail address have no shop login
+""",
+    "shipments": """\
+  shipments:
+    from: erp.shipments
+    to: shop.shipments
+%(every)s    write: create                         # a goods delivery becomes one fulfillment with its tracking
+    after: [orders]
+""",
+    "refunds": """\
+  refunds:
+    from: shop.refunds
+    to: erp.credit_notes
+%(every)s    write: create                         # credit notes are made, never changed
+    after: [orders]                       # a refund waits until its order is booked
+""",
+    "payments": """\
+  payments:
+    from: erp.payments
+    to: shop.order_payments
+%(every)s    write: update                         # the order exists; marking it paid is an update
+    after: [orders]
+""",
 }
 
 
@@ -84,12 +139,21 @@ def secrets(prefix: str) -> dict[str, str]:
 
 
 def sandbox_project(exact_url: str, shop_url: str, *, prefix: str = "DEMO", flows: Sequence[str] = FLOW_NAMES,
-                    schedule: dict[str, str] | None = None, retry_backoff: str = "30s",
-                    exact_options: Mapping[str, Any] | None = None) -> str:
-    """The project file's text: both connections and the chosen flows, each ``every`` its schedule.
+                    schedule: Mapping[str, str] | None = None, retry_backoff: str = "30s",
+                    exact_options: Mapping[str, Any] | None = None,
+                    booking: Mapping[str, Any] | None = None) -> str:
+    """The project file's text: both connections and the chosen flows (any of ``FLOW_NAMES``,
+    ``shop_customers``, ``shipments``, ``refunds``, ``payments``), each ``every`` its schedule.
     ``exact_options`` adds options to the Exact connection (e.g. lifted ``calls_per_minute`` when
-    the sandbox runs without limits and so sends no rate-limit headers to correct the default)."""
+    the sandbox runs without limits and so sends no rate-limit headers to correct the default);
+    ``booking`` its booking rules (``refunds`` needs them, with a ``journal``)."""
+    unknown = [name for name in flows if name not in _FLOWS]
+    if unknown:
+        raise ValueError(f"no flow named {', '.join(unknown)} in the sandbox project (known: {', '.join(_FLOWS)})")
     extra = "".join(f"    {key}: {json.dumps(value)}\n" for key, value in (exact_options or {}).items())
+    if booking:
+        extra += "    booking:                            # how orders are booked (docs/booking-rules.md)\n"
+        extra += "".join(f"      {key}: {json.dumps(value)}\n" for key, value in booking.items())
     text = _CONNECTIONS.format(exact_url=exact_url, shop_url=shop_url, prefix=prefix, exact_options=extra)
     for name in flows:
         every = f"    every: {schedule[name]}\n" if schedule and name in schedule else ""
