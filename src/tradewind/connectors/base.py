@@ -200,6 +200,10 @@ class Write:
     native_id: str | None = None
     key: str = ""
     finish: bool = False
+    found: NativeRecord | None = None
+    """The target's record this update was decided against (adopted from what an earlier write's answer
+    left in the store, or found by natural key), as the engine holds it for the batch: a resource writing
+    under compare-and-swap compares with it instead of reading, and keeps nothing per record itself."""
 
 
 @dataclass

@@ -191,9 +191,9 @@ def decide(batch: list[Transfer], ctx: RunContext) -> list[Transfer]:
                 continue
             t.action, t.target_id = "update", binding.target_id
             known = adopted.get(t.record.id)
-            if known is not None and known.id == binding.target_id and \
-                    ctx.target_res.holds(known, payload_for(t, ctx)):
-                _bind_found(t, known.id, ctx, f"{ctx.flow.target.name} holds these values already (as last written)")
+            t.found = known if known is not None and known.id == binding.target_id else None
+            if t.found is not None and ctx.target_res.holds(t.found, payload_for(t, ctx)):
+                _bind_found(t, t.found.id, ctx, f"{ctx.flow.target.name} holds these values already (as last written)")
                 continue
             to_write.append(t)
         else:
@@ -249,11 +249,12 @@ def _look_up(unknown: list[Transfer], ctx: RunContext,
         lacking = ctx.target_res.unfinished(record, payload_for(t, ctx)) if record is not None else None
         if record is not None and lacking:
             t.action, t.target_id, t.reason = "finish", record.id, f"found by {t.natural_key}: {lacking}"
+            t.found = record
             result.append(t)
         elif record is not None and ctx.flow.write == "create":
             _bind_found(t, record.id, ctx, f"already in {ctx.flow.target.name} (found by {t.natural_key})")
         elif record is not None:
-            t.action, t.target_id = "update", record.id
+            t.action, t.target_id, t.found = "update", record.id, record
             if ctx.target_res.holds(record, payload_for(t, ctx)):
                 _bind_found(t, record.id, ctx, f"{ctx.flow.target.name} already holds these values "
                                                f"(found by {t.natural_key})")
@@ -405,7 +406,7 @@ def write(batch: list[Transfer], ctx: RunContext) -> None:
 
 def _write_chunk(chunk: list[Transfer], ctx: RunContext, *, settling: bool = False) -> None:
     writes = [Write(native=payload_for(t, ctx), native_id=t.target_id if t.action in ("update", "finish") else None,
-                    key=t.natural_key, finish=t.action == "finish") for t in chunk]
+                    key=t.natural_key, finish=t.action == "finish", found=t.found) for t in chunk]
     try:
         results = ctx.target_res.write_many(ctx.target.client, writes)
     except OutcomeUnknown as error:
@@ -486,6 +487,7 @@ def _settle(chunk: list[Transfer], ctx: RunContext, error: OutcomeUnknown, *, re
         elif resent or ctx.target_res.visible_after:
             _park_unknown(t, ctx, "does not show it yet" if not resent else "lost the answer again")
         else:
+            t.found = record if record is not None else t.found  # as it stands now, when it was found
             again.append(t)
     if again:
         _write_chunk(again, ctx, settling=True)

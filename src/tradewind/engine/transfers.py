@@ -56,6 +56,7 @@ class Transfer:
     reason: str | None = None
     field: str | None = None
     answer: dict[str, Any] | None = None
+    found: NativeRecord | None = None  # the target record an update was decided against (Write.found)
     changes: list[FieldChange] = dataclasses.field(default_factory=list)
     keep_failure: bool = False
     failed_before: bool = False

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from graphql import GraphQLObjectType
 
-from tradewind.connectors.base import Priority, Refs, Resource, Write
+from tradewind.connectors.base import NativeRecord, Priority, Refs, Resource, Write
 from tradewind.connectors.pacing import CostBucket, forget_budgets, priority
 from tradewind.connectors.shopify import Shopify, ShopifyOptions
 from tradewind.connectors.testing import FAST_RETRY, ConnectorContract
@@ -216,7 +216,8 @@ class TestShopify(ConnectorContract):
                   for i in range(12)]
         found = stock.find_many(connection.client, [stock.natural_keys_of(level) for level in levels])
         assert all(found)
-        writes = [Write(native=encode(stock, level), native_id=f.id if f else None, key=level.sku)
+        writes = [Write(native=encode(stock, level), native_id=f.id if f else None, key=level.sku,
+                        found=f if isinstance(f, NativeRecord) else None)  # as the engine hands them
                   for level, f in zip(levels, found, strict=True)]
         reset_calls(served)
         results = stock.write_many(connection.client, writes)

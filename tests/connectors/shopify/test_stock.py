@@ -11,7 +11,7 @@ import httpx
 import pytest
 import structlog
 
-from tradewind.connectors.base import NativeRecord, Write
+from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Write
 from tradewind.connectors.shopify import Shopify
 from tradewind.connectors.shopify.client import _warned
 from tradewind.connectors.testing import FAST_RETRY
@@ -54,10 +54,12 @@ def sell_one(shop: ShopifySandbox) -> Callable[[], None]:
     return sale
 
 
-def write(connection: Shopify, available: int, native_id: str | None = None) -> Write:
+def write(connection: Shopify, available: int, native_id: str | None = None, found: Found = None) -> Write:
+    """A write as the engine hands it: with the record it was decided against, when it has one."""
     stock = connection.resource("stock")
     level = StockLevel(sku=SKU, location=LOCATION, available=Decimal(available))
-    return Write(native=encode(stock, level), native_id=native_id, key=SKU)
+    assert not isinstance(found, Ambiguous)
+    return Write(native=encode(stock, level), native_id=native_id, key=SKU, found=found)
 
 
 def found_id(served: Served) -> str:
@@ -74,8 +76,8 @@ def test_the_quantity_read_in_the_look_up_is_sent_as_change_from(served: Served)
     (found,) = stock.find_many(connection.client, [{"sku": SKU, "location": LOCATION}])
     assert isinstance(found, NativeRecord)
     reset_calls(served)
-    (result,) = stock.write_many(connection.client, [write(connection, 9, found.id)])
-    assert result.error is None and 1 == calls(served)  # known from the look-up: no read before writing
+    (result,) = stock.write_many(connection.client, [write(connection, 9, found.id, found)])
+    assert result.error is None and 1 == calls(served)  # handed from the look-up: no read before writing
     assert 9 == sandbox_of(served).inventory(SKU, "Warehouse Utrecht")
     (digest, _), = sandbox_of(served).idempotency.values()
     assert [5] == [q["changeFromQuantity"] for q in json.loads(digest)["quantities"]]
@@ -102,9 +104,9 @@ def test_a_compare_conflict_is_read_again_and_retried_once(served: Served) -> No
 
     connection = connect(served, first_write_races_a_sale)
     stock = connection.resource("stock")
-    stock.find_many(connection.client, [{"sku": SKU, "location": LOCATION}])
+    (found,) = stock.find_many(connection.client, [{"sku": SKU, "location": LOCATION}])
     reset_calls(served)
-    (result,) = stock.write_many(connection.client, [write(connection, 12, level)])
+    (result,) = stock.write_many(connection.client, [write(connection, 12, level, found)])
     assert result.error is None
     assert 3 == calls(served)  # refused as stale, read again, written
     assert 12 == shop.inventory(SKU, "Warehouse Utrecht")
@@ -117,8 +119,8 @@ def test_a_level_that_keeps_moving_fails_and_is_never_overwritten(served: Served
     shop = sandbox_of(served)
     connection = connect(served, sell_one(shop))
     stock = connection.resource("stock")
-    stock.find_many(connection.client, [{"sku": SKU, "location": LOCATION}])
-    (result,) = stock.write_many(connection.client, [write(connection, 12, level)])
+    (found,) = stock.find_many(connection.client, [{"sku": SKU, "location": LOCATION}])
+    (result,) = stock.write_many(connection.client, [write(connection, 12, level, found)])
     assert result.error is not None and "changeFromQuantity" in (result.error.field or "")
     assert 5 - 2 == shop.inventory(SKU, "Warehouse Utrecht")  # two sales, no overwrite
 
@@ -127,11 +129,11 @@ def test_a_lost_answer_sent_again_is_applied_once(served: Served) -> None:
     level = found_id(served)
     connection = connect(served)
     stock = connection.resource("stock")
-    stock.find_many(connection.client, [{"sku": SKU, "location": LOCATION}])
+    (found,) = stock.find_many(connection.client, [{"sku": SKU, "location": LOCATION}])
     reset_calls(served)
     fault = {"status": 503, "times": 1, "path_contains": "graphql", "after": True}
     httpx.post(f"{served.url}/_sandbox/faults", json=fault).raise_for_status()
-    (result,) = stock.write_many(connection.client, [write(connection, 8, level)])
+    (result,) = stock.write_many(connection.client, [write(connection, 8, level, found)])
     assert result.error is None
     assert 2 == calls(served)  # the same key again: Shopify answers the first result, no conflict
     assert 8 == sandbox_of(served).inventory(SKU, "Warehouse Utrecht")
@@ -143,8 +145,8 @@ def test_each_connection_uses_its_own_keys(served: Served) -> None:
     for _ in range(2):  # the same values in two runs are two operations, not one
         connection = connect(served)
         stock = connection.resource("stock")
-        stock.find_many(connection.client, [{"sku": SKU, "location": LOCATION}])
-        stock.write_many(connection.client, [write(connection, 5, level)])
+        (found,) = stock.find_many(connection.client, [{"sku": SKU, "location": LOCATION}])
+        stock.write_many(connection.client, [write(connection, 5, level, found)])
         sell_one(sandbox_of(served))()
     assert 2 == len(sandbox_of(served).idempotency)
 

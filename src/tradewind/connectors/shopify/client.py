@@ -125,8 +125,6 @@ class ShopifyClient:
     """The shop's active locations, once read."""
     product_of_variant: dict[str, str] = field(default_factory=dict)
     """Variant GID → product GID, learnt from look-ups (a price write needs the product)."""
-    stock_available: dict[str, int | None] = field(default_factory=dict)
-    """Level id → ``available`` as last read or written (compare-and-swap, see ``stock.py``)."""
     nonce: str = field(default_factory=lambda: uuid.uuid4().hex)
     """Distinguishes this connection's idempotency keys from a later run's."""
 

@@ -10,9 +10,9 @@ Calls per resource (N records, first sync / incremental):
   (as many SKUs as an 800-point search holds, ``queries.SKU_LOOKUP_COST``), none for the variants a
   ``productSet`` answered with (pre-bound); writes one ``productVariantsBulkUpdate`` per product touched.
 * stock — lookups N/159 searches by SKU per location (none for pre-bound variants); writes one
-  ``inventorySetQuantities`` per 250 levels, under compare-and-swap (:mod:`.stock`): levels not
-  known in the run are read first (N/159 searches), and a level that moved meanwhile is read again
-  and sent once more.
+  ``inventorySetQuantities`` per 250 levels, under compare-and-swap (:mod:`.stock`): levels the engine
+  hands without the quantity they compare with (neither found nor pre-bound) are read first (N/159
+  searches), and a level that moved meanwhile is read again and sent once more.
 * customers — read N/50 pages; lookups N/50 searches by e-mail; one call per write.
 * orders — read N/5 pages (lines come along); read-only.
 * refunds — read with their orders: N/3 pages of orders changed since the cursor (:mod:`.refunds`); read-only.

@@ -6,9 +6,12 @@ Since 2026-04 every quantity carries ``changeFromQuantity`` and the mutation ``@
 https://shopify.dev/docs/apps/build/orders-fulfillment/inventory-management-apps/manage-quantities-states#compare-and-swap,
 https://shopify.dev/docs/api/usage/implementing-idempotency). Here:
 
-* ``changeFromQuantity`` is the ``available`` quantity this connection last read or wrote for the
-  level: levels the engine looked up (``find_many``) and levels written are remembered per
-  connection (one run); a level not known yet is read first, so nothing is overwritten blindly;
+* ``changeFromQuantity`` is the ``available`` quantity of the record the engine decided the write
+  against (:attr:`~tradewind.connectors.base.Write.found`): the level as looked up (``find_many``), or
+  as adopted from the quantity last written, which the store keeps with the level's pre-binding
+  (``prebinds``), so a later run in a fresh process compares with it too. The connection keeps no
+  quantity per level (memory stays flat however large the catalogue); a level the engine hands
+  without one is read first, so nothing is overwritten blindly;
 * ``CHANGE_FROM_QUANTITY_STALE`` (the shop sold or counted meanwhile) re-reads those levels and
   sends them once more; a second conflict fails the record, to be tried again on a later run;
 * the idempotency key digests the quantities sent with a nonce of the connection: a call retried
@@ -34,17 +37,22 @@ from tradewind.errors import ConfigError, RecordError
 STALE = "CHANGE_FROM_QUANTITY_STALE"
 
 
-def known(client: ShopifyClient) -> dict[str, int | None]:
-    """Level id (``<item>|<location>``) → its ``available`` quantity as last read or written
-    (None: the item is not stocked there, so there is nothing to compare)."""
-    return client.stock_available
+Levels = dict[str, int | None]
+"""Level id (``<item>|<location>``) → its ``available`` quantity as found or last written (None: the
+item is not stocked there, so there is nothing to compare). Held for one ``write_many`` call only."""
 
 
-def remember(client: ShopifyClient, record: NativeRecord) -> None:
-    """Keep the ``available`` quantity of a level read from the shop."""
+def available_of(record: NativeRecord) -> int | None:
+    """A level record's ``available`` quantity (None: not stocked at its location)."""
     quantities = {q.get("name"): q.get("quantity") for q in record.data.get("quantities") or []}
     available = quantities.get("available")
-    known(client)[record.id] = None if available is None else int(available)
+    return None if available is None else int(available)
+
+
+def handed(writes: Sequence[Write]) -> Levels:
+    """The quantities the engine handed with the writes: each level's record as it decided against it."""
+    return {w.found.id: available_of(w.found) for w in writes
+            if w.found is not None and w.native_id is not None and w.found.id == str(w.native_id)}
 
 
 def quantity(write: Write, last: int | None) -> dict[str, Any]:
@@ -69,13 +77,6 @@ def idempotency_key(client: ShopifyClient, change: Mapping[str, Any]) -> str:
     nonce = client.nonce
     digest = hashlib.sha256(json.dumps(change, sort_keys=True).encode()).hexdigest()
     return f"tradewind-{nonce[:16]}-{digest[:32]}"
-
-
-def wrote(client: ShopifyClient, quantities: Sequence[Mapping[str, Any]]) -> None:
-    """Remember what a successful call set: the next write of these levels compares against it."""
-    levels = known(client)
-    for q in quantities:
-        levels[f"{q['inventoryItemId']}|{q['locationId']}"] = int(q["quantity"])
 
 
 def stale_positions(payload: Mapping[str, Any]) -> set[int]:
@@ -133,9 +134,6 @@ class StockResource(NotReadable):
             nodes = variants_by_sku(client, skus, queries.STOCK_BY_SKU, locationId=location)
             found.update({(sku, code): one_of(_stock_record(n, code, location) for n in held)
                           for sku, held in nodes.items()})
-        for record in found.values():
-            if isinstance(record, NativeRecord):
-                remember(client, record)  # what a write compares against
         return [found.get((k.get("sku", ""), k.get("location") or "default")) for k in keys]
 
     def adoption_key(self, keys: Mapping[str, str]) -> str | None:
@@ -155,12 +153,9 @@ class StockResource(NotReadable):
         levels = prebound.data.get("levels") or {}
         available = levels.get(location, 0 if prebound.data.get("new") else None)
         quantities = [] if available is None else [{"name": "available", "quantity": int(available)}]
-        record = NativeRecord(id=f"{prebound.target_id}|{location}", data={
+        return NativeRecord(id=f"{prebound.target_id}|{location}", data={
             "sku": keys.get("sku"), "location": code, "inventoryItemId": prebound.target_id, "locationId": location,
             "quantities": quantities})
-        if available is not None:
-            remember(client, record)
-        return record
 
     def prebinds(self, record: NativeRecord, *, created: bool) -> list[Prebinding]:
         """The quantity written stays with the level's inventory item: the next write's ``changeFromQuantity``."""
@@ -185,7 +180,7 @@ class StockResource(NotReadable):
         if isinstance(found, Ambiguous):
             raise RecordError(f"SKU {sku} matches several records in the shop: {', '.join(found.candidates)}; "
                               "it never picks one", field="sku", record=sku)
-        return self.update(client, found.id, native)
+        return single(self.write_many(client, [Write(native=native, native_id=found.id, found=found)]))
 
     def update(self, client: ShopifyClient, native_id: str, native: dict[str, Any]) -> NativeRecord:
         return single(self.write_many(client, [Write(native=native, native_id=native_id)]))
@@ -198,8 +193,9 @@ class StockResource(NotReadable):
                 results[i] = self._create_one(client, write)
             else:
                 pending.append(i)
+        levels = handed([writes[i] for i in pending])  # this call's only; dropped with it
         for start in range(0, len(pending), queries.STOCK_PER_MUTATION):
-            self._set(client, writes, pending[start:start + queries.STOCK_PER_MUTATION], results)
+            self._set(client, writes, pending[start:start + queries.STOCK_PER_MUTATION], results, levels)
         return [r or WriteResult(error=RecordError("not written")) for r in results]
 
     def _create_one(self, client: ShopifyClient, write: Write) -> WriteResult:
@@ -209,20 +205,20 @@ class StockResource(NotReadable):
             return WriteResult(error=naming(error, write))
 
     def _set(self, client: ShopifyClient, writes: Sequence[Write], members: list[int],
-             results: list[WriteResult | None]) -> None:
+             results: list[WriteResult | None], levels: Levels) -> None:
         """``inventorySetQuantities`` under compare-and-swap (:mod:`.stock`): refused entries fail
-        alone and the rest is sent again; levels that moved meanwhile are read again, once."""
-        members = self._read_current(client, writes, members, results, only_unknown=True)
+        alone and the rest is sent again; levels that moved meanwhile are read again, once.
+        ``levels``: what each compares against, as handed or read in this call."""
+        members = self._read_current(client, writes, members, results, levels, only_unknown=True)
         retried: set[str] = set()
         while members:
             last = {str(writes[i].native_id): i for i in members}  # one quantity per item/location pair
             order = list(last.values())
             ids = [str(writes[i].native_id) for i in order]
-            quantities = [quantity(writes[i], known(client)[ids[p]]) for p, i in enumerate(order)]
+            quantities = [quantity(writes[i], levels[ids[p]]) for p, i in enumerate(order)]
             payload = set_quantities(client, quantities)
             refused = refusals(payload, "quantities", len(order))
             if not refused:
-                wrote(client, quantities)
                 for i in members:
                     results[i] = WriteResult(record=_written_stock(writes[i]))
                 return
@@ -234,22 +230,23 @@ class StockResource(NotReadable):
                     if ids[position] in bad and str(writes[i].native_id) == ids[position]:
                         results[i] = WriteResult(error=naming(RecordError(error.message, field=error.field), writes[i]))
             members = [i for i in members if str(writes[i].native_id) not in bad]
-            members = self._read_current(client, writes, members, results, only={*moved})
+            members = self._read_current(client, writes, members, results, levels, only={*moved})
 
     def _read_current(self, client: ShopifyClient, writes: Sequence[Write], members: list[int],
-                      results: list[WriteResult | None], *, only_unknown: bool = False,
+                      results: list[WriteResult | None], levels: Levels, *, only_unknown: bool = False,
                       only: set[str] | None = None) -> list[int]:
-        """Read the levels a write must compare against (those not known yet, or ``only`` these);
-        a level the shop no longer shows under its SKU fails its write. Returns the members left."""
-        levels = known(client)
+        """Read the levels a write must compare against (those not known yet, or ``only`` these) into
+        ``levels``; a level the shop no longer shows under its SKU fails its write. Returns the members left."""
         wanted = [i for i in members if (only_unknown and str(writes[i].native_id) not in levels)
                   or (only is not None and str(writes[i].native_id) in only)]
         if not wanted:
             return members
         for i in wanted:
             levels.pop(str(writes[i].native_id), None)
-        self.find_many(client, [{"sku": str(writes[i].native.get("sku") or ""),
-                                 "location": str(writes[i].native.get("location") or "default")} for i in wanted])
+        read = self.find_many(client, [{"sku": str(writes[i].native.get("sku") or ""),
+                                        "location": str(writes[i].native.get("location") or "default")}
+                                       for i in wanted])
+        levels.update({r.id: available_of(r) for r in read if isinstance(r, NativeRecord)})
         for i in wanted:
             if str(writes[i].native_id) not in levels:
                 results[i] = WriteResult(error=naming(RecordError(
