@@ -11,7 +11,7 @@ import httpx
 import pytest
 import structlog
 
-from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Write
+from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Prebinding, Write
 from tradewind.connectors.shopify import Shopify
 from tradewind.connectors.shopify.client import _warned
 from tradewind.connectors.testing import FAST_RETRY
@@ -163,3 +163,31 @@ def test_an_unsupported_version_is_served_as_the_oldest_and_warned_once() -> Non
         connection.close()
     warnings = [e for e in logs if e["event"] == "shopify_api_version_served"]
     assert [("2026-07", "2027-01")] == [(e["asked"], e["served"]) for e in warnings]
+
+
+def test_a_level_adopted_without_its_quantity_is_read_before_it_is_written(served: Served) -> None:
+    level = found_id(served)
+    item, _, _ = level.partition("|")
+    connection = connect(served)
+    stock = connection.resource("stock")
+    told = Prebinding("stock", f"sku={SKU}", item, {})  # a product's answer on an update: no quantity
+    adopted = stock.adopt(connection.client, {"sku": SKU, "location": LOCATION}, told, level)
+    assert adopted is not None and level == adopted.id
+    reset_calls(served)
+    (result,) = stock.write_many(connection.client, [write(connection, 6, level, adopted)])
+    assert result.error is None and 3 == calls(served)  # locations (once a run), read, written: never blind
+    (digest, _), = sandbox_of(served).idempotency.values()
+    assert [5] == [q["changeFromQuantity"] for q in json.loads(digest)["quantities"]]
+
+
+def test_a_level_adopted_with_the_quantity_last_written_is_not_read(served: Served) -> None:
+    level = found_id(served)
+    item, _, location = level.partition("|")
+    connection = connect(served)
+    stock = connection.resource("stock")
+    told = Prebinding("stock", f"sku={SKU}", item, {"levels": {location: 5}})  # kept in the store by the last run
+    adopted = stock.adopt(connection.client, {"sku": SKU, "location": LOCATION}, told, level)
+    reset_calls(served)
+    (result,) = stock.write_many(connection.client, [write(connection, 6, level, adopted)])
+    assert result.error is None and 1 == calls(served)
+    assert 6 == sandbox_of(served).inventory(SKU, "Warehouse Utrecht")

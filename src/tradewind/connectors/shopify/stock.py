@@ -50,9 +50,11 @@ def available_of(record: NativeRecord) -> int | None:
 
 
 def handed(writes: Sequence[Write]) -> Levels:
-    """The quantities the engine handed with the writes: each level's record as it decided against it."""
+    """The quantities the engine handed with the writes: each level's record as it decided against it.
+    A record without ``quantities`` (adopted, its quantity not kept) tells nothing: that level is read."""
     return {w.found.id: available_of(w.found) for w in writes
-            if w.found is not None and w.native_id is not None and w.found.id == str(w.native_id)}
+            if w.found is not None and w.native_id is not None and w.found.id == str(w.native_id)
+            and "quantities" in w.found.data}
 
 
 def quantity(write: Write, last: int | None) -> dict[str, Any]:
@@ -152,10 +154,11 @@ class StockResource(NotReadable):
             location = location_id(client, self.settings.locations, code)
         levels = prebound.data.get("levels") or {}
         available = levels.get(location, 0 if prebound.data.get("new") else None)
-        quantities = [] if available is None else [{"name": "available", "quantity": int(available)}]
-        return NativeRecord(id=f"{prebound.target_id}|{location}", data={
-            "sku": keys.get("sku"), "location": code, "inventoryItemId": prebound.target_id, "locationId": location,
-            "quantities": quantities})
+        data: dict[str, Any] = {"sku": keys.get("sku"), "location": code, "inventoryItemId": prebound.target_id,
+                                "locationId": location}
+        if available is not None:  # without it the write reads the level first (``handed``)
+            data["quantities"] = [{"name": "available", "quantity": int(available)}]
+        return NativeRecord(id=f"{prebound.target_id}|{location}", data=data)
 
     def prebinds(self, record: NativeRecord, *, created: bool) -> list[Prebinding]:
         """The quantity written stays with the level's inventory item: the next write's ``changeFromQuantity``."""
