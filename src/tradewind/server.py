@@ -27,9 +27,11 @@ def report(console: Console) -> Callable[[RunResult], None]:
 
 
 def scheduler_for(services: Services, console: Console) -> Scheduler:
-    """The flows' scheduler; it asks ``waiting_for``, so paused flows and waiting dependencies are skipped."""
+    """The flows' scheduler; it asks ``waiting_for``, so paused flows and waiting dependencies are skipped,
+    and hears every run (``listeners``), so a flow deferred behind a dependency runs once that completes
+    however it was started (schedule, webhook, API)."""
     return Scheduler(services.project.flows, services.run_flow, waiting_for=services.waiting_for,
-                     on_result=report(console), chores=services.chores)
+                     on_result=report(console), chores=services.chores, listeners=services.listeners)
 
 
 def serve(services: Services, make_app: MakeApp, *, host: str, port: int, console: Console) -> None:

@@ -1,16 +1,26 @@
 """Triggers: interval and cron schedules in-process (APScheduler), one job per scheduled flow.
 
 A trigger that finds its flow still running is skipped (the flow lease says so), never queued
-behind it: the next tick reads whatever changed meanwhile. Chores (the daily retention purge, the
-end of an alert window) run on their own intervals beside the flows.
+behind it: the next tick reads whatever changed meanwhile. A trigger that finds a flow it runs
+``after`` still running (or never completed) is different: skipping it until the next tick would
+starve a flow on the same interval as its dependency (every tick finds the dependency just
+starting). So it is deferred, and when a run of that dependency completes (succeeded or partial —
+a failed one leaves it to its own next tick, so a failing dependency cannot drive it in a loop) its
+job is moved to now with APScheduler's ``modify_job``: the same job, so still one run at a time
+(``max_instances=1``) and several completions before it starts still make one run. Runs started
+elsewhere (webhooks, the API) count when the scheduler is given the services' ``listeners``.
+Chores (the daily retention purge, the end of an alert window) run on their own intervals beside
+the flows.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import structlog
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -25,6 +35,8 @@ log = structlog.get_logger("tradewind.scheduler")
 RunFlow = Callable[..., RunResult]
 """``run_flow(name, trigger="schedule")``: the run is recorded with the trigger that started it."""
 TRIGGER = "schedule"
+COMPLETED = ("succeeded", "partial")
+"""A dependency's run ending so lets the flows deferred behind it go."""
 Chore = tuple[timedelta, Callable[[], object]]
 """How often, and what: a housekeeping job that is no flow's run."""
 
@@ -43,25 +55,54 @@ class Scheduler:
     def __init__(self, flows: dict[str, Flow], run_flow: RunFlow,
                  on_result: Callable[[RunResult], None] = lambda result: None,
                  waiting_for: Callable[[str], str | None] = lambda name: None,
-                 chores: Mapping[str, Chore] | None = None) -> None:
+                 chores: Mapping[str, Chore] | None = None,
+                 listeners: list[Callable[[RunResult], None]] | None = None) -> None:
+        """``listeners``: the list told of every run of this process (``Services.listeners``); the
+        scheduler joins it to hear dependencies' runs it did not start. Without it, only its own."""
         self.flows = flows
         self.chores = dict(chores or {})
         self.run_flow = run_flow
         self.on_result = on_result
         self.waiting_for = waiting_for
         self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+        self.deferred: set[str] = set()
+        """Flows skipped for a dependency, run again when one of their dependencies' runs completes."""
+        self._lock = threading.Lock()  # a dependency ending between the check and the deferral is not missed
+        self._hearing = listeners is not None
+        if listeners is not None:
+            listeners.append(self.run_ended)
 
     def _job(self, name: str) -> None:
-        waiting = self.waiting_for(name)
+        with self._lock:
+            waiting = self.waiting_for(name)
+            if waiting is not None and self.flows[name].after:
+                self.deferred.add(name)
         if waiting is not None:
-            log.info("trigger_skipped", flow=name, reason=waiting)
+            log.info("trigger_skipped", flow=name, reason=waiting, deferred=name in self.deferred)
             return
         try:
-            self.on_result(self.run_flow(name, trigger=TRIGGER))
+            result = self.run_flow(name, trigger=TRIGGER)
+            if not self._hearing:  # else the services' listeners told it already
+                self.run_ended(result)
+            self.on_result(result)
         except FlowBusy as busy:
             log.info("trigger_skipped", flow=name, reason=str(busy))
         except TradewindError as error:
             log.error("run_not_started", flow=name, error=str(error))
+
+    def run_ended(self, result: RunResult) -> None:
+        """A run ended: when it completed, the flows deferred behind its flow run now (once each)."""
+        if result.status not in COMPLETED:
+            return
+        with self._lock:
+            due = sorted(n for n in self.deferred if result.flow in self.flows[n].after)
+            self.deferred.difference_update(due)
+        for name in due:
+            try:
+                self.scheduler.modify_job(name, next_run_time=datetime.now(UTC))
+            except JobLookupError:  # not scheduled (stopped, or never started): its next start decides
+                continue
+            log.info("trigger_requeued", flow=name, after=result.flow, run_id=result.run_id)
 
     def start(self, *, run_now: bool = True) -> None:
         for name, flow in self.flows.items():
