@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 import sqlalchemy as sa
 
+from tradewind.connectors.exact_online.reference import forget_all as forget_reference
 from tradewind.connectors.pacing import forget_budgets
 from tradewind.store.db import Store
 
@@ -44,8 +45,10 @@ def postgres_available() -> str | None:
 @pytest.fixture(autouse=True)
 def _fresh_budgets() -> Iterator[None]:
     forget_budgets()
+    forget_reference()
     yield
     forget_budgets()
+    forget_reference()
 
 
 @pytest.fixture

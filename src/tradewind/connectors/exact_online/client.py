@@ -26,6 +26,7 @@ import httpx
 from tradewind.connectors import paging
 from tradewind.connectors.base import TokenStore
 from tradewind.connectors.exact_online.auth import Credentials, TokenKeeper
+from tradewind.connectors.exact_online.reference import Reference
 from tradewind.connectors.http import default_translate, retry_after_seconds, send
 from tradewind.connectors.pacing import WindowBudget
 from tradewind.connectors.retry import RetryPolicy
@@ -254,7 +255,7 @@ class ExactClient:
 
     def __init__(self, *, http: httpx.Client, base_url: str, division: int, credentials: Credentials,
                  tokens: TokenStore, token_key: str, budget: WindowBudget, retry: RetryPolicy,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, reference: Reference | None = None) -> None:
         self.http = http
         self.base_url = base_url.rstrip("/")
         self.division = division
@@ -264,6 +265,8 @@ class ExactClient:
         self.budget = budget
         self.retry = retry
         self.clock = clock
+        self.reference = reference if reference is not None else Reference(0)
+        """The division's reference tables as this process keeps them across runs (:mod:`.reference`)."""
         self.vat_percentages: dict[str, float] | None = None
         """The division's VAT codes → fraction (``vat/VATCodes``), once read (``vat_rates``)."""
         self.vat_code_rows: list[dict[str, Any]] | None = None

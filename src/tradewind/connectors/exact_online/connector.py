@@ -22,7 +22,7 @@ from typing import Any
 
 from tradewind.connectors import connector
 from tradewind.connectors.base import Check, ConnectionOptions, Connector, SyncToken, UpdatedSince
-from tradewind.connectors.exact_online import checks, codec
+from tradewind.connectors.exact_online import checks, codec, reference
 from tradewind.connectors.exact_online.client import Credentials, ExactClient
 from tradewind.connectors.exact_online.contacts import CONTACT_FIELDS, ContactResource, contact_in
 from tradewind.connectors.exact_online.customers import CustomerResource
@@ -135,7 +135,10 @@ class ExactOnline(Connector):
                                       refresh_env=options.refresh_token.name)
             self._client = ExactClient(http=self.http, base_url=options.base_url, division=options.division,
                                        credentials=credentials, tokens=self.tokens, token_key=self.account_key(),
-                                       budget=budget, retry=self.retry)
+                                       budget=budget, retry=self.retry,
+                                       reference=reference.shared(f"{self.account_key()}@{options.base_url}@"
+                                                                  f"{self.ledger.scope if self.ledger else ''}",
+                                                                  options.reference_minutes))
         return self._client
 
     def _budget(self, options: ExactOnlineOptions) -> WindowBudget:
@@ -149,7 +152,9 @@ class ExactOnline(Connector):
         return budget
 
     def checks(self) -> Iterator[Check]:
-        """Sign-in, VAT codes for the rates the booking uses, items and warehouses (:mod:`.checks`)."""
+        """Sign-in, VAT codes for the rates the booking uses, items and warehouses (:mod:`.checks`), read
+        afresh (a check tells what Exact has now, not what this process kept)."""
+        self.client.reference.forget()
         return checks.run(self.client, self.opts)
 
     def close(self) -> None:

@@ -14,7 +14,8 @@ Four booking types, as the APIcenter brief offers them for Exact Online, each an
 
 Lines refer to GL accounts and projects by Guid, shipping methods too (``sales/ShippingMethods``); the
 project file names them by code, so :func:`division_facts` reads those small tables once per connection,
-with the division's exchange rates (``financial/ExchangeRates``) for orders in another currency.
+with the division's exchange rates (``financial/ExchangeRates``) for orders in another currency, kept for
+``reference_minutes`` across runs (:mod:`.reference`).
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ _TABLES = {"GLAccounts": "financial/GLAccounts", "Projects": "project/Projects",
            "ShippingMethods": "sales/ShippingMethods"}
 
 
+class MissingCode(RecordError):
+    """A code the project file names is not in the division's table as read: the kept tables are
+    dropped (:func:`.reference.forget`) so a code added in Exact is read on the next run."""
+
+
 @dataclass(frozen=True)
 class DivisionFacts:
     """Codes → Guids of the division's GL accounts, projects and shipping methods, and its exchange rates
@@ -94,7 +100,7 @@ class DivisionFacts:
     def id_of(self, table: str, code: str, field_name: str) -> str:
         found = self.ids.get(table, {}).get(code.strip())
         if found is None:
-            raise RecordError(f"Exact Online has no {table[:-1]} with code {code!r} ({_TABLES[table]})",
+            raise MissingCode(f"Exact Online has no {table[:-1]} with code {code!r} ({_TABLES[table]})",
                               field=field_name)
         return found
 

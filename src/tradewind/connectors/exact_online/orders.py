@@ -4,6 +4,7 @@ per item and warehouse is in :mod:`.stock`."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -18,6 +19,7 @@ from tradewind.connectors.exact_online.documents import (
     Document,
     division_facts,
 )
+from tradewind.connectors.exact_online.reference import dropped_when_stale
 from tradewind.connectors.exact_online.resource import ExactResource, modified, without_metadata
 from tradewind.connectors.outcomes import Reported, Said
 from tradewind.errors import ConfigError, OutcomeUnknown, RecordError
@@ -57,7 +59,8 @@ class OrderResource(ExactResource[Order]):
 
     def _encode_bound(self, entity: Order, refs: Refs) -> dict[str, Any]:
         """The document, and (an order paid at once, booked as an invoice) the payment to register with it."""
-        native = super()._encode_bound(entity, refs)
+        with self._kept():
+            native = super()._encode_bound(entity, refs)
         rules = self.settings.booking
         if rules is not None and rules.payments is not None and self.document is SALES_INVOICE:
             issued = booking.compose(entity, rules, self.settings.vat_code_map).business_date
@@ -70,14 +73,16 @@ class OrderResource(ExactResource[Order]):
 
     def codec_settings(self, client: ExactClient | None = None) -> codec.Settings:
         """With the division's VAT codes (and the project's overrides), GL accounts, projects, shipping
-        methods and exchange rates when orders are booked by rules: read once per connection."""
+        methods and exchange rates when orders are booked by rules: read once per connection and kept for
+        ``reference_minutes`` (:mod:`.reference`)."""
         rules = self.settings.booking
         if rules is None or self.connection is None or self.settings.vat_code_map is not None:
             return self.settings
         client = client or self.connection.client
         erp = booking.code_entries(vat.code_rows(client))
-        facts = division_facts(client, need_rates=rules.currency_rate.value == "erp",
-                               need_conditions=rules.payments is not None)
+        need_rates, need_conditions = rules.currency_rate.value == "erp", rules.payments is not None
+        facts = client.reference.get(f"division_facts:{need_rates}:{need_conditions}", lambda: division_facts(
+            client, need_rates=need_rates, need_conditions=need_conditions))
         self.settings = replace(self.settings, vat_code_map=VatCodeMap(erp, rules.vat_codes), division=facts)
         return self.settings
 
@@ -87,7 +92,15 @@ class OrderResource(ExactResource[Order]):
         return [NativeRecord(id=str(row[doc.key]), data={**row, doc.lines: without_metadata(
             nested(row.get(doc.lines)))}, version=modified(row)) for row in rows]
 
+    def _kept(self) -> AbstractContextManager[None]:
+        """Around composing and writing a booking: the division's kept tables dropped when they may be stale."""
+        return dropped_when_stale(self.connection.client.reference) if self.connection is not None else nullcontext()
+
     def create(self, client: ExactClient, native: dict[str, Any]) -> NativeRecord:
+        with dropped_when_stale(client.reference):
+            return self._create(client, native)
+
+    def _create(self, client: ExactClient, native: dict[str, Any]) -> NativeRecord:
         body = self.with_delivery_address(client, native)
         warehouse = self._warehouse_id(client) if self.document is SALES_ORDER else None
         if warehouse and "WarehouseID" not in body:

@@ -28,6 +28,7 @@ from tradewind.connectors.exact_online import booking as exact_booking
 from tradewind.connectors.exact_online import credit_entries, credit_notes
 from tradewind.connectors.exact_online.client import ExactClient, Row, quote
 from tradewind.connectors.exact_online.documents import DOCUMENTS, SALES_ENTRY, SALES_INVOICE, Document, lines_of
+from tradewind.connectors.exact_online.reference import dropped_when_stale
 from tradewind.connectors.exact_online.resource import ExactResource, without_metadata
 from tradewind.errors import MissingReference, RecordError
 from tradewind.model import Order
@@ -70,6 +71,10 @@ class CreditNoteResource(ExactResource[Refund]):
         return NativeRecord(id=str(row["InvoiceID"]), data=row) if row is not None else None
 
     def create(self, client: ExactClient, native: dict[str, Any]) -> NativeRecord:
+        with dropped_when_stale(client.reference):
+            return self._create(client, native)
+
+    def _create(self, client: ExactClient, native: dict[str, Any]) -> NativeRecord:
         if SALES_ENTRY.lines in native:
             entry = without_metadata([client.post(SALES_ENTRY.path, native)])[0]
             return NativeRecord(id=str(entry["EntryID"]), data=entry)
@@ -84,6 +89,11 @@ class CreditNoteResource(ExactResource[Refund]):
 
     def credit_note_out(self, refund: Refund, refs: Refs) -> dict[str, Any]:
         """The credit note's body: the refund composed against the order's booking (module docstring)."""
+        assert self.connection is not None
+        with dropped_when_stale(self.connection.client.reference):
+            return self._credit_note_out(refund, refs)
+
+    def _credit_note_out(self, refund: Refund, refs: Refs) -> dict[str, Any]:
         order = refund.order
         if order is None:
             raise RecordError("the refund came without its order, so the order's booking is unknown; read refunds "

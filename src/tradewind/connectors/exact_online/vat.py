@@ -1,5 +1,6 @@
 """The division's sales VAT, for connections that give products and prices their VAT rate
-(``vat_rates``): the VAT code table once a run, and items' ``SalesVatCode`` as few calls as can be.
+(``vat_rates``): the VAT code table once per ``reference_minutes`` (:mod:`.reference`), and items'
+``SalesVatCode`` as few calls as can be.
 
 Read facts are kept on the client as typed fields; the codec gets them through ``Settings``."""
 
@@ -20,19 +21,22 @@ sync API (1,000 a call) instead of ~40 IDs per filtered bulk call."""
 
 
 def percentages(client: ExactClient) -> dict[str, float]:
-    """VAT code → Exact's fraction (0.21), read once per connection (``vat/VATCodes`` has no
-    mandatory filter)."""
+    """VAT code → Exact's fraction (0.21), read once per connection and kept for ``reference_minutes``
+    (``vat/VATCodes`` has no mandatory filter)."""
     if client.vat_percentages is None:
-        rows = client.rows("vat/VATCodes", {"$select": "Code,Percentage"})
-        client.vat_percentages = {codec.text(r.get("Code")) or "": float(r.get("Percentage") or 0) for r in rows}
+        def read() -> dict[str, float]:
+            rows = client.rows("vat/VATCodes", {"$select": "Code,Percentage"})
+            return {codec.text(r.get("Code")) or "": float(r.get("Percentage") or 0) for r in rows}
+        client.vat_percentages = client.reference.get("vat_percentages", read)
     return client.vat_percentages
 
 
 def code_rows(client: ExactClient) -> list[Row]:
-    """The division's VAT codes with what tells sales codes apart, read once per connection (``booking``)."""
+    """The division's VAT codes with what tells sales codes apart, read once per connection and kept for
+    ``reference_minutes`` (``booking``)."""
     if client.vat_code_rows is None:
-        client.vat_code_rows = client.rows("vat/VATCodes",
-                                           {"$select": "Code,Percentage,VATTransactionType,IsBlocked"})
+        client.vat_code_rows = client.reference.get("vat_code_rows", lambda: client.rows(
+            "vat/VATCodes", {"$select": "Code,Percentage,VATTransactionType,IsBlocked"}))
     return client.vat_code_rows
 
 
