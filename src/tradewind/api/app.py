@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from tradewind.api import hooks, metrics, pages, v1, web
 from tradewind.api.accounts import Accounts
 from tradewind.api.security import Guard
+from tradewind.engine.scheduler import Scheduler
 from tradewind.engine.services import Services
 from tradewind.errors import ConfigError
 
@@ -38,7 +39,11 @@ def create_app(services: Services, scheduler: Any = None, *, hosts: list[str] | 
     app.state.services = services
     app.state.scheduler = scheduler
     app.state.accounts = accounts or Accounts(services.store)
-    app.state.worker = hooks.HookWorker(services)
+    give_way = None
+    if isinstance(scheduler, Scheduler):  # it hears webhook and API runs, and event runs give way to it
+        scheduler.hear(services.listeners)
+        give_way = scheduler.give_way
+    app.state.worker = hooks.HookWorker(services, give_way=give_way)
     routers = (pages.router, *web.routers, v1.router, hooks.router, metrics.router)
     for router in routers:  # flat: every route listed in app.routes
         app.router.routes.extend(router.routes)

@@ -121,11 +121,15 @@ async def receive(connection: str, request: Request) -> dict[str, Any]:
 
 class HookWorker:
     """Runs the flows woken by events, one at a time, off the request: a flow woken again while it
-    waits is run once; one found running (or paused) is left to its next run, which drains the inbox too."""
+    waits is run once; one found running (or paused) is left to its next run, which drains the inbox too.
+    ``give_way(flow)`` (the scheduler's) names a flow deferred behind this one that is about to start:
+    the run waits like a busy one, so a stream of events does not keep the flows ``after`` it back."""
 
     def __init__(self, services: Services, retry_seconds: float = 1.0,
-                 on_result: Callable[[RunResult], None] | None = None) -> None:
+                 on_result: Callable[[RunResult], None] | None = None,
+                 give_way: Callable[[str], str | None] | None = None) -> None:
         self.services = services
+        self.give_way = give_way
         self.retry_seconds = retry_seconds
         self.on_result = on_result
         """Told of every run the worker made (the demo prints them)."""
@@ -163,6 +167,12 @@ class HookWorker:
     def _run(self, name: str) -> None:
         if name in self.services.paused():
             log.info("webhook_run_skipped", flow=name, reason="paused")
+            return
+        why = self.give_way(name) if self.give_way is not None else None
+        if why is not None:
+            log.info("webhook_run_waits", flow=name, reason=why)
+            if not self.stopping.wait(self.retry_seconds):
+                self.wake([name])  # the events stay in the inbox; this run takes them after that flow
             return
         try:
             result = self.services.run_for_events(name)

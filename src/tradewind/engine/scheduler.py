@@ -8,7 +8,9 @@ starting). So it is deferred, and when a run of that dependency completes (succe
 a failed one leaves it to its own next tick, so a failing dependency cannot drive it in a loop) its
 job is moved to now with APScheduler's ``modify_job``: the same job, so still one run at a time
 (``max_instances=1``) and several completions before it starts still make one run. Runs started
-elsewhere (webhooks, the API) count when the scheduler is given the services' ``listeners``.
+elsewhere (webhooks, the API) count when the scheduler hears the services' ``listeners``. Between
+that move and the flow's start, :meth:`give_way` tells event-driven starts of the dependency to wait,
+so a stream of webhook runs cannot take the dependency again before the deferred flow has started.
 Chores (the daily retention purge, the end of an alert window) run on their own intervals beside
 the flows.
 """
@@ -68,12 +70,28 @@ class Scheduler:
         self.deferred: set[str] = set()
         """Flows skipped for a dependency, run again when one of their dependencies' runs completes."""
         self._lock = threading.Lock()  # a dependency ending between the check and the deferral is not missed
-        self._hearing = listeners is not None
+        self.due: set[str] = set()
+        """Deferred flows whose job was moved to now and has not started yet (see :meth:`give_way`)."""
+        self._hearing = False
         if listeners is not None:
+            self.hear(listeners)
+
+    def hear(self, listeners: list[Callable[[RunResult], None]]) -> None:
+        """Be told of every run ``listeners`` hears (the services'), not only the scheduler's own."""
+        if self.run_ended not in listeners:
             listeners.append(self.run_ended)
+        self._hearing = True
+
+    def give_way(self, name: str) -> str | None:
+        """Why an event-driven run of ``name`` should wait a moment: a flow deferred behind it is about
+        to start (its job moved to now). None otherwise; cleared when that flow's job starts or stops."""
+        with self._lock:
+            due = sorted(d for d in self.due if name in self.flows[d].after)
+        return f"flow {due[0]}, which runs after {name}, starts first" if due else None
 
     def _job(self, name: str) -> None:
         with self._lock:
+            self.due.discard(name)
             waiting = self.waiting_for(name)
             if waiting is not None and self.flows[name].after:
                 self.deferred.add(name)
@@ -92,14 +110,16 @@ class Scheduler:
 
     def run_ended(self, result: RunResult) -> None:
         """A run ended: when it completed, the flows deferred behind its flow run now (once each)."""
-        if result.status not in COMPLETED:
+        if result.status not in COMPLETED or not self.scheduler.running:
             return
         with self._lock:
             due = sorted(n for n in self.deferred if result.flow in self.flows[n].after)
             self.deferred.difference_update(due)
         for name in due:
             try:
-                self.scheduler.modify_job(name, next_run_time=datetime.now(UTC))
+                with self._lock:
+                    self.scheduler.modify_job(name, next_run_time=datetime.now(UTC))
+                    self.due.add(name)
             except JobLookupError:  # not scheduled (stopped, or never started): its next start decides
                 continue
             log.info("trigger_requeued", flow=name, after=result.flow, run_id=result.run_id)
@@ -124,6 +144,8 @@ class Scheduler:
 
     def stop(self) -> None:
         self.scheduler.shutdown(wait=True)
+        with self._lock:
+            self.due.clear()  # nothing will start them now: event-driven runs need not wait
 
     def jobs(self) -> list[tuple[str, str]]:
         return [(job.id, str(job.next_run_time)) for job in self.scheduler.get_jobs()]
