@@ -11,18 +11,15 @@ outcome — never sent again until a person forgets its binding and replays it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
-from aiosmtpd.controller import Controller
 
 from tests.e2e.slice import ENVIRON, World
 from tests.e2e.test_booking import tea_and_mug
 from tests.e2e.test_booking_types import booking_world  # noqa: F401  (the fixture)
-from tests.notify.test_alerts import Inbox, _free_port
-from tests.notify.test_invoices import Dropping, Refusing
+from tests.notify.test_alerts import Inbox
+from tests.notify.test_invoices import Dropping, Refusing, serve  # noqa: F401  (the fixture)
 from tradewind.engine.binder import Binder, Intent, Pair
 from tradewind.engine.check import check_connection
 from tradewind.engine.project import load_project, validate
@@ -53,21 +50,6 @@ FLOW = """\
     write: create
     after: [orders]
 """
-
-
-@pytest.fixture
-def serve() -> Iterator[Callable[[Inbox], int]]:
-    started: list[Controller] = []
-
-    def start(handler: Inbox) -> int:
-        controller = Controller(handler, hostname="127.0.0.1", port=_free_port())
-        controller.start()
-        started.append(controller)
-        return int(controller.port)
-
-    yield start
-    for controller in started:
-        controller.stop()
 
 
 def _world(booking_world: Callable[[str], World], port: int, template: Path, *,  # noqa: F811

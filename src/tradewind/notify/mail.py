@@ -68,15 +68,20 @@ def deliver(settings: MailSettings, message: EmailMessage, recipients: Sequence[
             client.close()
 
 
+def greet(client: smtplib.SMTP, settings: MailSettings) -> None:
+    """Greeting, STARTTLS and login as the settings ask: what every session does before its mail."""
+    client.ehlo_or_helo_if_needed()
+    if settings.starttls:
+        client.starttls()
+        client.ehlo()
+    if settings.username and settings.password:
+        client.login(settings.username, settings.password)
+
+
 def _envelope(client: smtplib.SMTP, settings: MailSettings, message: EmailMessage, recipients: Sequence[str]) -> None:
     """Everything before the message: greeting, STARTTLS, login, sender and recipients (nothing sent yet)."""
     try:
-        client.ehlo_or_helo_if_needed()
-        if settings.starttls:
-            client.starttls()
-            client.ehlo()
-        if settings.username and settings.password:
-            client.login(settings.username, settings.password)
+        greet(client, settings)
         sender = parseaddr(str(message["From"]))[1]
         code, answer = client.mail(sender)
         if code != 250:

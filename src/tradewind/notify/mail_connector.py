@@ -306,12 +306,7 @@ def _server_check(settings: MailSettings) -> Check:
     """Connect, greet, STARTTLS and log in as a send would; send nothing."""
     try:
         with smtplib.SMTP(settings.host, settings.port, timeout=mail.TIMEOUT) as client:
-            client.ehlo_or_helo_if_needed()
-            if settings.starttls:
-                client.starttls()
-                client.ehlo()
-            if settings.username and settings.password:
-                client.login(settings.username, settings.password)
+            mail.greet(client, settings)
             code, _ = client.noop()
     except (OSError, smtplib.SMTPException) as error:
         return Check("smtp", "fail", f"{settings.host}:{settings.port} cannot be used: {type(error).__name__}: {error}")
