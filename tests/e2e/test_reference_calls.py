@@ -66,3 +66,18 @@ def test_a_gl_account_missing_from_the_kept_table_is_read_again_after_it_is_adde
     assert 2 == _reads(world)["financial/GLAccounts"]
     accounts = {ln["GLAccountCode"] for entry in _table(world, "SalesEntries") for ln in entry["SalesEntryLines"]}
     assert "8030" in accounts, accounts  # booked on the account added, read in the second run
+
+
+def test_two_sales_order_runs_look_the_warehouse_up_by_code_once(booking_world: Any) -> None:
+    world = booking_world("booking_type: sales_order")
+    text = world.project_path.read_text()
+    anchor = next(ln for ln in text.splitlines(keepends=True) if ln.startswith("    booking:"))
+    world.project_path.write_text(text.replace(anchor, anchor + "    warehouse: '1'\n"))
+    world.services = Services.open(load_project(world.project_path, environ=ENVIRON), world.services.store)
+    first, second = _two_runs(world)
+    assert [1, 1] == [r.counts.get("created", 0) for r in (first, second)]
+    calls = {route.replace("/api/v1/123456/", ""): n for route, n in world.calls(world.exact).items()}
+    assert (1, 1, 2) == (calls.get("GET inventory/Warehouses"), calls.get("GET vat/VATCodes"),
+                         calls.get("POST salesorder/SalesOrders"))
+    warehouses = {o.get("WarehouseID") for o in world.exact_orders()}
+    assert len(warehouses) == 1 and None not in warehouses, warehouses  # both orders on the warehouse kept

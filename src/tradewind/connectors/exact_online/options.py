@@ -34,9 +34,9 @@ class ExactOnlineOptions(ConnectionOptions):
                                "9,000 by source)", examples=[5000], ge=1, le=100_000_000)
     reference_minutes: float = Field(60, description="How long this process keeps the division's reference "
                                      "tables (VAT codes, GL accounts, projects, shipping methods, exchange rates, "
-                                     "payment conditions) between runs; a booking failing for a code they lack, or "
-                                     "refused by Exact, drops them so the next run reads them again; 0 reads them "
-                                     "every run", examples=[60], ge=0, le=1440)
+                                     "payment conditions, the warehouse's ID) between runs; a booking failing "
+                                     "for a code they lack, or refused by Exact, drops them so the next run "
+                                     "reads them again; 0 reads them every run", examples=[60], ge=0, le=1440)
     group_field: str | None = Field("FreeTextField_01", description="Item field holding the model code that groups "
                                     "items (sizes, colours) into one webshop product; items with it empty stand "
                                     "alone; empty to never group", examples=["FreeTextField_01"])

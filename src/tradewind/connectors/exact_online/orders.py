@@ -213,16 +213,20 @@ class OrderResource(ExactResource[Order]):
         return {**native, "DeliveryAddress": found}
 
     def _warehouse_id(self, client: ExactClient) -> str | None:
-        """The configured warehouse's ID: given as a Guid, or looked up once by code."""
+        """The configured warehouse's ID: given as a Guid, or looked up by code once per ``reference_minutes``."""
         wanted = self.opts.warehouse
         if not wanted or is_guid(wanted):
             return wanted
-        if client.warehouse_id is None:
+
+        def read() -> str:
             rows = client.rows("inventory/Warehouses",
                                {"$select": "ID,Code", "$filter": f"trim(Code) eq {quote(wanted)}"})
             if not rows:
                 raise ConfigError(f"Exact Online has no warehouse with code {wanted!r}",
                                   hint="check the warehouse option")
-            client.warehouse_id = str(rows[0]["ID"])
+            return str(rows[0]["ID"])
+
+        if client.warehouse_id is None:
+            client.warehouse_id = client.reference.get(f"warehouse:{wanted}", read)
         return client.warehouse_id
 

@@ -1,10 +1,11 @@
 """The division's reference tables, read once per connection per ``reference_minutes``, not once a run.
 
 A connector lives for one run (the runner opens and closes it), but a process runs the same flows again
-and again: VAT codes (``vat/VATCodes``), GL accounts, projects, shipping methods, exchange rates and
-payment conditions would cost their calls on every orders or refunds run against Exact's 60 calls a
-minute. They change seldom, so this process keeps what was read for each division and store (the
-budget's ledger scope: two stores never share it), with the moment it was read, for ``reference_minutes``.
+and again: VAT codes (``vat/VATCodes``), GL accounts, projects, shipping methods, exchange rates,
+payment conditions and the ``warehouse`` option's ID would cost their calls on every orders or refunds
+run against Exact's 60 calls a minute. They change seldom, so this process keeps what was read for each
+division and store (the budget's ledger scope: two stores never share it), with the moment it was read,
+for ``reference_minutes``.
 
 Never stale silently: a booking that fails for a code the kept tables lack (or that Exact refuses) drops
 the division's entry (:func:`forget`), so a code added in Exact is read on the next run; ``0`` minutes
