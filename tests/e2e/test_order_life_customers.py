@@ -60,3 +60,35 @@ def test_one_customer_per_contact_and_a_shared_email_is_reported_naming_both(
     finally:
         world.exact.stop()
         world.shop.stop()
+
+
+def test_an_order_by_a_shop_customer_from_an_erp_contact_is_booked_on_an_account(
+        tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The customers flow binds Piet's Exact *contact* to his shop customer under his e-mail address; the
+    orders flow resolves an order's customer in Exact by that same address and must find an *account*
+    (SalesOrder.OrderedBy), never the contact's id (``Invalid reference: Ordered by``)."""
+    world = order_life_world(tmp_path, store, monkeypatch, flows=CUSTOMERS,
+                             extra={"accounts": ACCOUNTS[:1], "contacts": CONTACTS[:1]})
+    try:
+        world.run("shop_customers")
+        piet = next(c for c in world.shop.sandbox.store.customers.values()
+                    if c["email"] == "piet@jansen-tuinen.example")
+        address = {"first_name": "Piet", "last_name": "Jansen", "company": "Jansen Tuinen BV",
+                   "address1": "Dorpsstraat 1", "zip": "1234 AB", "city": "Utrecht", "country_code": "NL"}
+        world.shop.sandbox.add_order({
+            "email": piet["email"], "customer": {"id": piet["id"]}, "financial_status": "paid", "currency": "EUR",
+            "taxes_included": True, "billing_address": address, "shipping_address": address,
+            "line_items": [{"sku": "BAG-01", "title": "Canvas bag", "quantity": 1, "price": "24.50",
+                            "tax_lines": [{"title": "BTW 21%", "rate": 0.21, "price": "4.25"}]}]})
+        booked = world.run("orders")
+        with store.begin() as conn:
+            failed = [t for t in list_transfers(conn, booked.run_id) if t.outcome == "failed"]
+        assert [] == failed and 1 == booked.counts.get("created", 0), (booked, failed)
+        (order,) = world.exact_orders()
+        accounts = world.exact.sandbox.tables["Accounts"]
+        assert order["OrderedBy"] in accounts, order["OrderedBy"]
+        assert order["OrderedBy"] != _id("piet")
+        assert "piet@jansen-tuinen.example" == accounts[order["OrderedBy"]]["Email"]
+    finally:
+        world.exact.stop()
+        world.shop.stop()

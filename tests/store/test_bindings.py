@@ -80,6 +80,21 @@ def test_by_natural_key_finds_bound_target_ids_and_ignores_pending(store: Store)
     assert (["E-1", None], "1", None) == (found, from_source_side, other_entity)
 
 
+def test_by_natural_key_only_from_the_flows_named(store: Store) -> None:
+    """An Exact contact bound to a shop customer by the customers flow never answers for the account
+    an order's customer is (both are customers found by e-mail)."""
+    contact = {"source_connection": "erp", "entity": "customer", "target_connection": "shop", "source_id": "C-1",
+               "natural_key": "email=piet@example.com", "flow": "shop_customers", "target_id": "S-1", "hash": "h1",
+               "source_version": "v1"}
+    with store.begin() as conn:
+        bindings.bind(conn, [contact])
+    with store.begin() as conn:
+        ask = [bindings.by_natural_key(conn, connection, "customer", "email=piet@example.com", flows=flows)
+               for connection, flows in (("erp", None), ("erp", {"orders"}), ("shop", {"orders"}),
+                                         ("shop", {"shop_customers"}), ("erp", set()))]
+    assert ["C-1", None, None, "S-1", None] == ask
+
+
 def test_forget_search_and_get(store: Store) -> None:
     with store.begin() as conn:
         bindings.bind(conn, [bind_row("1", "number=#1001", "E-1"), bind_row("2", "number=#1002", "E-2")])

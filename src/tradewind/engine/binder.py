@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection
@@ -59,9 +59,12 @@ class Binder:
         with self.store.begin() as conn:
             return repo.sources_of(conn, pair.source, pair.entity, pair.target, target_ids)
 
-    def id_by_natural_key(self, connection: str, entity: str, natural_key: str) -> str | None:
+    def id_by_natural_key(self, connection: str, entity: str, natural_key: str, *,
+                          flows: Collection[str] | None = None) -> str | None:
+        """``connection``'s id of the ``entity`` known by ``natural_key``, from bindings (made by
+        ``flows`` only, when given: see :func:`tradewind.store.bindings.by_natural_key`)."""
         with self.store.begin() as conn:
-            return repo.by_natural_key(conn, connection, entity, natural_key)
+            return repo.by_natural_key(conn, connection, entity, natural_key, flows=flows)
 
     def pend(self, conn: Connection, pair: Pair, intents: Sequence[Intent]) -> None:
         """Persist intents to write (in the caller's own short transaction, one statement)."""

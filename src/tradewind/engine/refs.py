@@ -13,11 +13,17 @@ encoding refers to (``Resource.refers_to``), the page's records are first encode
 only notes what they ask for, and each entity's unbound keys are looked up with one ``find_many``
 (an Exact ``or``-filter per URL's worth of e-mail addresses or SKUs). The answers serve the page's
 real encoding, so a page of orders costs a few look-ups, not one per order and reference.
+
+A binding answers a reference only when the flow that made it held, at the target connection, the
+records the reference names: those of the resource the target resolves the entity in
+(``resource_for``). Two resources can hold one kind under one natural key — Exact's contacts and its
+accounts are both customers found by e-mail — and a binding the customers flow made (contact ↔ shop
+customer) must not answer an order's customer, whose ``OrderedBy`` is an account (``_trusted``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +31,7 @@ from typing import Any
 from tradewind.connectors.base import Ambiguous, Found, NativeRecord, Resource
 from tradewind.engine.binder import Intent, Pair, Result
 from tradewind.engine.context import RunContext
+from tradewind.engine.flow import Flow
 from tradewind.errors import MissingReference, OutcomeUnknown, RecordError, TransientError
 from tradewind.model import Entity, content_hash
 from tradewind.store import runs
@@ -66,8 +73,14 @@ class _Asked:
 
 
 class TargetRefs:
-    def __init__(self, ctx: RunContext) -> None:
+    def __init__(self, ctx: RunContext, peers: Iterable[Flow] = ()) -> None:
+        """``peers``: the project's flows, whose bindings may answer references (see ``_trusted``);
+        none known, every binding of the entity may."""
         self.ctx = ctx
+        self.peers = {flow.name: flow for flow in peers}
+        if self.peers:
+            self.peers[ctx.flow.name] = ctx.flow
+        self._trust: dict[str, frozenset[str]] = {}
         self.cache: dict[str, str] = {}
         self._noted: list[Dependency] | None = None
         self._found: dict[str, Found] = {}
@@ -98,10 +111,9 @@ class TargetRefs:
             self._search(kind, key, sorted(values))
 
     def _search(self, entity: str, key: str, values: list[str]) -> None:
-        target = self.ctx.flow.target.name
         unbound = []
         for value in values:
-            bound = self.ctx.binder.id_by_natural_key(target, entity, f"{key}={value}")
+            bound = self._bound(entity, key, value)
             if bound is not None:
                 self.cache[f"{entity}:{key}={value}"] = bound
             else:
@@ -157,9 +169,32 @@ class TargetRefs:
             raise RecordError(f"{self.ctx.flow.target.name} has no {entity} resource to resolve references in")
         return resource
 
+    def _bound(self, entity: str, key: str, value: str) -> str | None:
+        """The target's id of ``entity`` by ``key``, from the bindings that can tell it."""
+        return self.ctx.binder.id_by_natural_key(self.ctx.flow.target.name, entity, f"{key}={value}",
+                                                 flows=self._trusted(entity))
+
+    def _trusted(self, entity: str) -> frozenset[str] | None:
+        """The flows whose bindings of ``entity`` hold, at the target connection, ids of the target's
+        resource for it — not those whose end there is another resource of the kind (Exact's
+        ``contacts`` beside ``customers``, the accounts an order's ``OrderedBy`` names). Bindings a
+        flow of another kind made for ``entity`` were made here, through that resource (a customer
+        an order needed). A binding of a flow no longer in the project is not trusted: its record is
+        looked up in the target instead, and bound again. None: no peers known, all are trusted."""
+        if not self.peers:
+            return None
+        if entity not in self._trust:
+            target, resource = self.ctx.flow.target.name, self._resource(entity).name
+            self._trust[entity] = frozenset(
+                flow.name for flow in self.peers.values()
+                if flow.entity != entity or all(name == resource for connection, name in (
+                    (flow.source.name, flow.source_resource), (flow.target.name, flow.target_resource))
+                    if connection == target))
+        return self._trust[entity]
+
     def _lookup(self, entity: str, key: str, value: str, payload: Entity | None) -> str | None:
         target = self.ctx.flow.target.name
-        bound = self.ctx.binder.id_by_natural_key(target, entity, f"{key}={value}")
+        bound = self._bound(entity, key, value)
         if bound is not None:
             return bound
         asked = f"{entity}:{key}={value}"

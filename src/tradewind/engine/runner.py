@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,17 +67,18 @@ class Runner:
 
     def run(self, flow: Flow, *, trigger: str = "manual", dry_run: bool = False, full: bool = False,
             only: list[str] | None = None, progress: Progress | None = None,
-            events_only: bool = False) -> RunResult:
+            events_only: bool = False, peers: Iterable[Flow] = ()) -> RunResult:
         """Run ``flow`` once: failed records due again, records pushed events announced (the
         inbox), then the source's changes since the cursor. ``full`` reads from the beginning
         (records the cursor missed are caught; unchanged ones still cost no write); ``only``
         replays just these failed source records; ``events_only`` reads just the inbox (a run
-        woken by a webhook)."""
+        woken by a webhook); ``peers``, the project's flows, say whose bindings may answer the
+        references of records written (:class:`tradewind.engine.refs.TargetRefs`)."""
         run_id = uuid.uuid4().hex
         try:
             with FlowLease(self.store, flow.name, run_id) as lease, frozen_heap():
                 return self._run_leased(flow, run_id, lease, trigger=trigger, dry_run=dry_run, full=full,
-                                        only=only, progress=progress, events_only=events_only)
+                                        only=only, progress=progress, events_only=events_only, peers=peers)
         except SQLAlchemyError as error:
             raise self.unavailable(error) from None
 
@@ -90,7 +91,8 @@ class Runner:
             "the run continues from what was stored")
 
     def _run_leased(self, flow: Flow, run_id: str, lease: FlowLease, *, trigger: str, dry_run: bool, full: bool,
-                    only: list[str] | None, progress: Progress | None, events_only: bool) -> RunResult:
+                    only: list[str] | None, progress: Progress | None, events_only: bool,
+                    peers: Iterable[Flow]) -> RunResult:
         with self.store.begin() as conn:
             stored = None if full else cursor_repo.get(conn, flow.name)
             runs.interrupt_stale(conn, flow.name, except_run=run_id)
@@ -100,7 +102,7 @@ class Runner:
         ctx = RunContext(flow=flow, run_id=run_id, store=self.store, binder=Binder(self.store), source=source,
                          target=target, cursor=Cursor(kind=flow.source_res.cursor, stored=stored), dry_run=dry_run,
                          full=full, hooks=self.hooks, log=log.bind(run_id=run_id[:8], flow=flow.name))
-        ctx.refs = TargetRefs(ctx)
+        ctx.refs = TargetRefs(ctx, peers)
         ctx.epoch = lease.epoch
         ctx.events_only = events_only
         ctx.total = len(only) if only is not None else None

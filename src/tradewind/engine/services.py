@@ -102,7 +102,8 @@ class Services:
                  progress: Progress | None = None, events_only: bool = False) -> RunResult:
         try:
             result = self.runner.run(self._with_detail(self.flow(name)), trigger=trigger, dry_run=dry_run,
-                                     full=full, progress=progress, events_only=events_only)
+                                     full=full, progress=progress, events_only=events_only,
+                                     peers=self.project.flows.values())
         except FlowBusy as busy:
             if trigger != "manual":  # a person starting it is told; a schedule or event leaves a row saying so
                 with self.store.begin() as conn:
@@ -187,7 +188,8 @@ class Services:
         tell = _done(progress, len(ids))
         if tell is not None:
             tell({})
-        report.result = self.runner.run(flow, trigger="replay", only=ids, progress=tell)
+        report.result = self.runner.run(flow, trigger="replay", only=ids, progress=tell,
+                                        peers=self.project.flows.values())
         if tell is not None:  # the run tells after each page read; the last page is written after that
             tell(report.result.counts)
         with self.store.begin() as conn:

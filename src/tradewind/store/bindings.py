@@ -6,7 +6,7 @@ Only :mod:`tradewind.engine.binder` calls these functions (STYLE rule 3).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,13 +87,17 @@ def sources_of(conn: Connection, source_connection: str, entity: str, target_con
     return {row.target_id: row.source_id for row in rows}
 
 
-def by_natural_key(conn: Connection, connection: str, entity: str, natural_key: str) -> str | None:
+def by_natural_key(conn: Connection, connection: str, entity: str, natural_key: str, *,
+                   flows: Collection[str] | None = None) -> str | None:
     """The id ``connection`` gives a record known by ``natural_key``, from any bound binding
-    where that connection was the source or the target."""
+    where that connection was the source or the target; with ``flows``, only from bindings those
+    flows made (the others may hold ids of another record type that shares the kind and the key:
+    an Exact contact's beside its account's)."""
+    made_by = [] if flows is None else [bindings.c.flow.in_(sorted(flows))]
     as_target = conn.execute(
         select(bindings.c.target_id).where(
             bindings.c.target_connection == connection, bindings.c.entity == entity,
-            bindings.c.natural_key == natural_key, bindings.c.state == BOUND,
+            bindings.c.natural_key == natural_key, bindings.c.state == BOUND, *made_by,
         ).limit(1)
     ).scalar()
     if as_target:
@@ -101,7 +105,7 @@ def by_natural_key(conn: Connection, connection: str, entity: str, natural_key: 
     as_source = conn.execute(
         select(bindings.c.source_id).where(
             bindings.c.source_connection == connection, bindings.c.entity == entity,
-            bindings.c.natural_key == natural_key,
+            bindings.c.natural_key == natural_key, *made_by,
         ).limit(1)
     ).scalar()
     return str(as_source) if as_source else None
