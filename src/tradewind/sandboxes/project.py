@@ -21,9 +21,8 @@ DEMO_FLOWS = ("products", "prices", "stock", "orders", "shipments", "refunds")
 """The demo's flows, in dependency order (its first sync runs them so): the order's life after booking too.
 Left out, though they exist: ``payments``, since the orders flow books paid orders only (``stage: paid``),
 so no payment received in the ERP has an order left to mark paid in the shop; and ``shop_customers``, since
-its bindings (Exact contact ↔ shop customer, keyed by e-mail) are what the orders flow then resolves an
-order's customer to in Exact — a contact's id where Exact wants an account (``Invalid reference: Ordered
-by``); until bindings tell the two apart, the two flows do not run side by side."""
+the seed's contacts share their company's phone number, which Shopify allows on one customer only, so a third
+of them would fail in the demo ("Phone has already been taken", reported per contact as designed)."""
 DEMO_SCHEDULE = {"products": "30s", "prices": "30s", "stock": "20s", "orders": "10s", "shipments": "7s",
                  "refunds": "9s"}
 """Seconds apart from the orders flow's ticks: a flow that runs ``after: [orders]`` is skipped while orders
