@@ -142,7 +142,8 @@ class FlowSpec(BaseModel):
     after: list[str] = Field(
         default_factory=list, examples=[["products"]],
         description="Flows this one depends on: its scheduled runs wait while they run and until their first "
-                    "completed run, and a record whose dependency is missing (a price for a product not yet "
+                    "completed run, then run once as soon as that run completes (even on the same interval), "
+                    "and a record whose dependency is missing (a price for a product not yet "
                     "created) is parked — not failed — and tried again by itself once that flow has run")
 
 
