@@ -66,7 +66,8 @@ class Scheduler:
         self.run_flow = run_flow
         self.on_result = on_result
         self.waiting_for = waiting_for
-        self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={"coalesce": True, "max_instances": 1})
+        self.scheduler = BackgroundScheduler(timezone="UTC", job_defaults={
+            "coalesce": True, "max_instances": 1, "misfire_grace_time": None})
         self.deferred: set[str] = set()
         """Flows skipped for a dependency, run again when one of their dependencies' runs completes."""
         self._lock = threading.Lock()  # a dependency ending between the check and the deferral is not missed
