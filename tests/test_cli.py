@@ -4,40 +4,23 @@ mapping preview and functions, connectors, config — against the sandboxes over
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rich.console import Console
-from typer.testing import CliRunner
 
-from tests.e2e.slice import World, start_world
-from tradewind import cli
-from tradewind.cli import app
+from tests.cli_kit import invoke
+from tests.e2e.slice import World
 from tradewind.store.db import Store
-
-runner = CliRunner()
 
 
 @pytest.fixture(autouse=True)
-def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Tables as a wide terminal shows them (the runner's default 80 columns would truncate ids)."""
-    monkeypatch.setattr(cli, "console", Console(width=240))
+def _wide(wide_console: None) -> None:
+    """Tables as a wide terminal shows them (tests/cli_kit.py)."""
 
 
 @pytest.fixture
-def world(tmp_path: Path, sqlite_store: Store, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
-    w = start_world(tmp_path, sqlite_store, monkeypatch=monkeypatch)
-    monkeypatch.setenv("TRADEWIND_DATABASE_URL", sqlite_store.url)
-    monkeypatch.setenv("TRADEWIND_PROJECT", str(w.project_path))
-    yield w
-    w.exact.stop()
-    w.shop.stop()
-
-
-def invoke(*args: str) -> tuple[int, str]:
-    result = runner.invoke(app, list(args))
-    return result.exit_code, result.output
+def world(cli_world: World) -> World:
+    return cli_world
 
 
 def test_init_writes_an_example_that_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
