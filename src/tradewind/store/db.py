@@ -15,6 +15,8 @@ from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, insert, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 
+from tradewind.store import many
+
 DEFAULT_URL = "sqlite:///tradewind.db"
 URL_ENV = "TRADEWIND_DATABASE_URL"
 
@@ -96,11 +98,12 @@ def upgrade(url: str, *, engine: Engine | None = None) -> None:
 def upsert(connection: Connection, table: Any, values: dict[str, Any] | list[dict[str, Any]], keys: list[str],
            update: list[str]) -> None:
     """INSERT … ON CONFLICT (keys) DO UPDATE, on SQLite and PostgreSQL alike; a list of rows is
-    sent as one executemany."""
-    rows = values if isinstance(values, list) else [values]
-    if not rows:
-        return
-    connection.execute(_upsert_statement(connection.dialect.name, table, tuple(keys), tuple(update)), rows)
+    sent as one executemany (:mod:`~tradewind.store.many`: every column it writes comes with the rows)."""
+    statement = _upsert_statement(connection.dialect.name, table, tuple(keys), tuple(update))
+    if not isinstance(values, list):
+        connection.execute(statement, values)
+    elif values:  # the run loop's batches: rows sent as the driver takes them
+        many.execute_many(connection, statement, values)
 
 
 @lru_cache(maxsize=256)

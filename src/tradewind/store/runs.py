@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from tradewind.store import personal
+from tradewind.store import many, personal
 from tradewind.store.db import now
 from tradewind.store.keys import as_asked
 from tradewind.store.tables import runs, transfers
@@ -168,6 +168,8 @@ def add_transfers(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]
 
 
 ENDING = ("stage", "outcome", "reason", "field", "target_id", "natural_key")
+_END = update(transfers).where(transfers.c.id == bindparam("tid")).values(
+    finished_at=bindparam("v_finished_at"), **{name: bindparam(f"v_{name}") for name in ENDING})
 
 
 def end_transfers(conn: Connection, endings: Sequence[dict[str, Any]]) -> None:
@@ -175,11 +177,10 @@ def end_transfers(conn: Connection, endings: Sequence[dict[str, Any]]) -> None:
     if not endings:
         return
     stamp = now()
-    statement = update(transfers).where(transfers.c.id == bindparam("tid")).values(
-        finished_at=stamp, **{name: bindparam(f"v_{name}") for name in ENDING})
     hide = personal.hider(conn)  # e-mail addresses in keys are kept as keyed hashes only
-    conn.execute(statement, [{"tid": e["tid"], **{f"v_{n}": e.get(n) for n in ENDING},
-                              "v_natural_key": hide(e.get("natural_key"))} for e in endings])
+    many.execute_many(conn, _END, [{"tid": e["tid"], "v_finished_at": stamp, **{f"v_{n}": e.get(n) for n in ENDING},
+                                    "v_natural_key": hide(e.get("natural_key"))} for e in endings])
+
 
 
 def list_transfers(conn: Connection, run_id: str, *, outcome: str | None = None, limit: int = 1000) -> list[Transfer]:

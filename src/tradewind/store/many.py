@@ -1,0 +1,70 @@
+"""Many rows through one statement, sent the way the driver takes them.
+
+The run loop keeps a few rows per record: a transfer received and ended, a binding pended and
+bound, the ids a write's answer names. Through ``Connection.execute`` each row of an executemany
+becomes SQLAlchemy's own parameter dictionary first (``construct_params``, then each column's
+processor in its execution context): in a catalogue sync that was a fifth of the engine's CPU,
+against a twentieth for the database's own work. Here a statement is compiled once per dialect and
+set of row keys, each row goes through the columns' processors in one pass, and the rows go to
+``exec_driver_sql``: the same connection and transaction, the same error translation and events,
+without the per-row dictionaries.
+
+Only statements whose every parameter comes with the rows qualify (no Python-side column
+defaults, no values baked in): :func:`prepare` refuses others rather than send them incomplete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, CursorResult, Dialect
+from sqlalchemy.sql import ClauseElement
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A statement's SQL for one dialect, and how a row's values become the driver's parameters."""
+
+    sql: str
+    names: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    positional: bool
+
+    def parameters(self, row: dict[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        values = tuple(row[name] if process is None else process(row[name])
+                       for name, process in zip(self.names, self.processors, strict=True))
+        return values if self.positional else dict(zip(self.names, values, strict=True))
+
+
+_prepared: dict[tuple[str, int, tuple[str, ...]], tuple[ClauseElement, Prepared]] = {}
+
+
+def prepare(statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> Prepared:
+    """``statement`` compiled for ``dialect`` with rows of ``keys`` (cached while the statement lives)."""
+    cache_key = (dialect.name, id(statement), tuple(keys))
+    kept = _prepared.get(cache_key)
+    if kept is not None and kept[0] is statement:
+        return kept[1]
+    compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+    positional = bool(compiled.positional)
+    names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
+    missing = sorted(set(names) - set(keys))
+    if missing:
+        raise ValueError(f"rows for this statement must carry {', '.join(missing)} (defaults and "
+                         "values baked into the statement are not sent here)")
+    binds = compiled.binds
+    processors = tuple(binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+    prepared = Prepared(sql=str(compiled), names=names, processors=processors, positional=positional)
+    _prepared[cache_key] = (statement, prepared)  # the statement is held so its id is not reused
+    return prepared
+
+
+def execute_many(conn: Connection, statement: ClauseElement, rows: Sequence[dict[str, Any]]) -> CursorResult[Any]:
+    """Send ``rows`` (all with the same keys) through ``statement`` as one executemany."""
+    prepared = prepare(statement, conn.dialect, list(rows[0]))
+    return conn.exec_driver_sql(prepared.sql, [prepared.parameters(row) for row in rows])
+
+
+__all__ = ["Prepared", "execute_many", "prepare"]
