@@ -10,14 +10,21 @@ import pytest
 
 from tradewind.connectors.base import Priority
 from tradewind.connectors.pacing import (
+    BUCKET,
+    BudgetLedger,
     CostBucket,
     MemoryLedger,
     Reading,
+    Throttle,
     Ticket,
     WindowBudget,
+    bucket_row,
     current_priority,
+    fill,
     forget_budgets,
+    line_name,
     priority,
+    settle_bucket,
     shared_budget,
 )
 
@@ -135,13 +142,15 @@ def test_cost_bucket_small_query_passes_and_refills_with_time() -> None:
     assert ([], pytest.approx(200)) == (clock.sleeps, bucket.available)
 
 
-def test_cost_bucket_keeps_a_reserve_from_low_priority() -> None:
+def test_cost_bucket_keeps_no_reserve_from_low_priority() -> None:
+    """The line, not a reserve, puts orders first in a bucket (test_an_order_arriving_during_a_catalogue_sync…)."""
     clock = Clock()
     bucket = CostBucket(maximum=1000, restore_rate=50, available=250, clock=clock, sleep=clock.sleep, stamp=START)
     bucket.acquire(100, Priority.HIGH)
-    assert [] == clock.sleeps
-    bucket.acquire(100, Priority.LOW)  # needs 100 + 20% of 1000 = 300, holds 150
-    assert [pytest.approx(3.01)] == clock.sleeps
+    bucket.acquire(100, Priority.LOW)  # 150 held: enough, nothing kept back from the catalogue
+    assert ([], pytest.approx(50)) == (clock.sleeps, bucket.available)
+    bucket.acquire(100, Priority.LOW)
+    assert [pytest.approx(1.01)] == clock.sleeps
 
 
 def test_cost_bucket_observe_takes_throttle_status() -> None:
@@ -414,7 +423,7 @@ def test_threads_of_one_process_queue_the_same_way() -> None:
 
 def test_a_waiting_order_page_is_not_starved_by_cheaper_catalogue_calls() -> None:
     """Shopify: an orders page costs 700 points, a productSet 42. Without the line the catalogue
-    would take its 42 (+ its 200 reserve) each time the bucket held 242, and the 700 never came."""
+    would take its 42 each time the bucket held them, and the 700 never came."""
     clock = Clock()
     bucket = CostBucket(maximum=1000, restore_rate=50, available=0, clock=clock, sleep=clock.sleep, stamp=START)
     order = grants(clock, [Caller("catalogue", lambda t: bucket.attempt(42, t), Ticket(Priority.LOW), wants=10),
@@ -462,3 +471,156 @@ def test_acquire_leaves_the_line_when_its_wait_is_interrupted() -> None:
     with pytest.raises(Interrupted):
         orders.acquire(Priority.HIGH)
     assert 0 == ledger.rows[ACCOUNT, "line:high"].remaining
+
+
+# -- a cost bucket shared through a ledger (other processes' buckets are other CostBuckets on it) ----
+
+SHOP = "shopify:demo.myshopify.com"
+
+
+def bucket_of(clock: Clock, ledger: BudgetLedger | None = None) -> CostBucket:
+    """One process's bucket of a shop (1,000 points, 50 a second), on ``ledger`` when given."""
+    return CostBucket(clock=clock, sleep=clock.sleep, stamp=clock.now, ledger=ledger, account=SHOP)
+
+
+@dataclass
+class Granted:
+    """Points granted, by whom and when."""
+
+    log: list[tuple[float, str, float]]
+
+    def caller(self, clock: Clock, name: str, bucket: CostBucket, points: float, level: Priority, wants: int,
+               due: float = START) -> Caller:
+        def attempt(ticket: Ticket) -> float:
+            wait = bucket.attempt(points, ticket)
+            if wait <= 0:
+                self.log.append((clock.now, name, points))
+            return wait
+
+        return Caller(name, attempt, Ticket(level), wants, due)
+
+
+def never_more_than_the_bucket_holds(clock: Clock, first: CostBucket, second: CostBucket) -> None:
+    """Two processes each sync 40 products of 50 points (4,000) from a bucket of 1,000 restored at 50/s:
+    at no moment were more points granted than the bucket held (1,000 + 50/s since the start), and
+    together they took no longer than the refill of the 3,000 points the bucket lacked (and a margin)."""
+    granted = Granted([])
+    grants(clock, [granted.caller(clock, "one", first, 50, Priority.LOW, 40),
+                   granted.caller(clock, "two", second, 50, Priority.LOW, 40)])
+    total = 0.0
+    for at, _, points in granted.log:
+        total += points
+        assert total <= 1000 + 50 * (at - START), (at, total)
+    names = [name for _, name, _ in granted.log]
+    assert (4000.0, 40, 40) == (total, names.count("one"), names.count("two"))
+    assert granted.log[-1][0] <= START + 3000 / 50 + 2
+
+
+def an_order_waiting_in_one_holds_back_the_catalogue(clock: Clock, catalogue: CostBucket, orders: CostBucket) -> None:
+    """A catalogue sync (150 productSets of 10 points) drains the bucket; 4 s in, 3 order calls of
+    50 points arrive: nothing was kept back for them, yet from their arrival until the last is
+    granted no catalogue call is (cheaper, it would take the points each time they came back); they
+    wait only their own points' refill (3 s)."""
+    granted = Granted([])
+    order = grants(clock, [granted.caller(clock, "catalogue", catalogue, 10, Priority.LOW, 150),
+                           granted.caller(clock, "orders", orders, 50, Priority.HIGH, 3, due=START + 4)])
+    shape = runs(order)
+    assert ["catalogue", "orders", "catalogue"] == [name for name, _ in shape]
+    assert (3, 150) == (shape[1][1], shape[0][1] + shape[2][1])
+    assert shape[0][1] > 100  # the catalogue had drained the full bucket and was syncing on its refill
+    times = [at for at, name, _ in granted.log if name == "orders"]
+    assert START + 4 < times[0] and times[-1] <= START + 4 + 3 * 50 / 50 + 0.1
+
+
+def one_hears_shopify_for_both(clock: Clock, first: CostBucket, second: CostBucket) -> None:
+    """What the vendor tells one process corrects the figure the other draws from: another app spent
+    the bucket down to 200; a Plus shop's bucket is 2,000 at 100/s; a page of orders asked 700 points
+    and spent 60, and the 640 come back at once."""
+    first.acquire(100, Priority.LOW)
+    first.observe(maximum=1000, available=200, restore_rate=50)  # another app spent the rest
+    first.acquire(10, Priority.LOW)  # the vendor's figure travels with the next draw: 200 - 10 left
+    assert pytest.approx(3.8) == second.attempt(380, Ticket(Priority.LOW))
+    clock.now += 4
+    assert 0 == second.attempt(380, Ticket(Priority.LOW))  # 190 + 200 restored - 380: 10 left
+    first.settle(0, 0, Throttle(maximum=2000, available=1500, restore_rate=100))  # a Plus shop
+    first.release()
+    assert pytest.approx(4.9) == second.attempt(1500, Ticket(Priority.LOW))  # 10 + 1,000 more: 1,010
+    assert (2000.0, 100.0) == (second.maximum, second.restore_rate)
+    clock.now += 4.9
+    second.acquire(1500, Priority.LOW)  # 0 left
+    first.acquire(700, Priority.HIGH)  # waits 7 s
+    first.settle(700, spent=60, status=None)  # 640 come back at once: no draw of `first` needed
+    assert 0 == second.attempt(640, Ticket(Priority.LOW))
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_an_order_arriving_during_a_catalogue_sync_is_granted_before_any_further_catalogue_call(shared: bool) -> None:
+    clock = Clock()
+    if shared:
+        ledger = MemoryLedger(clock=clock)
+        an_order_waiting_in_one_holds_back_the_catalogue(clock, bucket_of(clock, ledger), bucket_of(clock, ledger))
+        assert {0} == {ledger.rows[SHOP, line_name(level)].remaining for level in Priority}
+    else:
+        bucket = bucket_of(clock)
+        an_order_waiting_in_one_holds_back_the_catalogue(clock, bucket, bucket)
+        assert {0} == set(bucket.waiting.values())
+
+
+def test_buckets_on_one_ledger_never_grant_more_points_than_it_holds() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    never_more_than_the_bucket_holds(clock, bucket_of(clock, ledger), bucket_of(clock, ledger))
+
+
+def test_buckets_in_two_processes_without_a_ledger_would_overrun_the_shop() -> None:
+    """What the ledger is for: alone, each process believes it holds the whole bucket."""
+    clock = Clock()
+    with pytest.raises(AssertionError):
+        never_more_than_the_bucket_holds(clock, bucket_of(clock), bucket_of(clock))
+
+
+def test_the_vendors_figure_heard_by_one_bucket_corrects_the_other() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    one_hears_shopify_for_both(clock, bucket_of(clock, ledger), bucket_of(clock, ledger))
+
+
+def test_a_small_give_back_travels_with_the_next_draw() -> None:
+    """One ledger write per call: a productSet's answer is passed on with the next call's draw."""
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    bucket = bucket_of(clock, ledger)
+    bucket.acquire(12, Priority.LOW)
+    bucket.settle(12, spent=10, status=Throttle(maximum=1000, available=990, restore_rate=50))
+    assert 988 == ledger.rows[SHOP, BUCKET].remaining
+    bucket.acquire(12, Priority.LOW)
+    assert 988 + 2 - 12 == ledger.rows[SHOP, BUCKET].remaining
+    bucket.settle(12, spent=10, status=None)
+    bucket.release()  # a connection closing passes on what is left
+    assert 980 == ledger.rows[SHOP, BUCKET].remaining
+
+
+def test_a_bucket_row_refills_in_whole_points_and_keeps_the_fraction() -> None:
+    bucket = bucket_row(1000, 50)
+    fill(bucket, START)
+    bucket.remaining = 0
+    fill(bucket, START + 0.03)  # 1.5 points: 1, and the half stays in the stamp
+    assert (1, pytest.approx(START + 0.02)) == (bucket.remaining, bucket.reset_at)
+    fill(bucket, START + 0.04)
+    assert 2 == bucket.remaining
+    fill(bucket, START + 100)
+    assert (1000, START + 100) == (bucket.remaining, bucket.reset_at)
+
+
+def test_settling_a_bucket_row_lets_the_lower_figure_win() -> None:
+    bucket = bucket_row(1000, 50)
+    fill(bucket, START)
+    bucket.remaining = 100
+    settle_bucket(bucket, 30, Throttle(maximum=1000, available=500, restore_rate=50), START)
+    assert 130 == bucket.remaining  # points drawn elsewhere still count as available for the vendor
+    settle_bucket(bucket, 0, Throttle(maximum=1000, available=40, restore_rate=50), START)
+    assert 40 == bucket.remaining  # another app's calls
+    settle_bucket(bucket, 0, Throttle(maximum=2000, available=2000, restore_rate=100), START)
+    assert (1040, 2000, 20.0) == (bucket.remaining, bucket.limit, bucket.seconds)  # a bigger bucket adds its difference
+    settle_bucket(bucket, 0, Throttle(maximum=2000, available=2000, restore_rate=200), START)
+    assert (1040, 2000, 10.0) == (bucket.remaining, bucket.limit, bucket.seconds)  # and a faster one fills sooner

@@ -1,5 +1,6 @@
 """Call budgets in the store: reservations, corrections and releases on SQLite and PostgreSQL,
-threads racing for one window, and processes sharing an Exact division served on loopback."""
+threads racing for one window, processes sharing an Exact division and a Shopify shop's cost bucket
+served on loopback."""
 
 from __future__ import annotations
 
@@ -10,13 +11,33 @@ from typing import Any
 
 import httpx
 
-from tests.connectors.test_pacing import Caller, grants, runs
+from tests.connectors.test_pacing import (
+    SHOP,
+    Caller,
+    an_order_waiting_in_one_holds_back_the_catalogue,
+    bucket_of,
+    grants,
+    never_more_than_the_bucket_holds,
+    one_hears_shopify_for_both,
+    runs,
+)
+from tests.connectors.test_pacing import Clock as SleepingClock
 from tradewind.connectors.base import Priority
 from tradewind.connectors.exact_online.connector import ExactOnline, ExactOnlineOptions
-from tradewind.connectors.pacing import Reading, Ticket, Window, WindowBudget, priority
+from tradewind.connectors.pacing import (
+    BUCKET,
+    Reading,
+    Throttle,
+    Ticket,
+    Window,
+    WindowBudget,
+    forget_budgets,
+    priority,
+)
 from tradewind.connectors.retry import RetryPolicy
+from tradewind.connectors.shopify import Shopify, ShopifyOptions
 from tradewind.errors import RateLimited
-from tradewind.sandboxes import exact_online
+from tradewind.sandboxes import exact_online, shopify
 from tradewind.sandboxes._serve import Served
 from tradewind.store.budgets import StoreBudgets
 from tradewind.store.db import Store
@@ -144,6 +165,34 @@ def test_orders_waiting_in_one_process_go_before_the_catalogue_of_another(store:
     assert {"minute", "day"} == set(ledger.windows(ACCOUNT))
 
 
+# -- a Shopify cost bucket shared by processes (each a CostBucket on its own handle on the store) ------
+
+
+def test_buckets_of_two_processes_never_grant_more_points_than_the_shop_holds(store: Store) -> None:
+    clock = SleepingClock()
+    never_more_than_the_bucket_holds(clock, bucket_of(clock, StoreBudgets(store, clock=clock)),
+                                     bucket_of(clock, StoreBudgets(store, clock=clock)))
+    row = StoreBudgets(store, clock=clock).windows(SHOP)[BUCKET]
+    assert (1000, 20.0) == (row.limit, row.seconds)
+
+
+def test_an_order_waiting_in_one_process_holds_back_the_catalogue_of_another(store: Store) -> None:
+    clock = SleepingClock()
+    an_order_waiting_in_one_holds_back_the_catalogue(clock, bucket_of(clock, StoreBudgets(store, clock=clock)),
+                                                     bucket_of(clock, StoreBudgets(store, clock=clock)))
+    assert {0} == {line.remaining for line in StoreBudgets(store, clock=clock).lines(SHOP).values()}
+
+
+def test_what_shopify_tells_one_process_corrects_what_the_other_draws(store: Store) -> None:
+    clock = SleepingClock()
+    ledger = StoreBudgets(store, clock=clock)
+    one_hears_shopify_for_both(clock, bucket_of(clock, ledger), bucket_of(clock, StoreBudgets(store, clock=clock)))
+    assert (2000, 20.0) == (ledger.windows(SHOP)[BUCKET].limit, ledger.windows(SHOP)[BUCKET].seconds)
+    ledger.settle(SHOP, 0, Throttle(maximum=2000, available=0, restore_rate=200))  # the shop's rate doubled
+    assert (2000, 10.0, 0) == (ledger.windows(SHOP)[BUCKET].limit, ledger.windows(SHOP)[BUCKET].seconds,
+                               ledger.windows(SHOP)[BUCKET].remaining)
+
+
 class HeldBack(Exception):
     """The shared budget asked this process to wait for the next window."""
 
@@ -219,3 +268,70 @@ def test_processes_on_one_division_share_its_minute(store: Store) -> None:
     assert "held back" in [outcome for _, outcome in reports]  # 24 wanted, and only 19 were left
     assert made <= LIMIT - 1
     assert LIMIT - 1 - made == left(StoreBudgets(store), "exact_online:123456")[0]  # unused calls were handed back
+
+
+# -- processes sharing one Shopify shop -------------------------------------------------------------
+
+SHOP_TOKEN = "shpat_test_0123456789"
+CUSTOMERS_PAGE = "query { customers(first: 50) { nodes { id } } }"  # 52 points
+PAGES = 4  # three processes want 12 pages (624 points); the shop's bucket holds 300
+
+
+def _shop(url: str, store: Store) -> Shopify:
+    options = ShopifyOptions(shop="test.myshopify.com", base_url=url, token="${SHOPIFY_TOKEN}", taxes_included=True)
+    return Shopify(options, ledger=StoreBudgets(store), environ={"SHOPIFY_TOKEN": SHOP_TOKEN},
+                   retry=RetryPolicy(max_rate_limit_wait=0))  # a THROTTLED answer is raised, not waited out
+
+
+def _read_pages(url: str, database: str, barrier: Any, results: Any) -> None:
+    """One process: reads pages of customers until it has read ``PAGES`` or is told to wait."""
+    store = Store(database)
+    connector = _shop(url, store)
+    client = connector.client
+    client.bucket.sleep = _held_back
+    client.costs[CUSTOMERS_PAGE, ()] = 52  # known from the warm-up's answer, as a process reading twice knows it
+    made, outcome = 0, "done"
+    barrier.wait(timeout=60)
+    try:
+        with priority(Priority.HIGH):
+            for _ in range(PAGES):
+                client.execute(CUSTOMERS_PAGE)
+                made += 1
+    except HeldBack:
+        outcome = "held back"
+    except RateLimited:
+        outcome = "THROTTLED"
+    finally:
+        connector.close()
+        store.dispose()
+    results.put((made, outcome))
+
+
+def test_processes_on_one_shop_share_its_bucket(store: Store) -> None:
+    """Each process alone would believe the bucket its own: the first answer says 248 points are
+    left, so each would send four pages. Drawing from the store, no answer is THROTTLED and the
+    pages read fit in the bucket (and the little it restored meanwhile, 2 points a second)."""
+    forget_budgets()
+    app = shopify.create_app(token=SHOP_TOKEN, shop="test.myshopify.com", bucket_size=300, restore_rate=2,
+                             seed={"customers": [{"id": 500 + i, "email": f"buyer{i}@example.com"} for i in range(60)]})
+    with Served(app) as served:
+        warm = _shop(served.url, store)
+        warm.client.execute(CUSTOMERS_PAGE)
+        warm.close()  # the row now carries the shop's own figures: 300 points, 248 left, 2 a second
+        started = time.time()
+        spawn = multiprocessing.get_context("spawn")
+        barrier, results = spawn.Barrier(3), spawn.Queue()
+        workers = [spawn.Process(target=_read_pages, args=(served.url, store.url, barrier, results))
+                   for _ in range(3)]
+        for worker in workers:
+            worker.start()
+        reports = [results.get(timeout=60) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=30)
+        elapsed = time.time() - started
+    made = sum(count for count, _ in reports)
+    assert [0, 0, 0] == [worker.exitcode for worker in workers]
+    assert "THROTTLED" not in [outcome for _, outcome in reports]
+    assert "held back" in [outcome for _, outcome in reports]  # 12 pages wanted, 4 or 5 fit
+    assert made * 52 <= 248 + 2 * elapsed
+    assert {0} == {line.remaining for line in StoreBudgets(store).lines("shopify:test.myshopify.com").values()}

@@ -8,7 +8,10 @@ with scale-out) only has to provide the lock and the rows.
 
 Beside an account's windows, its lines of waiting callers (``line:high``, ``line:normal``,
 ``line:low``: how many wait, and until when their places hold) are rows of the same table, so an
-order call waiting in one process holds back catalogue calls in every other.
+order call waiting in one process holds back catalogue calls in every other. A cost bucket
+(Shopify's) is one more row, ``points`` (:data:`~tradewind.connectors.pacing.BUCKET`): ``limit``
+its maximum, ``seconds`` the time it takes to fill (maximum ÷ restore rate), ``remaining`` the
+points available at ``reset_at``, from which it refills.
 """
 
 from __future__ import annotations
@@ -23,14 +26,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tradewind.connectors.base import Priority
 from tradewind.connectors.pacing import (
+    BUCKET,
     Grant,
     Reading,
+    Throttle,
     Window,
     correct,
+    draw_in_turn,
     give_back,
     is_line,
     line_name,
     lines,
+    settle_bucket,
     step_out,
     take_in_turn,
 )
@@ -82,6 +89,26 @@ class StoreBudgets:
                     give_back(rows[name], period, calls, self.clock())
             _save(conn, account, rows)
 
+    def draw(self, account: str, bucket: Window, points: int, level: Priority, back: int = 0,
+             status: Throttle | None = None, queued: bool = False) -> Grant:
+        with self.store.begin() as conn:
+            _lock(conn, account)
+            _create(conn, account, [bucket, *lines()])
+            rows = _rows(conn, account)
+            settle_bucket(rows[bucket.name], back, status, self.clock())
+            queues = {name: row for name, row in rows.items() if is_line(name)}
+            grant = draw_in_turn(rows[bucket.name], queues, points, level, self.clock(), queued)
+            _save(conn, account, rows)
+        return grant
+
+    def settle(self, account: str, back: int, status: Throttle | None) -> None:
+        with self.store.begin() as conn:
+            _lock(conn, account)
+            rows = _rows(conn, account)
+            if BUCKET in rows:
+                settle_bucket(rows[BUCKET], back, status, self.clock())
+                _save(conn, account, {BUCKET: rows[BUCKET]})
+
     def windows(self, account: str) -> dict[str, Window]:
         """The account's shared windows as stored (for status pages and tests), its lines apart."""
         with self.store.begin() as conn:
@@ -130,11 +157,12 @@ def _save(conn: Connection, account: str, rows: Mapping[str, Window]) -> None:
         return
     statement = (update(table)
                  .where(table.c.account == bindparam("b_account"), table.c.window == bindparam("b_window"))
-                 .values(limit=bindparam("b_limit"), remaining=bindparam("b_remaining"),
+                 .values(limit=bindparam("b_limit"), seconds=bindparam("b_seconds"), remaining=bindparam("b_remaining"),
                          reset_at=bindparam("b_reset_at"), period=bindparam("b_period"),
                          updated_at=bindparam("b_updated_at")))
     stamp = now()
-    conn.execute(statement, [dict(b_account=account, b_window=w.name, b_limit=w.limit, b_remaining=w.remaining,
+    conn.execute(statement, [dict(b_account=account, b_window=w.name, b_limit=w.limit, b_seconds=w.seconds,
+                                  b_remaining=w.remaining,
                                   b_reset_at=w.reset_at, b_period=w.period, b_updated_at=stamp)
                           for w in rows.values()])
 

@@ -6,9 +6,10 @@ with the cost estimate in :mod:`.cost`, the meaning of answers in :mod:`.answers
 version's check in :mod:`.versions`:
 
 * pacing by *calculated query cost*: before a call, the query's expected cost is taken from the
-  :class:`~tradewind.connectors.pacing.CostBucket` the shop shares with every flow in this process
-  (estimated from its ``first:`` sizes the first time, then the ``requestedQueryCost`` Shopify
-  reported for it); after it, ``extensions.cost.throttleStatus`` replaces our own count;
+  :class:`~tradewind.connectors.pacing.CostBucket` the shop shares with every flow in this process,
+  and with every other process through the connection's ledger when it has one (the store's, in a
+  run), estimated from its ``first:`` sizes the first time, then the ``requestedQueryCost`` Shopify
+  reported for it; after it, ``extensions.cost.throttleStatus`` corrects our own count;
 * ``THROTTLED`` answers (HTTP 200, or 429) become :class:`RateLimited` whose ``retry_after`` is the
   time the bucket needs to refill to the requested cost;
 * top-level ``errors`` and mutation ``userErrors`` become the error the run loop acts on;
@@ -33,7 +34,7 @@ import httpx
 
 from tradewind.connectors import paging
 from tradewind.connectors.http import CallKind, send
-from tradewind.connectors.pacing import CostBucket
+from tradewind.connectors.pacing import CostBucket, Throttle
 from tradewind.connectors.retry import RetryPolicy
 from tradewind.connectors.shopify import queries
 from tradewind.connectors.shopify.answers import body_of, translate, user_errors
@@ -82,15 +83,11 @@ class _Exchange:
         if cost.get("requestedQueryCost") is not None:
             self.client.costs[self.cost_key] = float(cost["requestedQueryCost"])
         status = cost.get("throttleStatus")
-        if status:
-            # Shopify's figure already includes its refund of requested - actual: take it as is.
-            self.client.bucket.observe(maximum=float(status["maximumAvailable"]),
-                                       available=float(status["currentlyAvailable"]),
-                                       restore_rate=float(status["restoreRate"]))
-        elif cost.get("actualQueryCost") is not None:
-            self.client.bucket.refund(max(0.0, self.acquired - float(cost["actualQueryCost"])))
-        else:
-            self.client.bucket.refund(self.acquired)
+        # Shopify's figure already includes its refund of requested - actual; a THROTTLED answer
+        # (actualQueryCost null) or one without a cost spent nothing
+        self.client.bucket.settle(self.acquired, spent=float(cost.get("actualQueryCost") or 0.0), status=Throttle(
+            maximum=float(status["maximumAvailable"]), available=float(status["currentlyAvailable"]),
+            restore_rate=float(status["restoreRate"])) if status else None)
 
     def translate(self, response: httpx.Response) -> TradewindError | None:
         return translate(response, self.body)

@@ -121,11 +121,24 @@ class Shopify(Connector):
 
     @cached_property
     def client(self) -> ShopifyClient:
-        bucket = shared_budget(self.account_key(), CostBucket)
-        if not isinstance(bucket, CostBucket):
-            raise ConfigError(f"budget of {self.account_key()} is not a cost bucket")
         base = (self.options.base_url or f"https://{self.options.shop}").rstrip("/")
         return ShopifyClient(
             self.http, endpoint=f"{base}/admin/api/{self.options.api_version}/graphql.json",
-            token=self.secret(self.options.token), bucket=bucket, policy=self.retry,
+            token=self.secret(self.options.token), bucket=self._bucket(), policy=self.retry,
         )
+
+    def _bucket(self) -> CostBucket:
+        """The shop's bucket in this process: one per ledger, whose figures every process shares."""
+        ledger, account = self.ledger, self.account_key()
+        key = account if ledger is None else f"{account}@{ledger.scope}"
+        bucket = shared_budget(key, lambda: CostBucket(ledger=ledger, account=account))
+        if not isinstance(bucket, CostBucket):
+            raise ConfigError(f"budget of {account} is not a cost bucket")
+        bucket.ledger = ledger  # the newest handle on the same shared figures
+        return bucket
+
+    def close(self) -> None:
+        """What the answers said of the bucket goes to the ledger for other processes."""
+        if "client" in self.__dict__:
+            self.client.bucket.release()
+        super().close()
