@@ -93,8 +93,10 @@ class StoreBudgets:
              status: Throttle | None = None, queued: bool = False) -> Grant:
         with self.store.begin() as conn:
             _lock(conn, account)
-            _create(conn, account, [bucket, *lines()])
             rows = _rows(conn, account)
+            if {bucket.name, *(line.name for line in lines())} - set(rows):  # first use: a statement less after
+                _create(conn, account, [bucket, *lines()])
+                rows = _rows(conn, account)
             settle_bucket(rows[bucket.name], back, status, self.clock())
             queues = {name: row for name, row in rows.items() if is_line(name)}
             grant = draw_in_turn(rows[bucket.name], queues, points, level, self.clock(), queued)
