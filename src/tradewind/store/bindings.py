@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, update
 
 from tradewind.store.db import now, upsert
 from tradewind.store.keys import as_asked
@@ -54,19 +54,21 @@ def _row(row: object) -> Binding:
     return Binding(**row._mapping)  # type: ignore[attr-defined]
 
 
+_PAIR = (bindings.c.source_connection == bindparam("source_connection"), bindings.c.entity == bindparam("entity"),
+         bindings.c.target_connection == bindparam("target_connection"))
+_BY_SOURCE_IDS = select(bindings).where(*_PAIR, bindings.c.source_id.in_(bindparam("ids", expanding=True)))
+_BY_TARGET_IDS = select(bindings.c.target_id, bindings.c.source_id).where(
+    *_PAIR, bindings.c.target_id.in_(bindparam("ids", expanding=True)))
+"""Look-ups of a page of records, built once: a statement made per call coerced every id it named."""
+
+
 def get_many(conn: Connection, source_connection: str, entity: str, target_connection: str,
              source_ids: Sequence[str]) -> dict[str, Binding]:
     """Bindings of a page of source records, by source id, in one query."""
     if not source_ids:
         return {}
-    rows = conn.execute(
-        select(bindings).where(
-            bindings.c.source_connection == source_connection,
-            bindings.c.entity == entity,
-            bindings.c.target_connection == target_connection,
-            bindings.c.source_id.in_(list(source_ids)),
-        )
-    )
+    rows = conn.execute(_BY_SOURCE_IDS, {"source_connection": source_connection, "entity": entity,
+                                         "target_connection": target_connection, "ids": list(source_ids)})
     asked = as_asked(source_ids, bindings.c.source_id)
     return {asked.get(row.source_id, row.source_id): _row(row) for row in rows}
 
@@ -76,14 +78,8 @@ def sources_of(conn: Connection, source_connection: str, entity: str, target_con
     """Which source record each of these target ids is bound (or pending) to, in one query."""
     if not target_ids:
         return {}
-    rows = conn.execute(
-        select(bindings.c.target_id, bindings.c.source_id).where(
-            bindings.c.source_connection == source_connection,
-            bindings.c.entity == entity,
-            bindings.c.target_connection == target_connection,
-            bindings.c.target_id.in_(list(target_ids)),
-        )
-    )
+    rows = conn.execute(_BY_TARGET_IDS, {"source_connection": source_connection, "entity": entity,
+                                         "target_connection": target_connection, "ids": list(target_ids)})
     return {row.target_id: row.source_id for row in rows}
 
 
@@ -178,14 +174,18 @@ def get(conn: Connection, binding_id: int) -> Binding | None:
 
 # -- pre-bindings: records a write's answer names beside its own ---------------------------------
 
+_PREBOUND = select(prebindings.c.natural_key, prebindings.c.target_id, prebindings.c.data).where(
+    prebindings.c.target_connection == bindparam("target_connection"), prebindings.c.entity == bindparam("entity"),
+    prebindings.c.natural_key.in_(bindparam("keys", expanding=True)))
+
+
 def prebound(conn: Connection, target_connection: str, entity: str,
              natural_keys: Sequence[str]) -> dict[str, tuple[str, dict[str, Any]]]:
     """Natural key → (target id, data) kept for these keys, in one query."""
     if not natural_keys:
         return {}
-    rows = conn.execute(select(prebindings.c.natural_key, prebindings.c.target_id, prebindings.c.data).where(
-        prebindings.c.target_connection == target_connection, prebindings.c.entity == entity,
-        prebindings.c.natural_key.in_(list(natural_keys))))
+    rows = conn.execute(_PREBOUND, {"target_connection": target_connection, "entity": entity,
+                                    "keys": list(natural_keys)})
     asked = as_asked(natural_keys, prebindings.c.natural_key)
     return {asked.get(row.natural_key, row.natural_key): (row.target_id, json.loads(row.data)) for row in rows}
 

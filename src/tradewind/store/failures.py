@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, bindparam, delete, false, func, or_, select, update
 
 from tradewind.store import personal
 from tradewind.store.db import now, upsert
@@ -111,10 +111,15 @@ def get(conn: Connection, flow: str, source_id: str) -> Failure | None:
     return _failure(row) if row else None
 
 
+_BY_IDS = select(failures).where(failures.c.flow == bindparam("flow"),
+                                 failures.c.source_id.in_(bindparam("ids", expanding=True)))
+"""A page's look-up, built once (a statement made per call coerced every id it named)."""
+
+
 def get_many(conn: Connection, flow: str, ids: list[str]) -> dict[str, Failure]:
     if not ids:
         return {}
-    rows = conn.execute(select(failures).where(failures.c.flow == flow, failures.c.source_id.in_(ids)))
+    rows = conn.execute(_BY_IDS, {"flow": flow, "ids": list(ids)})
     asked = as_asked(ids, failures.c.source_id)
     return {asked.get(row.source_id, row.source_id): _failure(row) for row in rows}
 

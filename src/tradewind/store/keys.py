@@ -33,8 +33,8 @@ def clean_text(value: str) -> str:
 def fit_key(value: str, width: int) -> str:
     """``value`` itself when it fits ``width`` characters and is storable; else a readable prefix,
     ``~#`` and a hash of the whole value."""
-    if len(value) <= width and storable(value):
-        return value
+    if len(value) <= width and ((value.isascii() and "\x00" not in value) or storable(value)):
+        return value  # ASCII without NUL is storable: no pattern search for the usual key
     digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:DIGEST]
     return f"{clean_text(value)[:max(0, width - DIGEST - 2)]}~#{digest}"
 
