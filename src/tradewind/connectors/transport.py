@@ -52,33 +52,39 @@ class _Stop:
         self.rate_waited = 0.0
         self._counted = 0
 
-    def count(self, state: RetryCallState) -> None:
-        """Count an attempt's failure once, whether tenacity asks ``wait`` or ``stop`` first
-        (tenacity ≥ 8.3 computes the wait before the stop)."""
-        if state.attempt_number == self._counted:
-            return
-        self._counted = state.attempt_number
-        error = state.outcome.exception() if state.outcome else None
+    def failed(self, error: BaseException | None) -> None:
+        """Count one failed attempt."""
         if isinstance(error, RateLimited):
             self.rate_waited += error.retry_after
         else:
             self.transient += 1
 
-    def __call__(self, state: RetryCallState) -> bool:
-        self.count(state)
-        error = state.outcome.exception() if state.outcome else None
+    def exhausted(self, error: BaseException | None) -> bool:
         if isinstance(error, RateLimited):
             return self.rate_waited > self.policy.max_rate_limit_wait
         return self.transient >= self.policy.attempts
 
-
-def _wait(policy: RetryPolicy, stop: _Stop) -> Callable[[RetryCallState], float]:
-    def wait(state: RetryCallState) -> float:
-        stop.count(state)
-        error = state.outcome.exception() if state.outcome else None
+    def wait(self, error: BaseException | None) -> float:
         if isinstance(error, RateLimited):
             return error.retry_after
-        return float(min(policy.max_backoff, policy.backoff * 2 ** max(0, stop.transient - 1)))
+        return float(min(self.policy.max_backoff, self.policy.backoff * 2 ** max(0, self.transient - 1)))
+
+    def count(self, state: RetryCallState) -> BaseException | None:
+        """Count an attempt's failure once, whether tenacity asks ``wait`` or ``stop`` first
+        (tenacity ≥ 8.3 computes the wait before the stop); the failure."""
+        error = state.outcome.exception() if state.outcome else None
+        if state.attempt_number != self._counted:
+            self._counted = state.attempt_number
+            self.failed(error)
+        return error
+
+    def __call__(self, state: RetryCallState) -> bool:
+        return self.exhausted(self.count(state))
+
+
+def _wait(stop: _Stop) -> Callable[[RetryCallState], float]:
+    def wait(state: RetryCallState) -> float:
+        return stop.wait(stop.count(state))
 
     return wait
 
@@ -111,20 +117,36 @@ def call(
     fenced: bool = True,
 ) -> T:
     """Run ``action`` until it succeeds or fails for good (see the module docstring).
-    ``fenced=False`` exempts a call that is no record write (an OAuth token exchange)."""
-    stop = _Stop(policy)
+    ``fenced=False`` exempts a call that is no record write (an OAuth token exchange).
+
+    The first attempt is made plainly: most calls succeed at once, and tenacity's machinery (built
+    per call, as its stop and wait count this call's failures) is set up only for a retry."""
     account = calls.account_of(before)
+
+    def once() -> T:
+        before()
+        if fenced:
+            fence(kind)
+        return _counted(action, account)
+
+    try:
+        return once()
+    except OutcomeUnknown:
+        raise
+    except TransientError as error:
+        stop = _Stop(policy)
+        stop.failed(error)
+        if stop.exhausted(error):
+            raise
+        sleep(stop.wait(error))
     retrying = Retrying(
         retry=retry_if_exception_type(TransientError) & retry_if_not_exception_type(OutcomeUnknown),
         stop=stop,
-        wait=_wait(policy, stop),
+        wait=_wait(stop),
         sleep=sleep,
         reraise=True,
     )
     for attempt in retrying:
         with attempt:
-            before()
-            if fenced:
-                fence(kind)
-            return _counted(action, account)
+            return once()
     raise AssertionError("tenacity ended without an outcome")  # pragma: no cover - reraise=True
