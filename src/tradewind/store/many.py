@@ -31,7 +31,8 @@ class Prepared:
 
     sql: str
     names: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
+    processors: tuple[Callable[[Sequence[Any]], Sequence[Any]] | None, ...]
+    """Per parameter, what turns a column of values into what the driver stores (None: as they are)."""
     positional: bool
 
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
@@ -41,9 +42,9 @@ class Prepared:
         values = [get(row) for row in rows] if len(self.names) > 1 else [(row[self.names[0]],) for row in rows]
         converting = [(i, process) for i, process in enumerate(self.processors) if process is not None]
         if converting:
-            columns = list(zip(*values, strict=True))
+            columns: list[Sequence[Any]] = list(zip(*values, strict=True))
             for i, process in converting:
-                columns[i] = tuple(map(process, columns[i]))
+                columns[i] = process(columns[i])
             values = list(zip(*columns, strict=True))
         return values if self.positional else [dict(zip(self.names, row, strict=True)) for row in values]
 
@@ -65,10 +66,20 @@ def prepare(statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> 
         raise ValueError(f"rows for this statement must carry {', '.join(missing)} (defaults and "
                          "values baked into the statement are not sent here)")
     binds = compiled.binds
-    processors = tuple(binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+    processors = tuple(_column_processor(binds[name].type, dialect) for name in names)
     prepared = Prepared(sql=str(compiled), names=names, processors=processors, positional=positional)
     _prepared[cache_key] = (statement, prepared)  # the statement is held so its id is not reused
     return prepared
+
+
+def _column_processor(type_: Any, dialect: Dialect) -> Callable[[Sequence[Any]], Sequence[Any]] | None:
+    """A column type's processor for a whole column: its own (the store's key and text types tell a
+    usual column at once), else its per-value processor mapped over the column."""
+    own = getattr(type_, "column_processor", None)
+    if own is not None:
+        return cast(Callable[[Sequence[Any]], Sequence[Any]], own(dialect))
+    one = type_.dialect_impl(dialect).bind_processor(dialect)
+    return None if one is None else (lambda column: tuple(map(one, column)))
 
 
 def execute_many(conn: Connection, statement: ClauseElement, rows: Sequence[dict[str, Any]]) -> CursorResult[Any]:
