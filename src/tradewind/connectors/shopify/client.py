@@ -120,8 +120,6 @@ class ShopifyClient:
     """The shop's currency and ``taxesIncluded``, once read (see ``common.shop_facts``)."""
     locations: list[dict[str, Any]] | None = None
     """The shop's active locations, once read."""
-    product_of_variant: dict[str, str] = field(default_factory=dict)
-    """Variant GID → product GID, learnt from look-ups (a price write needs the product)."""
     nonce: str = field(default_factory=lambda: uuid.uuid4().hex)
     """Distinguishes this connection's idempotency keys from a later run's."""
 

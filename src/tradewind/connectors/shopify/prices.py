@@ -88,7 +88,7 @@ class PricesResource(NotReadable):
                     results: list[WriteResult | None]) -> dict[str, list[tuple[int, str]]]:
         """Group writes by product: ``product id → [(write index, amount)]``; refusals filled in."""
         facts = self.facts(client)
-        index = client.product_of_variant
+        index: dict[str, str] = {}  # variant → product, for this batch only: nothing held per variant
         unknown = [w.native.get("sku", "") for w in writes if w.native_id and _product(w, index) is None]
         if unknown:  # ids bound before they carried their product
             found = variants_by_sku(client, unknown)
