@@ -68,8 +68,12 @@ def test_a_partial_shipment_reaches_the_shop_with_tracking_and_the_rest_follows(
             "fulfillments": [([{"company": "PostNL", "number": "3SABCD0123456789", "url": url}], [2])]} == \
         shop_order(world, order)
 
+    world.reset_calls()
     again = world.run("shipments")  # nothing new in Exact: nothing written
     assert 0 == again.counts.get("created", 0) + again.counts.get("failed", 0), again
+    # the delivery at the cursor is read again, its order's YourRef is not: kept with the reference tables
+    calls = world.calls(world.exact)
+    assert not [route for route in calls if "salesorder/SalesOrders" in route], calls
 
     world.exact.sandbox.deliver(order["name"], {"BAG-01": 1}, tracking_number="3SABCD0123456790",
                                 shipping_method="POSTNL")
