@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import pytest
 
+from tradewind.connectors import pacing
 from tradewind.connectors.base import Priority
 from tradewind.connectors.pacing import (
     BUCKET,
+    GONE,
+    PRESENCE,
     BudgetLedger,
     CostBucket,
+    Grant,
+    Meeting,
     MemoryLedger,
     Reading,
     Throttle,
     Ticket,
+    Window,
     WindowBudget,
     bucket_row,
     current_priority,
@@ -483,6 +490,14 @@ def bucket_of(clock: Clock, ledger: BudgetLedger | None = None) -> CostBucket:
     return CostBucket(clock=clock, sleep=clock.sleep, stamp=clock.now, ledger=ledger, account=SHOP)
 
 
+def present(*buckets: CostBucket) -> None:
+    """Each process announces itself, then the first again: every one has seen another, and draws
+    through the ledger (the first handed the bucket it held alone back)."""
+    for bucket in (*buckets, buckets[0]):
+        bucket.announce(force=True)
+    assert all(bucket.shared for bucket in buckets)
+
+
 @dataclass
 class Granted:
     """Points granted, by whom and when."""
@@ -533,9 +548,9 @@ def an_order_waiting_in_one_holds_back_the_catalogue(clock: Clock, catalogue: Co
 
 
 def one_hears_shopify_for_both(clock: Clock, first: CostBucket, second: CostBucket) -> None:
-    """What the vendor tells one process corrects the figure the other draws from: another app spent
-    the bucket down to 200; a Plus shop's bucket is 2,000 at 100/s; a page of orders asked 700 points
-    and spent 60, and the 640 come back at once."""
+    """Both present (:func:`present`), what the vendor tells one process corrects the figure the
+    other draws from: another app spent the bucket down to 200; a Plus shop's bucket is 2,000 at
+    100/s; a page of orders asked 300 points and spent 60, and the 240 come back at once."""
     first.acquire(100, Priority.LOW)
     first.observe(maximum=1000, available=200, restore_rate=50)  # another app spent the rest
     first.acquire(10, Priority.LOW)  # the vendor's figure travels with the next draw: 200 - 10 left
@@ -543,14 +558,15 @@ def one_hears_shopify_for_both(clock: Clock, first: CostBucket, second: CostBuck
     clock.now += 4
     assert 0 == second.attempt(380, Ticket(Priority.LOW))  # 190 + 200 restored - 380: 10 left
     first.settle(0, 0, Throttle(maximum=2000, available=1500, restore_rate=100))  # a Plus shop
-    first.release()
+    first.release()  # its connection closes: the figure goes to the ledger, and the process leaves
     assert pytest.approx(4.9) == second.attempt(1500, Ticket(Priority.LOW))  # 10 + 1,000 more: 1,010
     assert (2000.0, 100.0) == (second.maximum, second.restore_rate)
+    present(first, second)  # a new connection of the first process
     clock.now += 4.9
     second.acquire(1500, Priority.LOW)  # 0 left
-    first.acquire(700, Priority.HIGH)  # waits 7 s
-    first.settle(700, spent=60, status=None)  # 640 come back at once: no draw of `first` needed
-    assert 0 == second.attempt(640, Ticket(Priority.LOW))
+    first.acquire(300, Priority.HIGH)  # waits 3 s
+    first.settle(300, spent=60, status=None)  # 240 come back at once: no draw of `first` needed
+    assert (True, True, 0) == (first.shared, second.shared, second.attempt(240, Ticket(Priority.LOW)))
 
 
 @pytest.mark.parametrize("shared", [False, True])
@@ -558,7 +574,9 @@ def test_an_order_arriving_during_a_catalogue_sync_is_granted_before_any_further
     clock = Clock()
     if shared:
         ledger = MemoryLedger(clock=clock)
-        an_order_waiting_in_one_holds_back_the_catalogue(clock, bucket_of(clock, ledger), bucket_of(clock, ledger))
+        catalogue, orders = bucket_of(clock, ledger), bucket_of(clock, ledger)
+        present(catalogue, orders)
+        an_order_waiting_in_one_holds_back_the_catalogue(clock, catalogue, orders)
         assert {0} == {ledger.rows[SHOP, line_name(level)].remaining for level in Priority}
     else:
         bucket = bucket_of(clock)
@@ -569,7 +587,9 @@ def test_an_order_arriving_during_a_catalogue_sync_is_granted_before_any_further
 def test_buckets_on_one_ledger_never_grant_more_points_than_it_holds() -> None:
     clock = Clock()
     ledger = MemoryLedger(clock=clock)
-    never_more_than_the_bucket_holds(clock, bucket_of(clock, ledger), bucket_of(clock, ledger))
+    first, second = bucket_of(clock, ledger), bucket_of(clock, ledger)
+    present(first, second)
+    never_more_than_the_bucket_holds(clock, first, second)
 
 
 def test_buckets_in_two_processes_without_a_ledger_would_overrun_the_shop() -> None:
@@ -582,14 +602,17 @@ def test_buckets_in_two_processes_without_a_ledger_would_overrun_the_shop() -> N
 def test_the_vendors_figure_heard_by_one_bucket_corrects_the_other() -> None:
     clock = Clock()
     ledger = MemoryLedger(clock=clock)
-    one_hears_shopify_for_both(clock, bucket_of(clock, ledger), bucket_of(clock, ledger))
+    first, second = bucket_of(clock, ledger), bucket_of(clock, ledger)
+    present(first, second)
+    one_hears_shopify_for_both(clock, first, second)
 
 
 def test_a_small_give_back_travels_with_the_next_draw() -> None:
-    """One ledger write per call: a productSet's answer is passed on with the next call's draw."""
+    """Shared, one ledger write per call: a productSet's answer is passed on with the next call's draw."""
     clock = Clock()
     ledger = MemoryLedger(clock=clock)
     bucket = bucket_of(clock, ledger)
+    present(bucket, bucket_of(clock, ledger))
     bucket.acquire(12, Priority.LOW)
     bucket.settle(12, spent=10, status=Throttle(maximum=1000, available=990, restore_rate=50))
     assert 988 == ledger.rows[SHOP, BUCKET].remaining
@@ -624,3 +647,183 @@ def test_settling_a_bucket_row_lets_the_lower_figure_win() -> None:
     assert (1040, 2000, 20.0) == (bucket.remaining, bucket.limit, bucket.seconds)  # a bigger bucket adds its difference
     settle_bucket(bucket, 0, Throttle(maximum=2000, available=2000, restore_rate=200), START)
     assert (1040, 2000, 10.0) == (bucket.remaining, bucket.limit, bucket.seconds)  # and a faster one fills sooner
+
+
+# -- presence: a process alone draws here; the ledger only while another process uses the shop -------
+
+
+@dataclass
+class CountedLedger(MemoryLedger):
+    """A memory ledger that counts its transactions (each call of it is one)."""
+
+    transactions: int = 0
+
+    def announce(self, *args: object, **kwargs: object) -> Meeting:
+        self.transactions += 1
+        return super().announce(*args, **kwargs)  # type: ignore[arg-type]
+
+    def depart(self, *args: object, **kwargs: object) -> None:
+        self.transactions += 1
+        super().depart(*args, **kwargs)  # type: ignore[arg-type]
+
+    def draw(self, *args: object, **kwargs: object) -> Grant:
+        self.transactions += 1
+        return super().draw(*args, **kwargs)  # type: ignore[arg-type]
+
+    def settle(self, *args: object, **kwargs: object) -> None:
+        self.transactions += 1
+        super().settle(*args, **kwargs)  # type: ignore[arg-type]
+
+    def leave(self, *args: object, **kwargs: object) -> None:
+        self.transactions += 1
+        super().leave(*args, **kwargs)  # type: ignore[arg-type]
+
+
+CALLS, SECONDS = 500, 10.0
+
+
+def sync(clock: Clock, bucket: CostBucket, calls: int = CALLS, seconds: float = SECONDS,
+         beside: CostBucket | None = None) -> None:
+    """``calls`` productSets (3 points asked, 2 spent) spread over ``seconds``; ``beside``, another
+    process, makes one call a second meanwhile (so it stays present)."""
+    step = seconds / calls
+    for n in range(calls):
+        bucket.acquire(3, Priority.LOW)
+        bucket.settle(3, spent=2, status=None)
+        if beside is not None and n % round(1 / step) == 0:
+            beside.acquire(3, Priority.LOW)
+            beside.settle(3, spent=2, status=None)
+        clock.now += step
+
+
+def alone_it_announces_itself_instead_of_drawing(clock: Clock, ledger: BudgetLedger,
+                                                 transactions: Callable[[], int]) -> int:
+    """A process alone on a shop makes 500 calls over 10 s: it draws them here and announces itself
+    every PRESENCE seconds, ⌈10 / PRESENCE⌉ + 1 ledger transactions at most (none per call)."""
+    bucket = bucket_of(clock, ledger)
+    before = transactions()
+    sync(clock, bucket)
+    count = transactions() - before
+    assert SECONDS / PRESENCE <= count <= math.ceil(SECONDS / PRESENCE) + 1
+    assert ([], False) == (clock.sleeps, bucket.shared)
+    return count
+
+
+def shared_it_draws_every_call(clock: Clock, ledger: BudgetLedger, transactions: Callable[[], int]) -> int:
+    """The same 500 calls with another process present: each draws through the ledger."""
+    first, second = bucket_of(clock, ledger), bucket_of(clock, ledger)
+    present(first, second)
+    before = transactions()
+    sync(clock, first, beside=second)
+    count = transactions() - before
+    assert CALLS <= count and (first.shared, second.shared) == (True, True)
+    return count
+
+
+def a_second_process_appears(clock: Clock, first: CostBucket, second: CostBucket, arrives: float) -> None:
+    """A catalogue sync alone (productSets of 10 points) drains the shop's bucket and syncs on its
+    refill; at ``arrives`` another process starts, with 3 order calls of 50 points. At no moment were
+    more points granted than the shop's bucket held (1,000 + 50/s since the start), in the window
+    where the first did not yet see the second either (the bucket it held alone is not drawn from
+    by the newcomer); within a PRESENCE period (and one of its waits for 10 points, 0.2 s) the first
+    draws through the ledger, and the waiting orders hold its catalogue back."""
+    granted = Granted([])
+    log: list[tuple[float, str, bool]] = []
+
+    def caller(name: str, bucket: CostBucket, points: float, level: Priority, wants: int, due: float) -> Caller:
+        inner = granted.caller(clock, name, bucket, points, level, wants, due)
+
+        def attempt(ticket: Ticket) -> float:
+            wait = inner.attempt(ticket)
+            if wait <= 0:
+                log.append((clock.now, name, bucket.shared))
+            return wait
+
+        return Caller(name, attempt, inner.ticket, wants, due)
+
+    order = grants(clock, [caller("catalogue", first, 10, Priority.LOW, 200, START),
+                           caller("orders", second, 50, Priority.HIGH, 3, arrives)])
+    total = 0.0
+    for at, _, points in granted.log:
+        total += points
+        assert total <= 1000 + 50 * (at - START), (at, total)
+    assert [("catalogue", False)] == sorted({(name, shared) for at, name, shared in log if at < arrives})
+    served = max(at for at, name, _ in log if name == "orders")
+    assert {("catalogue", True), ("orders", True)} == {
+        (name, shared) for at, name, shared in log if arrives + PRESENCE + 0.21 <= at <= served + 1}
+    shape = runs(order)
+    assert ["catalogue", "orders", "catalogue"] == [name for name, _ in shape]
+    assert shape[0][1] > 100  # the catalogue had drained the full bucket alone and was syncing on its refill
+
+
+def the_second_leaves(clock: Clock, first: CostBucket, second: CostBucket, transactions: Callable[[], int]) -> None:
+    """Both present and drawing through the ledger, the second stops (its process died: it never
+    says so); once it has been gone for GONE, the first draws here again, and its next 500 calls
+    cost the ledger its announcements only."""
+    present(first, second)
+    sync(clock, first, calls=50, seconds=1.0, beside=second)
+    assert first.shared
+    sync(clock, first, calls=50 * round(GONE + PRESENCE), seconds=GONE + PRESENCE)
+    assert not first.shared
+    before = transactions()
+    sync(clock, first)
+    assert transactions() - before <= math.ceil(SECONDS / PRESENCE) + 1
+
+
+def test_a_bucket_alone_on_a_ledger_announces_itself_and_draws_here() -> None:
+    clock = Clock()
+    ledger = CountedLedger(clock=clock)
+    alone_it_announces_itself_instead_of_drawing(clock, ledger, lambda: ledger.transactions)
+    presence = [name for _, name in ledger.rows if name.startswith("presence:")]
+    assert (1, 0) == (len(presence), ledger.rows[SHOP, BUCKET].remaining)  # the bucket is held by the process alone
+
+
+def test_with_another_process_present_every_call_draws_through_the_ledger() -> None:
+    clock = Clock()
+    ledger = CountedLedger(clock=clock)
+    shared_it_draws_every_call(clock, ledger, lambda: ledger.transactions)
+
+
+def test_a_second_process_appearing_is_seen_within_a_presence_period() -> None:
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    a_second_process_appears(clock, bucket_of(clock, ledger), bucket_of(clock, ledger), arrives=START + 5)
+    assert {0} == {ledger.rows[SHOP, line_name(level)].remaining for level in Priority}
+
+
+def test_without_the_hold_a_second_process_appearing_would_overrun_the_shop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the hold is for: were the ledger's bucket left as it stood while the first draws alone,
+    the newcomer would draw it too, until the first's next announcement."""
+
+    def no_hold(bucket: Window, now: float) -> Window:
+        fill(bucket, now)
+        return replace(bucket)
+
+    monkeypatch.setattr(pacing, "hold", no_hold)
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    with pytest.raises(AssertionError):
+        a_second_process_appears(clock, bucket_of(clock, ledger), bucket_of(clock, ledger), arrives=START + 5)
+
+
+def test_when_the_second_process_has_left_the_first_draws_here_again() -> None:
+    clock = Clock()
+    ledger = CountedLedger(clock=clock)
+    the_second_leaves(clock, bucket_of(clock, ledger), bucket_of(clock, ledger), lambda: ledger.transactions)
+
+
+def test_a_process_closing_its_connection_leaves_at_once() -> None:
+    """A connection closing hands the bucket it held alone back (the figure Shopify last gave) and
+    takes its presence away: another process goes alone at its next announcement, not after GONE."""
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    first, second = bucket_of(clock, ledger), bucket_of(clock, ledger)
+    first.acquire(10, Priority.LOW)
+    first.settle(10, spent=8, status=Throttle(maximum=1000, available=640, restore_rate=50))  # another app's calls
+    assert (False, 0) == (first.shared, ledger.rows[SHOP, BUCKET].remaining)  # alone, and holding the bucket
+    present(first, second)
+    assert 640 == ledger.rows[SHOP, BUCKET].remaining  # handed back: the shared figure starts from Shopify's
+    first.release()
+    clock.now += PRESENCE
+    second.acquire(10, Priority.LOW)
+    assert (False, 640 + 100 - 10) == (second.shared, second.available)  # alone: the figure, 2 s of refill, its call

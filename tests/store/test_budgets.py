@@ -10,16 +10,22 @@ import time
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from tests.connectors.test_pacing import (
     SHOP,
     Caller,
+    a_second_process_appears,
+    alone_it_announces_itself_instead_of_drawing,
     an_order_waiting_in_one_holds_back_the_catalogue,
     bucket_of,
     grants,
     never_more_than_the_bucket_holds,
     one_hears_shopify_for_both,
+    present,
     runs,
+    shared_it_draws_every_call,
+    the_second_leaves,
 )
 from tests.connectors.test_pacing import Clock as SleepingClock
 from tradewind.connectors.base import Priority
@@ -170,27 +176,92 @@ def test_orders_waiting_in_one_process_go_before_the_catalogue_of_another(store:
 
 def test_buckets_of_two_processes_never_grant_more_points_than_the_shop_holds(store: Store) -> None:
     clock = SleepingClock()
-    never_more_than_the_bucket_holds(clock, bucket_of(clock, StoreBudgets(store, clock=clock)),
-                                     bucket_of(clock, StoreBudgets(store, clock=clock)))
+    first, second = (bucket_of(clock, StoreBudgets(store, clock=clock)) for _ in range(2))
+    present(first, second)
+    never_more_than_the_bucket_holds(clock, first, second)
     row = StoreBudgets(store, clock=clock).windows(SHOP)[BUCKET]
     assert (1000, 20.0) == (row.limit, row.seconds)
 
 
 def test_an_order_waiting_in_one_process_holds_back_the_catalogue_of_another(store: Store) -> None:
     clock = SleepingClock()
-    an_order_waiting_in_one_holds_back_the_catalogue(clock, bucket_of(clock, StoreBudgets(store, clock=clock)),
-                                                     bucket_of(clock, StoreBudgets(store, clock=clock)))
+    catalogue, orders = (bucket_of(clock, StoreBudgets(store, clock=clock)) for _ in range(2))
+    present(catalogue, orders)
+    an_order_waiting_in_one_holds_back_the_catalogue(clock, catalogue, orders)
     assert {0} == {line.remaining for line in StoreBudgets(store, clock=clock).lines(SHOP).values()}
 
 
 def test_what_shopify_tells_one_process_corrects_what_the_other_draws(store: Store) -> None:
     clock = SleepingClock()
     ledger = StoreBudgets(store, clock=clock)
-    one_hears_shopify_for_both(clock, bucket_of(clock, ledger), bucket_of(clock, StoreBudgets(store, clock=clock)))
+    first, second = bucket_of(clock, ledger), bucket_of(clock, StoreBudgets(store, clock=clock))
+    present(first, second)
+    one_hears_shopify_for_both(clock, first, second)
     assert (2000, 20.0) == (ledger.windows(SHOP)[BUCKET].limit, ledger.windows(SHOP)[BUCKET].seconds)
     ledger.settle(SHOP, 0, Throttle(maximum=2000, available=0, restore_rate=200))  # the shop's rate doubled
     assert (2000, 10.0, 0) == (ledger.windows(SHOP)[BUCKET].limit, ledger.windows(SHOP)[BUCKET].seconds,
                                ledger.windows(SHOP)[BUCKET].remaining)
+
+
+class Counted:
+    """Transactions and statements the store's engine ran while counting."""
+
+    def __init__(self, store: Store) -> None:
+        self.engine, self.transactions, self.statements = store.engine, 0, 0
+        event.listen(self.engine, "begin", self._begin)
+        event.listen(self.engine, "before_cursor_execute", self._statement)
+
+    def _begin(self, *args: Any) -> None:
+        self.transactions += 1
+
+    def _statement(self, *args: Any) -> None:
+        self.statements += 1
+
+    def stop(self) -> None:
+        event.remove(self.engine, "begin", self._begin)
+        event.remove(self.engine, "before_cursor_execute", self._statement)
+
+
+def test_a_process_alone_on_a_shop_costs_the_store_its_announcements_only(store: Store) -> None:
+    clock = SleepingClock()
+    counted = Counted(store)
+    try:
+        transactions = alone_it_announces_itself_instead_of_drawing(
+            clock, StoreBudgets(store, clock=clock), lambda: counted.transactions)
+    finally:
+        counted.stop()
+    ledger = StoreBudgets(store, clock=clock)
+    assert (1, 0) == (len(ledger.present(SHOP)), ledger.windows(SHOP)[BUCKET].remaining)  # held by the process
+    assert counted.statements <= 4 * transactions  # lock, read, write (+ the rows made on first use)
+
+
+def test_with_another_process_present_every_call_draws_from_the_store(store: Store) -> None:
+    clock = SleepingClock()
+    counted = Counted(store)
+    try:
+        shared_it_draws_every_call(clock, StoreBudgets(store, clock=clock), lambda: counted.transactions)
+    finally:
+        counted.stop()
+
+
+def test_a_second_process_appearing_on_the_store_is_seen_within_a_presence_period(store: Store) -> None:
+    clock = SleepingClock()
+    a_second_process_appears(clock, bucket_of(clock, StoreBudgets(store, clock=clock)),
+                             bucket_of(clock, StoreBudgets(store, clock=clock)), arrives=START + 5)
+    ledger = StoreBudgets(store, clock=clock)
+    assert {0} == {line.remaining for line in ledger.lines(SHOP).values()}
+    assert 1 == len(ledger.present(SHOP))  # the orders' process, silent for GONE since, was deleted
+
+
+def test_when_the_second_process_has_left_the_store_the_first_draws_alone_again(store: Store) -> None:
+    clock = SleepingClock()
+    counted = Counted(store)
+    try:
+        the_second_leaves(clock, bucket_of(clock, StoreBudgets(store, clock=clock)),
+                          bucket_of(clock, StoreBudgets(store, clock=clock)), lambda: counted.transactions)
+    finally:
+        counted.stop()
+    assert 1 == len(StoreBudgets(store, clock=clock).present(SHOP))  # the one gone was deleted
 
 
 class HeldBack(Exception):

@@ -13,18 +13,24 @@ keeps no reserve: its line alone puts a waiting order first (:func:`draw_in_turn
 Across processes (several ``tradewind`` processes or Celery workers on one account) the figures
 live in a :class:`BudgetLedger` (the store's, in :mod:`tradewind.store.budgets`): a process
 reserves window calls in small blocks, so the ledger is written once per block, not per call, and
-sends the vendor's latest figures along with its next reservation; it draws bucket points per call
+sends the vendor's latest figures along with its next reservation; it draws bucket points per call,
+but only while another process uses the shop, and alone announces itself every few seconds
 (:class:`CostBucket` says why). The rules a ledger applies (:func:`take_in_turn`, :func:`correct`,
-:func:`give_back`, :func:`draw_in_turn`, :func:`settle_bucket`) are here, so every backend applies
-the same ones.
+:func:`give_back`, :func:`draw_in_turn`, :func:`settle_bucket`, :func:`stamp`, :func:`meet`) are
+here, so every backend applies the same ones.
 
 The priority of a call comes from a context variable the engine sets for the flow it runs.
 """
 
 from __future__ import annotations
 
+import base64
 import contextvars
+import hashlib
 import math
+import os
+import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -110,6 +116,8 @@ class Ticket:
 
     level: Priority
     queued: bool = False
+    shared: bool = False
+    """A cost bucket's caller stands in the ledger's line, not this process's (the bucket may switch)."""
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,16 @@ class BudgetLedger(Protocol):
 
     def settle(self, account: str, back: int, status: Throttle | None) -> None:
         """:func:`settle_bucket` on its own: points given back, the vendor's figure."""
+
+    def announce(self, account: str, who: str, bucket: Window, held: Holding | None = None, back: int = 0,
+                 status: Throttle | None = None) -> Meeting:
+        """Process ``who`` uses the account's cost bucket (made from ``bucket`` on first use): its
+        presence is stamped, what it owes settled, and :func:`meet` says whether it draws alone."""
+
+    def depart(self, account: str, who: str, held: Holding | None = None, back: int = 0,
+               status: Throttle | None = None) -> None:
+        """Process ``who`` stops using the bucket for now: what it owes and holds goes back, its
+        presence goes."""
 
 
 def floor(window: Window, level: Priority) -> int:
@@ -353,6 +371,100 @@ def settle_bucket(bucket: Window, back: int, status: Throttle | None, now: float
     bucket.remaining = max(0, min(bucket.remaining, int(status.available)))
 
 
+# -- presence: the ledger's bucket is drawn from only while several processes use the shop ---------
+
+PRESENCE = 2.0
+"""Seconds between a bucket's announcements of its process to the ledger (by the bucket's clock,
+with a call: no thread), and the longest a newly started process goes unseen by one already alone."""
+GONE = 3 * PRESENCE
+"""A process not announced for this long has left the shop (or is stuck in one long call)."""
+HOLD = 1.5 * PRESENCE
+"""How long a process alone holds the ledger's bucket: past its next announcement, with a margin."""
+PRESENT = "presence:"
+"""Rows ``presence:<who>`` (:func:`presence_row`) beside an account's bucket and lines."""
+
+
+def presence_row(who: str, now: float) -> Window:
+    """Process ``who`` is present until ``reset_at`` (the table's ``window`` holds 20 characters:
+    ``who`` is 11)."""
+    return Window(PRESENT + who, 0, GONE, 0, now + GONE)
+
+
+def is_presence(name: str) -> bool:
+    return name.startswith(PRESENT)
+
+
+def process_id() -> str:
+    """11 characters naming this process on this host, and a nonce: each bucket is its own party
+    (two in one process, as tests make, do not see themselves as one)."""
+    seed = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(8)}".encode()
+    return base64.urlsafe_b64encode(hashlib.sha256(seed).digest()).decode()[:11]
+
+
+def stamp(presence: Mapping[str, Window], who: str, now: float) -> tuple[Window, bool, list[str]]:
+    """``who``'s presence row renewed, whether another process is present, and the rows of those
+    gone (to delete)."""
+    own = presence_row(who, now)
+    others = any(row.reset_at > now for name, row in presence.items() if name != own.name)
+    gone = [name for name, row in presence.items() if row.reset_at <= now and name != own.name]
+    return own, others, gone
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What a process alone hands back: its own figure of the bucket (``available`` as it stands),
+    and until when (ledger's clock) it holds the ledger's bucket."""
+
+    figure: Throttle
+    until: float
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """A ledger's answer to an announcement: whether another process uses the bucket (draw through
+    the ledger), else the bucket as it stood before this process's hold (the figure to start from),
+    held until ``held_until``."""
+
+    shared: bool
+    bucket: Window
+    held_until: float | None = None
+
+
+def meet(bucket: Window, others: bool, held: Holding | None, now: float) -> Meeting:
+    """A process announced itself: with others present it draws through the ledger, handing back
+    the bucket it held alone (:func:`hand_back`); alone it holds the bucket (:func:`hold`)."""
+    if others:
+        if held is not None:
+            hand_back(bucket, held, now)
+        return Meeting(True, replace(bucket))
+    return Meeting(False, hold(bucket, now), now + HOLD)
+
+
+def hold(bucket: Window, now: float) -> Window:
+    """The bucket, held by a process alone until ``now + HOLD``: its figure as it stands, then
+    empty and refilling from ``now + HOLD`` only. A process arriving meanwhile draws nothing until
+    the holder's next announcement (at most :data:`PRESENCE` away) sees it and hands the bucket
+    back, so the points the holder draws without the ledger are never drawn twice."""
+    fill(bucket, now)
+    figure = replace(bucket)
+    bucket.remaining, bucket.reset_at = 0, now + HOLD
+    return figure
+
+
+def hand_back(bucket: Window, held: Holding, now: float) -> None:
+    """The holder's own figure (Shopify's last ``throttleStatus``, brought forward by its own draws
+    and refill) becomes the ledger's. Within the hold nobody else drew, so it replaces the row;
+    after it (the holder was idle past it) others may have drawn from the row's refill since, so
+    the lower figure wins (:func:`settle_bucket`)."""
+    if now >= held.until:
+        settle_bucket(bucket, 0, held.figure, now)
+        return
+    if held.figure.maximum > 0 and held.figure.restore_rate > 0:
+        bucket.limit = int(held.figure.maximum)
+        bucket.seconds = bucket.limit / held.figure.restore_rate
+    bucket.remaining, bucket.reset_at = max(0, min(bucket.limit, int(held.figure.available))), now
+
+
 @dataclass
 class MemoryLedger:
     """A :class:`BudgetLedger` in this process's memory: for tests, and the rules' plainest use."""
@@ -408,6 +520,32 @@ class MemoryLedger:
         with self.lock:
             if (account, BUCKET) in self.rows:
                 settle_bucket(self.rows[account, BUCKET], back, status, self.clock())
+
+    def announce(self, account: str, who: str, bucket: Window, held: Holding | None = None, back: int = 0,
+                 status: Throttle | None = None) -> Meeting:
+        with self.lock:
+            now = self.clock()
+            row = self.rows.setdefault((account, bucket.name), replace(bucket, remaining=bucket.limit))
+            self._lines(account)
+            settle_bucket(row, back, status, now)
+            own, others, gone = stamp(self._presence(account), who, now)
+            self.rows[account, own.name] = own
+            for name in gone:
+                del self.rows[account, name]
+            return meet(row, others, held, now)
+
+    def depart(self, account: str, who: str, held: Holding | None = None, back: int = 0,
+               status: Throttle | None = None) -> None:
+        with self.lock:
+            self.rows.pop((account, presence_row(who, 0.0).name), None)
+            if (account, BUCKET) in self.rows:
+                row = self.rows[account, BUCKET]
+                settle_bucket(row, back, status, self.clock())
+                if held is not None:
+                    hand_back(row, held, self.clock())
+
+    def _presence(self, account: str) -> dict[str, Window]:
+        return {name: row for (owner, name), row in self.rows.items() if owner == account and is_presence(name)}
 
 
 @dataclass
@@ -607,18 +745,35 @@ class CostBucket:
     the catalogue (:data:`RESERVE` says why).
 
     Without a ``ledger`` the bucket is this process's. With one it is shared under ``account`` by
-    every process on the shop: each call draws its points from the ledger (one short transaction),
-    and what its answer says travels with the process's next draw, so a call costs the ledger one
-    write. Per call, not in blocks as :class:`WindowBudget` reserves: a call costs 10 points or more,
-    so while the bucket is what limits a sync the ledger sees at most 5 draws a second per shop (50
-    points/s), and while it is not, a draw (one transaction of four statements: ≈0.6 ms on SQLite,
-    ≈2 ms on PostgreSQL, measured on a loaded test machine) sits beside a Shopify call of 100 ms and
-    more. Points held in a block would not lapse as a window's calls do: a leaky bucket never resets,
-    and the ledger's figure, capped at the maximum, forgets a block held while the shop's bucket is
-    full, so the block would be spent twice; and a catalogue's block would keep points from an order
-    waiting in another process. A give-back of :data:`FLUSH_SHARE` of the bucket or more (a query's
-    requested cost less its actual: hundreds of points for a page of orders) is written at once, so a
-    process busy elsewhere does not sit on points others wait for.
+    every process on the shop, but drawn from through the ledger only while another process uses
+    the shop. Almost always one process does (``tradewind serve`` runs its flows as threads, which
+    this bucket and its lines serve), and a draw through the ledger (one transaction of four
+    statements: ≈0.5 ms CPU on SQLite, ≈2 ms on PostgreSQL) would cost a catalogue sync of 1,000
+    products half a second of CPU. So a process alone draws here, as without a ledger, and only
+    announces itself (:meth:`announce`): at most once every :data:`PRESENCE` seconds, with a call, in
+    one transaction that stamps its presence, says whether another process announced itself within
+    :data:`GONE`, and, alone, *holds* the ledger's bucket (:func:`hold`: empty for others until
+    just past its next announcement). While another process is present, every call draws its
+    points from the ledger; switching to that, the process first hands the ledger its own figure
+    (Shopify's last ``throttleStatus`` brought forward: :func:`hand_back`), so the shared figure
+    starts from the truth; when the others have been gone for :data:`GONE`, it takes the ledger's
+    figure and draws here again.
+
+    A newly started process goes unseen by one alone for at most :data:`PRESENCE`; it draws
+    nothing meanwhile, as the bucket it draws from is held. Where that fails (clocks of two hosts
+    apart by more than the margin of :data:`HOLD`; a holder busy in one call longer than
+    :data:`GONE`, whose presence lapses), little is overdrawn, within a few seconds' refill: every
+    answer's ``throttleStatus`` corrects each process, and a THROTTLED answer is waited out by the
+    transport, never a failed record.
+
+    Shared, points are drawn per call, not in blocks as :class:`WindowBudget` reserves: points held
+    in a block would not lapse as a window's calls do (a leaky bucket never resets, and the ledger's
+    figure, capped at the maximum, forgets a block held while the shop's bucket is full, so the block
+    would be spent twice), and a catalogue's block would keep points from an order waiting in
+    another process. What an answer says travels with the process's next draw; a give-back of
+    :data:`FLUSH_SHARE` of the bucket or more (a query's requested cost less its actual: hundreds of
+    points for a page of orders) is written at once, so a process busy elsewhere does not sit on
+    points others wait for.
     """
 
     maximum: float = 1000.0
@@ -630,7 +785,7 @@ class CostBucket:
     lock: threading.Lock = field(default_factory=threading.Lock)
     waited: float = 0.0
     waiting: dict[Priority, int] = field(default_factory=dict)
-    """Callers waiting, by priority (without a ledger; with one, they stand in the ledger's lines)."""
+    """Callers waiting here, by priority (while shared, they stand in the ledger's lines)."""
     ledger: BudgetLedger | None = None
     account: str = ""
     back: float = 0.0
@@ -638,6 +793,15 @@ class CostBucket:
     status: Throttle | None = None
     """The vendor's last figure not yet passed on to the ledger, read at ``status_at``."""
     status_at: float = 0.0
+    who: str = field(default_factory=process_id)
+    """This process (and bucket) to the ledger; renewed in a forked child (:attr:`pid`)."""
+    pid: int = field(default_factory=os.getpid)
+    shared: bool = False
+    """Another process uses the shop: calls draw through the ledger."""
+    announced: float | None = None
+    """When (bucket's clock) this process last announced itself; None: at its next call."""
+    held_until: float | None = None
+    """Alone, when (ledger's clock) this process's hold on the ledger's bucket ends."""
 
     def _refill(self) -> None:
         now = self.clock()
@@ -649,8 +813,9 @@ class CostBucket:
         try:
             while (wait := self.attempt(cost, ticket)) > 0:
                 self.waited += wait
-                # a place in the ledger's line lapses unless renewed: try again at least every 5 s
-                self.sleep((wait if self.ledger is None else min(wait, 5.0)) + 0.01)
+                # with a ledger, try again at least every PRESENCE s: a place in its line lapses
+                # unless renewed, and this process's presence unless announced
+                self.sleep((wait if self.ledger is None else min(wait, PRESENCE)) + 0.01)
         finally:
             self.leave(ticket)
 
@@ -658,7 +823,11 @@ class CostBucket:
         """One try for ``cost`` points: 0 when taken, else the seconds to wait (the ticket then
         stands in line; while a more urgent one does, no point goes to ``ticket``)."""
         if self.ledger is not None:
-            return self._draw(self.ledger, cost, ticket)
+            self.announce()
+            if self.shared:
+                return self._draw(self.ledger, cost, ticket)
+            if ticket.queued and ticket.shared:
+                self.leave(ticket)  # it stood in the ledger's line; from now on in this process's
         level = ticket.level
         needed = min(cost, self.maximum)
         with self.lock:
@@ -670,17 +839,48 @@ class CostBucket:
                 return 0.0
             if not ticket.queued:
                 self.waiting[level] = self.waiting.get(level, 0) + 1
-                ticket.queued = True
+                ticket.queued, ticket.shared = True, False
             wait = max(0.0, (needed - self.available) / self.restore_rate)
             return max(wait, TURN_SECONDS) if ahead else wait
 
+    def announce(self, force: bool = False) -> None:
+        """Announce this process to the ledger if :data:`PRESENCE` seconds have passed since it last
+        did (or ``force``), and draw alone or shared from now on as the ledger says (:func:`meet`)."""
+        ledger = self.ledger
+        with self.lock:
+            if ledger is None:
+                return
+            if os.getpid() != self.pid:  # a forked child: the parent's presence and hold are not its own
+                self.who, self.pid, self.announced, self.held_until = process_id(), os.getpid(), None, None
+                self.back, self.status = 0.0, None
+            now = self.clock()
+            if not force and self.announced is not None and now - self.announced < PRESENCE:
+                return
+            self.announced = now
+            spec = bucket_row(self.maximum, self.restore_rate)
+            meeting = ledger.announce(self.account, self.who, spec, self._holding(), *self._owed())
+            if not meeting.shared and self.held_until is None:  # alone from now on: start from the ledger's figure
+                row = meeting.bucket
+                self.maximum, self.restore_rate = float(row.limit), row.limit / row.seconds
+                self.available, self.stamp = float(row.remaining), now
+            self.shared, self.held_until = meeting.shared, meeting.held_until
+
+    def _holding(self) -> Holding | None:
+        """This process's figure, if it holds the ledger's bucket (alone)."""
+        if self.held_until is None:
+            return None
+        self._refill()
+        return Holding(Throttle(self.maximum, self.available, self.restore_rate), self.held_until)
+
     def _draw(self, ledger: BudgetLedger, cost: float, ticket: Ticket) -> float:
         """One draw of ``cost`` points from the ledger, passing on what earlier answers said."""
+        if ticket.queued and not ticket.shared:
+            self.leave(ticket)  # it stood in this process's line; from now on in the ledger's
         with self.lock:
             back, status = self._owed()
             spec = bucket_row(self.maximum, self.restore_rate)
             grant = ledger.draw(self.account, spec, math.ceil(cost), ticket.level, back, status, ticket.queued)
-            ticket.queued = grant.queued
+            ticket.queued, ticket.shared = grant.queued, True
             for row in grant.windows:  # this process's view of the shared bucket, for status and tests
                 self.maximum, self.restore_rate = float(row.limit), row.limit / row.seconds
                 self.available, self.stamp = float(row.remaining), self.clock()
@@ -696,7 +896,7 @@ class CostBucket:
 
     def leave(self, ticket: Ticket) -> None:
         with self.lock:
-            if ticket.queued and self.ledger is not None:
+            if ticket.queued and ticket.shared and self.ledger is not None:
                 self.ledger.leave(self.account, ticket.level)
                 ticket.queued = False
             self._step_out(ticket)
@@ -712,7 +912,7 @@ class CostBucket:
 
     def observe(self, *, maximum: float, available: float, restore_rate: float) -> None:
         """The vendor's bucket: it replaces ours, or shared, corrects the ledger's (:meth:`settle`)."""
-        if self.ledger is not None:
+        if self.shared:
             self.settle(0.0, 0.0, Throttle(maximum, available, restore_rate))
             return
         with self.lock:
@@ -723,12 +923,12 @@ class CostBucket:
         """After an answer: ``acquired`` points were taken for the call, ``spent`` of them spent (0
         when it was THROTTLED or failed), ``status`` the vendor's bucket after it, if it said.
 
-        Alone, the vendor's figure replaces ours (it counts its own give-back), or without one the
-        points not spent come back. Shared, both are kept for the next draw, and written at once
-        when the give-back is :data:`FLUSH_SHARE` of the bucket or more.
+        Drawing here, the vendor's figure replaces ours (it counts its own give-back), or without
+        one the points not spent come back. Shared, both are kept for the next draw, and written at
+        once when the give-back is :data:`FLUSH_SHARE` of the bucket or more.
         """
         unspent = max(0.0, acquired - spent)
-        if self.ledger is None:
+        if not self.shared:
             if status is not None:
                 self.observe(maximum=status.maximum, available=status.available, restore_rate=status.restore_rate)
             else:
@@ -738,13 +938,19 @@ class CostBucket:
             self.back += unspent
             if status is not None:
                 self.status, self.status_at = status, self.clock()
-            if self.back >= self.maximum * FLUSH_SHARE:
+            if self.back >= self.maximum * FLUSH_SHARE and self.ledger is not None:
                 self.ledger.settle(self.account, *self._owed())
 
     def release(self) -> None:
-        """Pass what the answers said on to the ledger (when a connection closes)."""
+        """When a connection closes: what the answers said, and the bucket this process holds
+        alone, go to the ledger, and the process leaves it (its next call announces it again)."""
         with self.lock:
-            if self.ledger is not None and (self.back >= 1 or self.status is not None):
+            if self.ledger is None:
+                return
+            if self.announced is not None:
+                self.ledger.depart(self.account, self.who, self._holding(), *self._owed())
+                self.announced = self.held_until = None
+            elif self.back >= 1 or self.status is not None:
                 self.ledger.settle(self.account, *self._owed())
 
 

@@ -11,7 +11,9 @@ Beside an account's windows, its lines of waiting callers (``line:high``, ``line
 order call waiting in one process holds back catalogue calls in every other. A cost bucket
 (Shopify's) is one more row, ``points`` (:data:`~tradewind.connectors.pacing.BUCKET`): ``limit``
 its maximum, ``seconds`` the time it takes to fill (maximum ÷ restore rate), ``remaining`` the
-points available at ``reset_at``, from which it refills.
+points available at ``reset_at``, from which it refills; and each process using it has a row
+``presence:<who>`` (:func:`~tradewind.connectors.pacing.presence_row`: present until ``reset_at``),
+renewed every few seconds and deleted when gone.
 """
 
 from __future__ import annotations
@@ -21,23 +23,30 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tradewind.connectors.base import Priority
 from tradewind.connectors.pacing import (
     BUCKET,
     Grant,
+    Holding,
+    Meeting,
     Reading,
     Throttle,
     Window,
     correct,
     draw_in_turn,
     give_back,
+    hand_back,
     is_line,
+    is_presence,
     line_name,
     lines,
+    meet,
+    presence_row,
     settle_bucket,
+    stamp,
     step_out,
     take_in_turn,
 )
@@ -93,14 +102,11 @@ class StoreBudgets:
              status: Throttle | None = None, queued: bool = False) -> Grant:
         with self.store.begin() as conn:
             _lock(conn, account)
-            rows = _rows(conn, account)
-            if {bucket.name, *(line.name for line in lines())} - set(rows):  # first use: a statement less after
-                _create(conn, account, [bucket, *lines()])
-                rows = _rows(conn, account)
+            rows = _made(conn, account, _rows(conn, account), bucket)
             settle_bucket(rows[bucket.name], back, status, self.clock())
             queues = {name: row for name, row in rows.items() if is_line(name)}
             grant = draw_in_turn(rows[bucket.name], queues, points, level, self.clock(), queued)
-            _save(conn, account, rows)
+            _save(conn, account, {bucket.name: rows[bucket.name], **queues})
         return grant
 
     def settle(self, account: str, back: int, status: Throttle | None) -> None:
@@ -111,10 +117,45 @@ class StoreBudgets:
                 settle_bucket(rows[BUCKET], back, status, self.clock())
                 _save(conn, account, {BUCKET: rows[BUCKET]})
 
-    def windows(self, account: str) -> dict[str, Window]:
-        """The account's shared windows as stored (for status pages and tests), its lines apart."""
+    def announce(self, account: str, who: str, bucket: Window, held: Holding | None = None, back: int = 0,
+                 status: Throttle | None = None) -> Meeting:
         with self.store.begin() as conn:
-            return {name: row for name, row in _rows(conn, account).items() if not is_line(name)}
+            _lock(conn, account)
+            rows = _made(conn, account, _rows(conn, account), bucket)
+            now = self.clock()
+            own, others, gone = stamp({name: row for name, row in rows.items() if is_presence(name)}, who, now)
+            row = rows[bucket.name]
+            settle_bucket(row, back, status, now)
+            meeting = meet(row, others, held, now)
+            _put(conn, account, [row, own])
+            if gone:
+                conn.execute(delete(table).where(table.c.account == account, table.c.window.in_(gone)))
+        return meeting
+
+    def depart(self, account: str, who: str, held: Holding | None = None, back: int = 0,
+               status: Throttle | None = None) -> None:
+        with self.store.begin() as conn:
+            _lock(conn, account)
+            rows = _rows(conn, account)
+            conn.execute(delete(table).where(table.c.account == account,
+                                             table.c.window == presence_row(who, 0.0).name))
+            if BUCKET in rows:
+                settle_bucket(rows[BUCKET], back, status, self.clock())
+                if held is not None:
+                    hand_back(rows[BUCKET], held, self.clock())
+                _save(conn, account, {BUCKET: rows[BUCKET]})
+
+    def windows(self, account: str) -> dict[str, Window]:
+        """The account's shared windows as stored (for status pages and tests), its lines and the
+        presence of processes apart."""
+        with self.store.begin() as conn:
+            return {name: row for name, row in _rows(conn, account).items()
+                    if not is_line(name) and not is_presence(name)}
+
+    def present(self, account: str) -> dict[str, Window]:
+        """The processes using the account's bucket as stored: present until ``reset_at``."""
+        with self.store.begin() as conn:
+            return {name: row for name, row in _rows(conn, account).items() if is_presence(name)}
 
     def lines(self, account: str) -> dict[str, Window]:
         """The account's lines of waiting callers as stored: ``remaining`` callers, until ``reset_at``."""
@@ -135,6 +176,28 @@ def _create(conn: Connection, account: str, windows: Sequence[Window]) -> None:
                for spec in windows if spec.name not in have]
     if missing:
         conn.execute(_insert_new(conn), missing)
+
+
+def _made(conn: Connection, account: str, rows: dict[str, Window], bucket: Window) -> dict[str, Window]:
+    """``rows``, with the bucket and lines made first if missing (first use: a statement less after)."""
+    if {bucket.name, *(line.name for line in lines())} <= set(rows):
+        return rows
+    _create(conn, account, [bucket, *lines()])
+    return _rows(conn, account)
+
+
+def _put(conn: Connection, account: str, rows: Sequence[Window]) -> None:
+    """Rows written whether they exist or not, in one statement (a process's first presence)."""
+    module: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = module.insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["account", "window"],
+        set_={column: statement.excluded[column] for column in ("limit", "seconds", "remaining", "reset_at",
+                                                                "period", "updated_at")})
+    written = now()
+    conn.execute(statement, [dict(account=account, window=w.name, limit=w.limit, seconds=w.seconds,
+                                  remaining=w.remaining, reset_at=w.reset_at, period=w.period, updated_at=written)
+                             for w in rows])
 
 
 def _insert_new(conn: Connection) -> Any:

@@ -59,7 +59,8 @@ def queued(conn: Connection) -> dict[tuple[str, str], int]:
 
 
 def budgets(conn: Connection) -> list[Budget]:
-    rows = conn.execute(select(call_budgets).where(call_budgets.c.window.not_like("line:%"))  # waiting callers
+    rows = conn.execute(select(call_budgets).where(call_budgets.c.window.not_like("line:%"),  # waiting callers
+                                                   call_budgets.c.window.not_like("presence:%"))  # processes
                         .order_by(call_budgets.c.account, call_budgets.c.window))
     return [Budget(account=r.account, window=r.window, limit=r.limit, remaining=r.remaining) for r in rows]
 
