@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
@@ -754,6 +755,7 @@ def a_second_process_appears(clock: Clock, first: CostBucket, second: CostBucket
     shape = runs(order)
     assert ["catalogue", "orders", "catalogue"] == [name for name, _ in shape]
     assert shape[0][1] > 100  # the catalogue had drained the full bucket alone and was syncing on its refill
+    assert not any(first.waiting.values())  # its caller waiting here moved to the ledger's line, and left it
 
 
 def the_second_leaves(clock: Clock, first: CostBucket, second: CostBucket, transactions: Callable[[], int]) -> None:
@@ -827,3 +829,18 @@ def test_a_process_closing_its_connection_leaves_at_once() -> None:
     clock.now += PRESENCE
     second.acquire(10, Priority.LOW)
     assert (False, 640 + 100 - 10) == (second.shared, second.available)  # alone: the figure, 2 s of refill, its call
+
+
+def test_a_forked_child_announces_itself_as_another_process() -> None:
+    """A bucket made before a fork (Celery's prefork workers) is two processes' after it: the child
+    takes a new id, and neither holds the bucket for the other."""
+    clock = Clock()
+    ledger = MemoryLedger(clock=clock)
+    parent = bucket_of(clock, ledger)
+    parent.acquire(10, Priority.LOW)
+    child = replace(parent, pid=-1, lock=threading.Lock())  # what the child sees of it: another pid
+    child.acquire(10, Priority.LOW)
+    assert (True, False) == (child.shared, child.who == parent.who)
+    clock.now += PRESENCE
+    parent.acquire(10, Priority.LOW)
+    assert parent.shared

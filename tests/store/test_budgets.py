@@ -380,15 +380,17 @@ def _read_pages(url: str, database: str, barrier: Any, results: Any) -> None:
 
 def test_processes_on_one_shop_share_its_bucket(store: Store) -> None:
     """Each process alone would believe the bucket its own: the first answer says 248 points are
-    left, so each would send four pages. Drawing from the store, no answer is THROTTLED and the
-    pages read fit in the bucket (and the little it restored meanwhile, 2 points a second)."""
+    left, so each would send four pages. Started at once, they announce themselves to the store: the
+    first, alone, holds the bucket and draws its pages in memory; the others see it and draw through
+    the store, where the held bucket gives them nothing until it is handed back. No answer is
+    THROTTLED, and the pages read fit in the bucket (and the little it restored, 2 points a second)."""
     forget_budgets()
     app = shopify.create_app(token=SHOP_TOKEN, shop="test.myshopify.com", bucket_size=300, restore_rate=2,
                              seed={"customers": [{"id": 500 + i, "email": f"buyer{i}@example.com"} for i in range(60)]})
     with Served(app) as served:
         warm = _shop(served.url, store)
         warm.client.execute(CUSTOMERS_PAGE)
-        warm.close()  # the row now carries the shop's own figures: 300 points, 248 left, 2 a second
+        warm.close()  # handed back: the row carries the shop's own figures: 300 points, 248 left, 2 a second
         started = time.time()
         spawn = multiprocessing.get_context("spawn")
         barrier, results = spawn.Barrier(3), spawn.Queue()

@@ -747,24 +747,25 @@ class CostBucket:
     Without a ``ledger`` the bucket is this process's. With one it is shared under ``account`` by
     every process on the shop, but drawn from through the ledger only while another process uses
     the shop. Almost always one process does (``tradewind serve`` runs its flows as threads, which
-    this bucket and its lines serve), and a draw through the ledger (one transaction of four
-    statements: ≈0.5 ms CPU on SQLite, ≈2 ms on PostgreSQL) would cost a catalogue sync of 1,000
-    products half a second of CPU. So a process alone draws here, as without a ledger, and only
-    announces itself (:meth:`announce`): at most once every :data:`PRESENCE` seconds, with a call, in
-    one transaction that stamps its presence, says whether another process announced itself within
-    :data:`GONE`, and, alone, *holds* the ledger's bucket (:func:`hold`: empty for others until
-    just past its next announcement). While another process is present, every call draws its
-    points from the ledger; switching to that, the process first hands the ledger its own figure
-    (Shopify's last ``throttleStatus`` brought forward: :func:`hand_back`), so the shared figure
-    starts from the truth; when the others have been gone for :data:`GONE`, it takes the ledger's
-    figure and draws here again.
+    this bucket and its lines serve), and a draw through the ledger (one short transaction: ≈0.5 ms
+    CPU on SQLite, ≈2 ms on PostgreSQL) would cost a catalogue sync of 1,000 products half a second
+    of CPU. So a process alone draws here, as without a ledger, and only announces itself
+    (:meth:`announce`): at most once every :data:`PRESENCE` seconds, with a call, in one transaction
+    that stamps its presence, says whether another process announced itself within :data:`GONE`,
+    and, alone, *holds* the ledger's bucket (:func:`hold`: empty for others until just past its
+    next announcement). While another process is present, every call draws its points from the
+    ledger; switching to that, the process first hands the ledger its own figure (Shopify's last
+    ``throttleStatus`` brought forward by its draws and the refill: :func:`hand_back`), so the
+    shared figure starts from the truth; when the others have been gone for :data:`GONE`, it takes
+    the ledger's figure and draws here again.
 
-    A newly started process goes unseen by one alone for at most :data:`PRESENCE`; it draws
-    nothing meanwhile, as the bucket it draws from is held. Where that fails (clocks of two hosts
-    apart by more than the margin of :data:`HOLD`; a holder busy in one call longer than
-    :data:`GONE`, whose presence lapses), little is overdrawn, within a few seconds' refill: every
-    answer's ``throttleStatus`` corrects each process, and a THROTTLED answer is waited out by the
-    transport, never a failed record.
+    A newly started process goes unseen by one alone until the latter's next call, at most
+    :data:`PRESENCE` later (a process making no call draws nothing, and its hold lapses). That is
+    acceptable because the newcomer draws nothing meanwhile: the bucket it draws from is held, and
+    its first call waits at most :data:`HOLD` and its points' refill. Where the hold fails (the
+    clocks of two hosts apart by more than its margin), a little is overdrawn, a few seconds' refill
+    at most, and nothing is lost: every answer's ``throttleStatus`` corrects each process, and a
+    THROTTLED answer is waited out by the transport, never a failed record.
 
     Shared, points are drawn per call, not in blocks as :class:`WindowBudget` reserves: points held
     in a block would not lapse as a window's calls do (a leaky bucket never resets, and the ledger's
