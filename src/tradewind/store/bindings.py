@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, or_, select, update
 
-from tradewind.store.db import now, upsert
+from tradewind.store.db import now, padded, upsert
 from tradewind.store.keys import as_asked
 from tradewind.store.tables import bindings, prebindings
 
@@ -68,7 +68,7 @@ def get_many(conn: Connection, source_connection: str, entity: str, target_conne
     if not source_ids:
         return {}
     rows = conn.execute(_BY_SOURCE_IDS, {"source_connection": source_connection, "entity": entity,
-                                         "target_connection": target_connection, "ids": list(source_ids)})
+                                         "target_connection": target_connection, "ids": padded(source_ids)})
     asked = as_asked(source_ids, bindings.c.source_id)
     return {asked.get(row.source_id, row.source_id): _row(row) for row in rows}
 
@@ -79,7 +79,7 @@ def sources_of(conn: Connection, source_connection: str, entity: str, target_con
     if not target_ids:
         return {}
     rows = conn.execute(_BY_TARGET_IDS, {"source_connection": source_connection, "entity": entity,
-                                         "target_connection": target_connection, "ids": list(target_ids)})
+                                         "target_connection": target_connection, "ids": padded(target_ids)})
     return {row.target_id: row.source_id for row in rows}
 
 
@@ -185,7 +185,7 @@ def prebound(conn: Connection, target_connection: str, entity: str,
     if not natural_keys:
         return {}
     rows = conn.execute(_PREBOUND, {"target_connection": target_connection, "entity": entity,
-                                    "keys": list(natural_keys)})
+                                    "keys": padded(natural_keys)})
     asked = as_asked(natural_keys, prebindings.c.natural_key)
     return {asked.get(row.natural_key, row.natural_key): (row.target_id, json.loads(row.data)) for row in rows}
 

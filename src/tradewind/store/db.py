@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -29,6 +29,22 @@ def database_url(url: str | None = None) -> str:
     return chosen
 
 
+STATEMENTS = 32
+"""Prepared statements SQLite keeps per connection (Python's default is 128). A statement of a page's
+look-up or insert names up to a thousand values and takes tens of kilobytes prepared, and pages of other
+sizes make other statements: with 128 kept, SQLite's memory grew with the catalogue (2 → 24 MiB from
+3,000 to 30,000 products); the run loop's own statements are fewer than 32."""
+
+
+def padded(values: Sequence[str]) -> list[str]:
+    """``values`` for an ``IN`` list, repeated at the end to the next power of two (at least 8): a
+    page's look-ups then take one of a few statement shapes, not one per page size, so the database
+    prepares (and keeps) a handful. The repeats match nothing more."""
+    listed = list(values)
+    size = max(8, 1 << max(0, len(listed) - 1).bit_length())
+    return listed + listed[-1:] * (size - len(listed)) if listed else listed
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -50,7 +66,8 @@ class Store:
         self.url = database_url(url)
         # hide_parameters: a failed statement's error never shows its values (tokens, personal data)
         if self.url.startswith("sqlite"):
-            self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30}, hide_parameters=True)
+            self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30, "cached_statements": STATEMENTS},
+                                                hide_parameters=True)
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5,

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, false, func, or_, select, update
 
 from tradewind.store import personal
-from tradewind.store.db import now, upsert
+from tradewind.store.db import now, padded, upsert
 from tradewind.store.keys import as_asked
 from tradewind.store.tables import failures
 
@@ -119,7 +119,7 @@ _BY_IDS = select(failures).where(failures.c.flow == bindparam("flow"),
 def get_many(conn: Connection, flow: str, ids: list[str]) -> dict[str, Failure]:
     if not ids:
         return {}
-    rows = conn.execute(_BY_IDS, {"flow": flow, "ids": list(ids)})
+    rows = conn.execute(_BY_IDS, {"flow": flow, "ids": padded(ids)})
     asked = as_asked(ids, failures.c.source_id)
     return {asked.get(row.source_id, row.source_id): _failure(row) for row in rows}
 
