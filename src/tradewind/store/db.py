@@ -36,6 +36,12 @@ sizes make other statements: with 128 kept, SQLite's memory grew with the catalo
 3,000 to 30,000 products); the run loop's own statements are fewer than 32."""
 
 
+ROWS_PER_INSERT = 100
+"""Rows in one multi-row INSERT … RETURNING (a page's transfers): a page of a thousand made one
+statement of seven thousand parameters for each page size, and SQLite kept each prepared; in
+hundreds, a page's statements share one shape but the last."""
+
+
 def padded(values: Sequence[str]) -> list[str]:
     """``values`` for an ``IN`` list, repeated at the end to the next power of two (at least 8): a
     page's look-ups then take one of a few statement shapes, not one per page size, so the database
@@ -67,7 +73,7 @@ class Store:
         # hide_parameters: a failed statement's error never shows its values (tokens, personal data)
         if self.url.startswith("sqlite"):
             self.engine: Engine = create_engine(self.url, connect_args={"timeout": 30, "cached_statements": STATEMENTS},
-                                                hide_parameters=True)
+                                                insertmanyvalues_page_size=ROWS_PER_INSERT, hide_parameters=True)
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5,
