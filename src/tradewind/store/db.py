@@ -38,8 +38,9 @@ sizes make other statements: with 128 kept, SQLite's memory grew with the catalo
 
 ROWS_PER_INSERT = 100
 """Rows in one multi-row INSERT … RETURNING (a page's transfers): a page of a thousand made one
-statement of seven thousand parameters for each page size, and SQLite kept each prepared; in
-hundreds, a page's statements share one shape but the last."""
+statement of seven thousand parameters for each page size, and SQLite kept each prepared (PostgreSQL
+prepares a statement run often on the server); in hundreds, a page's statements share one shape but
+the last."""
 
 
 def padded(values: Sequence[str]) -> list[str]:
@@ -77,7 +78,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_engine(self.url, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                                        hide_parameters=True)
+                                        insertmanyvalues_page_size=ROWS_PER_INSERT, hide_parameters=True)
 
     @property
     def safe_url(self) -> str:
