@@ -40,7 +40,7 @@ def _currency(shop: dict[str, Any], options: ShopifyOptions) -> Check:
 
 
 def locations(client: ShopifyClient, options: ShopifyOptions) -> Iterator[Check]:
-    nodes = [n for page in client.paginate(queries.LOCATIONS, {}, "locations", queries.PAGE_MAX) for n in page]
+    nodes = [n for page in client.paginate(queries.LOCATIONS, {}, "locations", queries.LOCATIONS_PAGE) for n in page]
     active = [n for n in nodes if n.get("isActive", True)]
     if not active:
         yield Check("locations", "fail", "the shop has no active location to hold stock")

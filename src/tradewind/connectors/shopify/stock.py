@@ -101,7 +101,7 @@ def location_id(client: ShopifyClient, locations: Mapping[str, str], code: str) 
     active locations are read once per connection)."""
     if client.locations is None:
         nodes: list[dict[str, Any]] = []
-        for page in client.paginate(queries.LOCATIONS, {}, "locations", queries.PAGE_MAX):
+        for page in client.paginate(queries.LOCATIONS, {}, "locations", queries.LOCATIONS_PAGE):
             nodes.extend(page)
         client.locations = [n for n in nodes if n.get("isActive", True)]
     active = client.locations
