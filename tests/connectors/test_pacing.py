@@ -499,6 +499,13 @@ def present(*buckets: CostBucket) -> None:
     assert all(bucket.shared for bucket in buckets)
 
 
+def two_present(clock: Clock, ledger: BudgetLedger) -> tuple[CostBucket, CostBucket]:
+    """Two processes' buckets of one shop on ``ledger``, each having seen the other."""
+    first, second = bucket_of(clock, ledger), bucket_of(clock, ledger)
+    present(first, second)
+    return first, second
+
+
 @dataclass
 class Granted:
     """Points granted, by whom and when."""
@@ -587,9 +594,7 @@ def test_an_order_arriving_during_a_catalogue_sync_is_granted_before_any_further
 
 def test_buckets_on_one_ledger_never_grant_more_points_than_it_holds() -> None:
     clock = Clock()
-    ledger = MemoryLedger(clock=clock)
-    first, second = bucket_of(clock, ledger), bucket_of(clock, ledger)
-    present(first, second)
+    first, second = two_present(clock, MemoryLedger(clock=clock))
     never_more_than_the_bucket_holds(clock, first, second)
 
 
@@ -602,9 +607,7 @@ def test_buckets_in_two_processes_without_a_ledger_would_overrun_the_shop() -> N
 
 def test_the_vendors_figure_heard_by_one_bucket_corrects_the_other() -> None:
     clock = Clock()
-    ledger = MemoryLedger(clock=clock)
-    first, second = bucket_of(clock, ledger), bucket_of(clock, ledger)
-    present(first, second)
+    first, second = two_present(clock, MemoryLedger(clock=clock))
     one_hears_shopify_for_both(clock, first, second)
 
 
@@ -712,8 +715,7 @@ def alone_it_announces_itself_instead_of_drawing(clock: Clock, ledger: BudgetLed
 
 def shared_it_draws_every_call(clock: Clock, ledger: BudgetLedger, transactions: Callable[[], int]) -> int:
     """The same 500 calls with another process present: each draws through the ledger."""
-    first, second = bucket_of(clock, ledger), bucket_of(clock, ledger)
-    present(first, second)
+    first, second = two_present(clock, ledger)
     before = transactions()
     sync(clock, first, beside=second)
     count = transactions() - before

@@ -41,12 +41,17 @@ def test_two_orders_runs_read_the_reference_tables_once(booking_world: Any) -> N
     assert dict.fromkeys(TABLES, 1) == _reads(world)
 
 
-def test_with_reference_minutes_0_every_run_reads_them(booking_world: Any) -> None:
-    world = booking_world(ENTRY % "8000")
+def with_option(world: Any, option: str) -> Any:
+    """``world`` with ``option`` added to the ERP connection's options (beside ``booking:``), reopened."""
     text = world.project_path.read_text()
-    anchor = next(ln for ln in text.splitlines(keepends=True) if ln.startswith("    booking:"))
-    world.project_path.write_text(text.replace(anchor, anchor + "    reference_minutes: 0\n"))
+    booking = next(ln for ln in text.splitlines(keepends=True) if ln.startswith("    booking:"))
+    world.project_path.write_text(text.replace(booking, f"{booking}    {option}\n"))
     world.services = Services.open(load_project(world.project_path, environ=ENVIRON), world.services.store)
+    return world
+
+
+def test_with_reference_minutes_0_every_run_reads_them(booking_world: Any) -> None:
+    world = with_option(booking_world(ENTRY % "8000"), "reference_minutes: 0")
     first, second = _two_runs(world)
     assert [1, 1] == [r.counts.get("created", 0) for r in (first, second)]
     assert dict.fromkeys(TABLES, 2) == _reads(world)
@@ -69,11 +74,7 @@ def test_a_gl_account_missing_from_the_kept_table_is_read_again_after_it_is_adde
 
 
 def test_two_sales_order_runs_look_the_warehouse_up_by_code_once(booking_world: Any) -> None:
-    world = booking_world("booking_type: sales_order")
-    text = world.project_path.read_text()
-    anchor = next(ln for ln in text.splitlines(keepends=True) if ln.startswith("    booking:"))
-    world.project_path.write_text(text.replace(anchor, anchor + "    warehouse: '1'\n"))
-    world.services = Services.open(load_project(world.project_path, environ=ENVIRON), world.services.store)
+    world = with_option(booking_world("booking_type: sales_order"), "warehouse: '1'")
     first, second = _two_runs(world)
     assert [1, 1] == [r.counts.get("created", 0) for r in (first, second)]
     calls = {route.replace("/api/v1/123456/", ""): n for route, n in world.calls(world.exact).items()}

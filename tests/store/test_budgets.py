@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -286,21 +287,29 @@ def _call(url: str, database: str, barrier: Any, results: Any) -> None:
     client = connector.client
     client.budget.sleep = _held_back
     client.access_token()  # the token call is not rate-limited; the race starts after it
-    made, outcome = 0, "done"
     barrier.wait(timeout=60)
+    results.put(_race(lambda: client.request("GET", "logistics/Items",
+                                             params={"$select": "ID", "$top": "1", "$filter": "Code ne ''"}),
+                      WANT, refused="429", connector=connector, store=store))
+
+
+def _race(call: Callable[[], object], times: int, *, refused: str, connector: Any, store: Store) -> tuple[int, str]:
+    """``call`` made ``times`` as orders (no reserve kept back): how many were made, and how it ended —
+    ``done``, ``held back`` by the shared budget, or ``refused`` by the vendor."""
+    made, outcome = 0, "done"
     try:
-        with priority(Priority.HIGH):  # orders: no reserve kept back, the whole window is theirs
-            for _ in range(WANT):
-                client.request("GET", "logistics/Items", params={"$select": "ID", "$top": "1", "$filter": "Code ne ''"})
+        with priority(Priority.HIGH):
+            for _ in range(times):
+                call()
                 made += 1
     except HeldBack:
         outcome = "held back"
     except RateLimited:
-        outcome = "429"
+        outcome = refused
     finally:
         connector.close()
         store.dispose()
-    results.put((made, outcome))
+    return made, outcome
 
 
 def _division_at_the_start_of_a_minute() -> Served:
@@ -361,21 +370,9 @@ def _read_pages(url: str, database: str, barrier: Any, results: Any) -> None:
     client = connector.client
     client.bucket.sleep = _held_back
     client.costs[CUSTOMERS_PAGE, ()] = 52  # known from the warm-up's answer, as a process reading twice knows it
-    made, outcome = 0, "done"
     barrier.wait(timeout=60)
-    try:
-        with priority(Priority.HIGH):
-            for _ in range(PAGES):
-                client.execute(CUSTOMERS_PAGE)
-                made += 1
-    except HeldBack:
-        outcome = "held back"
-    except RateLimited:
-        outcome = "THROTTLED"
-    finally:
-        connector.close()
-        store.dispose()
-    results.put((made, outcome))
+    results.put(_race(lambda: client.execute(CUSTOMERS_PAGE), PAGES, refused="THROTTLED", connector=connector,
+                      store=store))
 
 
 def test_processes_on_one_shop_share_its_bucket(store: Store) -> None:

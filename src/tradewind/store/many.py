@@ -31,8 +31,8 @@ class Prepared:
 
     sql: str
     names: tuple[str, ...]
-    processors: tuple[Callable[[Sequence[Any]], Sequence[Any]] | None, ...]
-    """Per parameter, what turns a column of values into what the driver stores (None: as they are)."""
+    converting: tuple[tuple[int, Callable[[Sequence[Any]], Sequence[Any]]], ...]
+    """(position, processor) of each parameter whose column of values the driver cannot take as it is."""
     positional: bool
 
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
@@ -40,10 +40,9 @@ class Prepared:
         column with a processor, not a Python call per value and row)."""
         get = itemgetter(*self.names)
         values = [get(row) for row in rows] if len(self.names) > 1 else [(row[self.names[0]],) for row in rows]
-        converting = [(i, process) for i, process in enumerate(self.processors) if process is not None]
-        if converting:
+        if self.converting:
             columns: list[Sequence[Any]] = list(zip(*values, strict=True))
-            for i, process in converting:
+            for i, process in self.converting:
                 columns[i] = process(columns[i])
             values = list(zip(*columns, strict=True))
         return values if self.positional else [dict(zip(self.names, row, strict=True)) for row in values]
@@ -66,8 +65,9 @@ def prepare(statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> 
         raise ValueError(f"rows for this statement must carry {', '.join(missing)} (defaults and "
                          "values baked into the statement are not sent here)")
     binds = compiled.binds
-    processors = tuple(_column_processor(binds[name].type, dialect) for name in names)
-    prepared = Prepared(sql=str(compiled), names=names, processors=processors, positional=positional)
+    processors = (_column_processor(binds[name].type, dialect) for name in names)
+    converting = tuple((i, process) for i, process in enumerate(processors) if process is not None)
+    prepared = Prepared(sql=str(compiled), names=names, converting=converting, positional=positional)
     _prepared[cache_key] = (statement, prepared)  # the statement is held so its id is not reused
     return prepared
 
