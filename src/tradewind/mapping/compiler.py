@@ -25,17 +25,16 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, Undefined, nodes
-from jinja2.environment import TemplateExpression
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, Undefined, nodes
 from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from jinja2.utils import missing
+from jinja2.utils import consume, missing
 
 from tradewind.errors import ConfigError, MappingError
 from tradewind.mapping import functions
-from tradewind.mapping._paths import STAR, PathError, Segment, parse_path, slots
+from tradewind.mapping._paths import STAR, Copies, PathError, Segment, parse_path, slots
 from tradewind.mapping.spec import MappingSpec, TableRule, table_key
 
 #: Names an expression may read from its context when the caller does not say otherwise.
@@ -71,13 +70,13 @@ class _Environment(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"+", "-", "*", "/", "//", "%", "**"})
 
     def make_globals(self, d: MutableMapping[str, Any] | None) -> MutableMapping[str, Any]:
-        """A plain dict, not Jinja's ChainMap over the environment's: every evaluation copies a
-        template's globals, and walking a ChainMap per record cost more than the expression. Our
-        globals (the vocabulary's functions) are set once, before any expression is compiled."""
-        return {**self.globals, **(d or {})}
+        """Only what a template is given, not the environment's: every evaluation copies a template's
+        globals, and the whole vocabulary per record cost more than a short expression. An expression
+        is handed the functions it calls with each record's context instead (:meth:`Expression.evaluate`)."""
+        return dict(d or {})
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        if isinstance(obj, Mapping):
+        if type(obj) is dict or isinstance(obj, Mapping):  # a plain dict mostly; the ABC check is slower
             return obj[attribute] if attribute in obj else self.undefined(obj=obj, name=attribute)
         return super().getattr(obj, attribute)
 
@@ -131,17 +130,26 @@ class Expression:
     source: str
     tree: nodes.Expr
     roots: frozenset[str]
-    _run: TemplateExpression
+    _template: Template
+    _functions: Mapping[str, Callable[..., Any]]
 
     def evaluate(self, context: Mapping[str, Any], *, field: str) -> Any:
         """The expression's value; any failure becomes :class:`MappingError` naming ``field``."""
         try:
-            value = self._run(context)
+            value = self._value(context)
             if isinstance(value, Undefined):
                 value._fail_with_undefined_error()
         except Exception as exc:
             raise MappingError(self._explain(exc, context), field=field) from exc
         return value
+
+    def _value(self, context: Mapping[str, Any]) -> Any:
+        """Run the template as ``TemplateExpression`` does, in a context over the record's own names
+        (shared, not copied: Jinja never writes a context's parent) and the functions it calls."""
+        names = context if isinstance(context, dict) and not self._functions else {**self._functions, **context}
+        run = self._template.new_context(names, shared=True)
+        consume(self._template.root_render_func(run))
+        return run.vars["result"]
 
     def _explain(self, exc: Exception, context: Mapping[str, Any]) -> str:
         reason = str(exc) if isinstance(exc, TemplateError) else f"{type(exc).__name__}: {exc}"
@@ -156,11 +164,22 @@ def _compile_expression(source: str, place: _Place, roots: Iterable[str]) -> Exp
     try:
         tree = _parse(source)
         names = _check(tree, source, place, frozenset(roots))
-        run = _ENV.compile_expression(source, undefined_to_none=False)
+        template = _template(source)
     except TemplateSyntaxError as exc:
         raise ConfigError(f"flow {place.flow!r}, {place.field}: syntax error in `{source}`: {exc.message}",
                           where=place.where, hint="write a Jinja2 expression without {{ }}") from None
-    return Expression(source, tree, names, run)
+    called = {node.name: functions.FUNCTIONS[node.name] for node in (tree, *tree.find_all(nodes.Name))
+              if isinstance(node, nodes.Name) and node.name in functions.FUNCTIONS}
+    return Expression(source, tree, names, template, called)
+
+
+def _template(source: str) -> Template:
+    """The template ``Environment.compile_expression`` makes (``result = <expression>``), kept so that
+    :meth:`Expression.evaluate` runs it in a context of its own making (its tree parsed anew: Jinja's
+    code generator may change the tree it compiles)."""
+    template = nodes.Template([nodes.Assign(nodes.Name("result", "store"), _parse(source), lineno=1)], lineno=1)
+    template.set_environment(_ENV)
+    return _ENV.from_string(template)
 
 
 def _parse(source: str) -> nodes.Expr:
@@ -226,8 +245,8 @@ class _Default:
     path: tuple[Segment, ...]
     value: Any
 
-    def __call__(self, record: dict[str, Any], context: Mapping[str, Any]) -> None:
-        for slot in slots(record, self.path, create=True):
+    def __call__(self, record: dict[str, Any], context: Mapping[str, Any], copies: Copies) -> None:
+        for slot in slots(record, self.path, create=True, copies=copies):
             if _is_empty(slot.get()):
                 slot.put(copy.deepcopy(self.value))
 
@@ -240,8 +259,8 @@ class _Table:
     expression: Expression
     rule: TableRule
 
-    def __call__(self, record: dict[str, Any], context: Mapping[str, Any]) -> None:
-        for slot in slots(record, self.path, create=True):
+    def __call__(self, record: dict[str, Any], context: Mapping[str, Any], copies: Copies) -> None:
+        for slot in slots(record, self.path, create=True, copies=copies):
             value = self.expression.evaluate(_scoped(context, slot.scope), field=slot.path)
             key = table_key(value)
             if key in self.rule.values:
@@ -261,8 +280,8 @@ class _Set:
     path: tuple[Segment, ...]
     expression: Expression
 
-    def __call__(self, record: dict[str, Any], context: Mapping[str, Any]) -> None:
-        for slot in slots(record, self.path, create=True):
+    def __call__(self, record: dict[str, Any], context: Mapping[str, Any], copies: Copies) -> None:
+        for slot in slots(record, self.path, create=True, copies=copies):
             slot.put(copy.deepcopy(self.expression.evaluate(_scoped(context, slot.scope), field=slot.path)))
 
 
@@ -272,8 +291,8 @@ class _Drop:
 
     path: tuple[Segment, ...]
 
-    def __call__(self, record: dict[str, Any], context: Mapping[str, Any]) -> None:
-        for slot in list(slots(record, self.path, create=False)):
+    def __call__(self, record: dict[str, Any], context: Mapping[str, Any], copies: Copies) -> None:
+        for slot in list(slots(record, self.path, create=False, copies=copies)):
             slot.drop()
 
 
@@ -282,23 +301,6 @@ _Step = _Default | _Table | _Set | _Drop
 
 def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and not value)
-
-
-_ATOMS = (str, int, float, bool, Decimal, type(None))
-
-
-def _copied(value: Any) -> Any:
-    """A deep copy of a native record (dicts, lists and plain values, as a connector encodes it),
-    made directly: ``copy.deepcopy``'s memo and dispatch cost more than the record's own mapping.
-    Anything else is handed to ``copy.deepcopy``."""
-    kind = type(value)
-    if kind is dict:
-        return {key: _copied(item) for key, item in value.items()}
-    if kind is list:
-        return [_copied(item) for item in value]
-    if kind in _ATOMS:
-        return value
-    return copy.deepcopy(value)
 
 
 def _scoped(context: Mapping[str, Any], scope: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -319,13 +321,19 @@ class CompiledMapping:
 
         ``context`` holds the canonical entity under its kind name and ``source``; ``record`` is
         added here as ``native`` (the record as the connector encoded it, before this mapping).
-        ``native`` is never modified.
+        ``native`` is never modified. The new record shares with ``native`` every dict and list
+        the mapping does not write into (copied on write, see :class:`~._paths.Copies`; values
+        written are deep copies): neither is to be changed in place afterwards.
         """
-        record = _copied(native)
+        steps = self.steps + self.drops if is_update else self.steps
+        copies = Copies()
+        record: dict[str, Any] = copies.own(native)
+        if not steps:
+            return record
         scope = {**context, "record": native}
-        for step in self.steps + (self.drops if is_update else ()):
+        for step in steps:
             try:
-                step(record, scope)
+                step(record, scope, copies)
             except PathError as exc:
                 raise MappingError(exc.message, field=exc.path) from exc
         return record
