@@ -509,7 +509,7 @@ def bind(batch: list[Transfer], ctx: RunContext) -> None:
         for fresh, prebindings in told.items():
             if prebindings:  # a create's answer names ids nothing kept can share: no merge to read
                 ctx.binder.prebind(conn, ctx.flow.target.name, prebindings, fresh=fresh)
-        runs.end_transfers(conn, [ending(t) for t in written])
+        store_endings(conn, written, ctx)
         for t in written:
             if ctx.detail:
                 snapshots.add(conn, t.id, "written", payload_for(t, ctx))
@@ -522,15 +522,27 @@ def bind(batch: list[Transfer], ctx: RunContext) -> None:
 # -- per page ------------------------------------------------------------------------------------
 
 def open_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[Transfer]:
-    """receive: one transfer row per record, with bindings and earlier failures looked up for the
-    whole page. A record already handled in this run (retried from the queue, then read again
-    inside the overlap window) is not received twice."""
+    """receive: a transfer per record, with bindings and earlier failures looked up for the whole
+    page. A record already handled in this run (retried from the queue, then read again inside the
+    overlap window) is not received twice. Its row is stored when it ends (:func:`store_endings`),
+    or now when the run keeps snapshots or plans (they refer to the row from the start)."""
     records = [r for r in _once_each(page.records, ctx) if ctx.handled.get(r.id, "\0") != r.version]
     ids_ = [r.id for r in records]
     with ctx.store.begin() as conn:
         found = ctx.binder.lookup_in(conn, ctx.pair, ids_)
         earlier = failures.get_many(conn, ctx.flow.name, ids_)
-    batch = [_receive(r, found.get(r.id), earlier.get(r.id), replay) for r in records]
+    received_at = datetime.now(UTC)
+    batch = [_receive(r, found.get(r.id), earlier.get(r.id), replay, received_at) for r in records]
+    if replay:  # only a retried record can come again unchanged in this run
+        ctx.handled.update((t.record.id, t.record.version) for t in batch)
+    if ctx.detail or ctx.dry_run:
+        _store_received(batch, ctx)
+    ctx.counts["received"] += len(batch)
+    return batch
+
+
+def _store_received(batch: list[Transfer], ctx: RunContext) -> None:
+    """Transfer rows of a page as received, for the snapshots (and a dry run's plan) that name them."""
     with ctx.store.begin() as conn:
         ids = runs.add_transfers(conn, [
             dict(run_id=ctx.run_id, flow=ctx.flow.name, entity=ctx.flow.entity, source_id=t.record.id,
@@ -538,12 +550,18 @@ def open_page(page: Page, ctx: RunContext, *, replay: bool = False) -> list[Tran
         ])
         for t, transfer_id in zip(batch, ids, strict=True):
             t.id = transfer_id
-            if replay:  # only a retried record can come again unchanged in this run
-                ctx.handled[t.record.id] = t.record.version
             if ctx.detail:
                 snapshots.add(conn, transfer_id, "received", t.record.data)
-    ctx.counts["received"] += len(batch)
-    return batch
+
+
+def store_endings(conn: Any, ended: Sequence[Transfer], ctx: RunContext) -> None:
+    """How transfers ended: a row stored at receive is updated, any other inserted whole — one row
+    write per record either way, so a catalogue sync's records cost one statement row each, not two.
+    A run's transfers thus show as they end, with its counters, which move as each page closes."""
+    runs.end_transfers(conn, [ending(t) for t in ended if t.id])
+    runs.add_ended(conn, [{**ending(t), "run_id": ctx.run_id, "flow": ctx.flow.name, "entity": ctx.flow.entity,
+                           "source_id": t.record.id, "attempt": t.attempt, "created_at": t.received_at}
+                          for t in ended if not t.id])
 
 
 def _once_each(records: Sequence[NativeRecord], ctx: RunContext) -> list[NativeRecord]:
@@ -558,9 +576,10 @@ def _once_each(records: Sequence[NativeRecord], ctx: RunContext) -> list[NativeR
     return [r for r in records if newest[r.id] is r]
 
 
-def _receive(record: NativeRecord, binding: Any, failure: Failure | None, replay: bool) -> Transfer:
+def _receive(record: NativeRecord, binding: Any, failure: Failure | None, replay: bool,
+             received_at: datetime) -> Transfer:
     """A new transfer; a record that failed before counts its attempts on, unless it changed since."""
-    t = Transfer(record=record, binding=binding, failed_before=failure is not None)
+    t = Transfer(record=record, binding=binding, failed_before=failure is not None, received_at=received_at)
     if failure is None or failure.version != record.version:
         return t
     t.attempt = failure.attempts + 1
@@ -693,7 +712,7 @@ def close_page(page: Page, batch: Sequence[Transfer], ctx: RunContext) -> None:
         if t.outcome is not None:
             counts[COUNTED_AS.get(t.outcome, t.outcome.value)] += 1
     with ctx.store.begin() as conn:
-        runs.end_transfers(conn, [ending(t) for t in ended])
+        store_endings(conn, ended, ctx)
         _queue_failures(conn, [t for t in batch if t.stage in (Stage.FAILED, Stage.PARKED)], ctx)
         failures.clear(conn, ctx.flow.name, [t.record.id for t in batch
                                              if t.stage == Stage.SKIPPED and t.failed_before and not t.keep_failure])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -41,6 +42,8 @@ class Transfer:
 
     record: NativeRecord
     id: int = 0
+    """Its row's id once stored; 0 while only in memory (a row is stored when the transfer ends)."""
+    received_at: datetime | None = None
     attempt: int = 1
     stage: Stage = Stage.RECEIVED
     entity: Entity | None = None

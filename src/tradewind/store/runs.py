@@ -167,6 +167,23 @@ def add_transfers(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[int]
     return [int(row.id) for row in result]
 
 
+_ENDED = insert(transfers)
+STARTED = ("run_id", "flow", "entity", "source_id", "attempt", "created_at")
+
+
+def add_ended(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert transfers whole, as they ended (one executemany, no ids asked back): the run loop
+    writes a record's row once, when it ends, unless it keeps snapshots that need the row's id from
+    the start. Each dict has every STARTED and ENDING key."""
+    if not rows:
+        return
+    stamp = now()
+    hide = personal.hider(conn)  # e-mail addresses in keys are kept as keyed hashes only
+    many.execute_many(conn, _ENDED, [{**{n: row[n] for n in STARTED}, **{n: row.get(n) for n in ENDING},
+                                      "natural_key": hide(row.get("natural_key")), "finished_at": stamp}
+                                     for row in rows])
+
+
 ENDING = ("stage", "outcome", "reason", "field", "target_id", "natural_key")
 _END = update(transfers).where(transfers.c.id == bindparam("tid")).values(
     finished_at=bindparam("v_finished_at"), **{name: bindparam(f"v_{name}") for name in ENDING})
