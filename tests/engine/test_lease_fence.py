@@ -54,6 +54,9 @@ def counted(lease: FlowLease) -> dict[str, int]:
             asked["read"] += 1
             return holds()
 
+        def close(self) -> None:
+            fence.close()
+
     lease._fence = Counting()  # type: ignore[assignment]
     return asked
 
@@ -144,3 +147,17 @@ def test_the_window_is_timed_on_a_clock_that_counts_while_the_machine_sleeps() -
     still trust a confirmation; CLOCK_BOOTTIME counts that hour."""
     assert time.CLOCK_BOOTTIME == engine_locks._CLOCK
     assert abs(engine_locks.elapsed() - time.clock_gettime(time.CLOCK_BOOTTIME)) < 1
+
+
+def test_on_sqlite_the_check_holds_no_read_lock_and_its_connection_closes_with_the_lease(store: Store) -> None:
+    """A read left open would keep the write-ahead log from being checkpointed, and grow it all run."""
+    if store.dialect != "sqlite":
+        pytest.skip("the fence's own connection is SQLite's")
+    with FlowLease(store, "products", "run-1", ttl=timedelta(seconds=90), heartbeat=3600) as lease:
+        lease.fence()
+        fence = lease._fence
+        assert fence is not None and fence._reader is not None
+        with store.engine.connect() as conn:
+            busy, _, _ = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+        assert 0 == busy, "the check's read must not pin the log"
+    assert fence._reader is None

@@ -195,6 +195,8 @@ class FlowLease:
         self._stop.set()
         self._thread.join(timeout=5)
         _ACTIVE.discard(self.run_id)
+        if self._fence is not None:
+            self._fence.close()
         try:
             with self.store.begin() as conn:
                 repo.release(conn, self.flow, self.run_id, self.epoch)
