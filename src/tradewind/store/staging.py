@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, insert, or_, select
 
+from tradewind.store import many
 from tradewind.store.db import Store, now
 from tradewind.store.tables import catalogue_staging as staged
 
@@ -23,6 +24,9 @@ ABANDONED_AFTER = timedelta(days=1)
 """A scope older than this belongs to a read that never finished: dropped when the next one starts."""
 
 Groups = list[tuple[str, list[dict[str, Any]]]]
+
+_STAGE = insert(staged)
+"""Rows of a page, sent as the driver takes them (:mod:`~tradewind.store.many`): a full read stages every item."""
 
 
 class StoreStaging:
@@ -39,10 +43,10 @@ class StoreStaging:
                 conn.execute(delete(staged).where(staged.c.staged_at < now() - ABANDONED_AFTER))
         if not rows:
             return
-        stamp = now()
+        stamp, dumps = now(), json.dumps
         with self.store.begin() as conn:
-            conn.execute(insert(staged), [{"scope": scope, "group_key": group, "row": json.dumps(row, default=str),
-                                           "staged_at": stamp} for group, row in rows])
+            many.execute_many(conn, _STAGE, [{"scope": scope, "group_key": group, "row": dumps(row, default=str),
+                                              "staged_at": stamp} for group, row in rows])
 
     def groups(self, scope: str, *, rows_per_batch: int = 1000) -> Iterator[Groups]:
         """Groups in key order, whole, in batches of about ``rows_per_batch`` rows (a group is never split)."""
@@ -51,21 +55,22 @@ class StoreStaging:
         members: list[dict[str, Any]] = []
         batch: Groups = []
         size = 0
+        loads = json.loads
         while True:
             rows = self._chunk(scope, after, rows_per_batch)
-            for row in rows:
-                if row.group_key != group and group is not None:
+            for _, key, row in rows:
+                if key != group and group is not None:
                     batch.append((group, members))
                     size += len(members)
                     members = []
                     if size >= rows_per_batch:
                         yield batch
                         batch, size = [], 0
-                group = row.group_key
-                members.append(json.loads(row.row))
+                group = key
+                members.append(loads(row))
             if len(rows) < rows_per_batch:
                 break
-            after = (rows[-1].group_key, rows[-1].id)
+            after = (rows[-1][1], rows[-1][0])
         if group is not None:
             batch.append((group, members))
         if batch:
@@ -77,7 +82,7 @@ class StoreStaging:
             key, last = after
             query = query.where(or_(staged.c.group_key > key, and_(staged.c.group_key == key, staged.c.id > last)))
         with self.store.begin() as conn:
-            return list(conn.execute(query.order_by(staged.c.group_key, staged.c.id).limit(limit)))
+            return list(conn.execute(query.order_by(staged.c.group_key, staged.c.id).limit(limit)).tuples())
 
     def drop(self, scope: str) -> None:
         self._fresh.discard(scope)
