@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, or_, select, update
 
-from tradewind.store.db import now, padded, upsert
+from tradewind.store.db import now, padded, to_json, upsert
 from tradewind.store.keys import as_asked
 from tradewind.store.tables import bindings, prebindings
 
@@ -212,7 +212,7 @@ def prebind(conn: Connection, target_connection: str, rows: Sequence[tuple[str, 
                 latest[(entity, key)] = (target_id, _merged(old_data, data))
     stamp = now()
     upsert(conn, prebindings, [{"target_connection": target_connection, "entity": entity, "natural_key": key,
-                                "target_id": target_id, "data": json.dumps(data, default=str), "updated_at": stamp}
+                                "target_id": target_id, "data": to_json(data), "updated_at": stamp}
                                for (entity, key), (target_id, data) in latest.items()],
            keys=["target_connection", "entity", "natural_key"], update=["target_id", "data", "updated_at"])
 

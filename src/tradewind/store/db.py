@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -50,6 +51,11 @@ def padded(values: Sequence[str]) -> list[str]:
     listed = list(values)
     size = max(8, 1 << max(0, len(listed) - 1).bit_length())
     return listed + listed[-1:] * (size - len(listed)) if listed else listed
+
+
+to_json = json.JSONEncoder(default=str).encode
+"""``json.dumps(value, default=str)`` with its encoder made once: ``dumps`` given any option builds a
+new encoder per call, and the run loop stores a payload or two per record (pre-bindings, staging)."""
 
 
 def now() -> datetime:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, false, func, or_, select, update
 
 from tradewind.store import personal
-from tradewind.store.db import now, padded, upsert
+from tradewind.store.db import now, padded, to_json, upsert
 from tradewind.store.keys import as_asked
 from tradewind.store.tables import failures
 
@@ -46,7 +46,7 @@ def record(conn: Connection, *, flow: str, source_id: str, payload: dict[str, An
     flow waits for that flow's next run (:func:`wake`)."""
     upsert(
         conn, failures,
-        dict(flow=flow, source_id=source_id, payload=json.dumps(payload, default=str), version=version,
+        dict(flow=flow, source_id=source_id, payload=to_json(payload), version=version,
              attempts=attempts, next_attempt_at=next_attempt_at, last_error=error, last_run_id=run_id,
              updated_at=now(), natural_key=personal.hider(conn)(natural_key), parked_on=parked_on),
         keys=["flow", "source_id"],

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, or_, select
 
 from tradewind.store import many
-from tradewind.store.db import Store, now
+from tradewind.store.db import Store, now, to_json
 from tradewind.store.tables import catalogue_staging as staged
 
 ABANDONED_AFTER = timedelta(days=1)
@@ -43,9 +43,9 @@ class StoreStaging:
                 conn.execute(delete(staged).where(staged.c.staged_at < now() - ABANDONED_AFTER))
         if not rows:
             return
-        stamp, dumps = now(), json.dumps
+        stamp = now()
         with self.store.begin() as conn:
-            many.execute_many(conn, _STAGE, [{"scope": scope, "group_key": group, "row": dumps(row, default=str),
+            many.execute_many(conn, _STAGE, [{"scope": scope, "group_key": group, "row": to_json(row),
                                               "staged_at": stamp} for group, row in rows])
 
     def groups(self, scope: str, *, rows_per_batch: int = 1000) -> Iterator[Groups]:
