@@ -82,3 +82,14 @@ def test_price_dates_read_as_days_and_a_refusal_every_time() -> None:
             codec.price_in({**row, "StartDate": "tomorrow"})
     moment = codec.price_in({**row, "StartDate": datetime(2024, 3, 1, 23, 30, tzinfo=UTC)})
     assert date(2024, 3, 1) == moment.valid_from
+
+
+def test_sizes_keep_their_own_amounts_as_spelled() -> None:
+    items = [{"Code": f"TSH-{size}", "Description": f"Shirt {size}", "StandardSalesPrice": price,
+              "CostPriceStandard": Decimal("4.2"), "CostPriceCurrency": currency}
+             for size, price, currency in (("S", Decimal("10.0"), "EUR"), ("M", Decimal("10.00"), "EUR"),
+                                           ("L", Decimal("10.0"), "USD"), ("XL", 10.0, "EUR"))]
+    product = codec.product_in({"Code": "TSH", "Items": items})
+    held = {v.sku: (str(v.price.amount), v.cost_price.currency) for v in product.variants if v.price and v.cost_price}
+    assert {"TSH-S": ("10.0", "EUR"), "TSH-M": ("10.00", "EUR"), "TSH-L": ("10.0", "USD"),
+            "TSH-XL": ("10.0", "EUR")} == held

@@ -170,7 +170,8 @@ def product_in(data: Row, now: datetime | None = None, settings: Settings = DEFA
     if not items:
         raise RecordError("product has no items", field="Items", record=key)
     moment = now or datetime.now(UTC)
-    variants = [_variant(item, index, key, moment, settings) for index, item in enumerate(items)]
+    made: Amounts = {}
+    variants = [_variant(item, index, key, moment, settings, made) for index, item in enumerate(items)]
     first = items[0]
     return build(Product, key, key=key, title=_title([v.title for v in variants], key), variants=variants,
                  description=text(first.get("ExtraDescription")) or text(first.get("Notes")),
@@ -199,7 +200,19 @@ def _title(titles: list[str | None], key: str) -> str:
     return " ".join(shared) or " ".join(descriptions[0]) or key
 
 
-def _variant(item: Row, index: int, key: str, now: datetime, settings: Settings = DEFAULT) -> Variant:
+Amounts = dict[tuple[type, str, str], Money]
+"""A product's Money by the amount's type and spelling and the currency: its sizes mostly share their
+price and cost, and Money is immutable, so each is validated once per product."""
+
+
+def _amount(amount: Any, currency: str, made: Amounts) -> Money:
+    spelled = (type(amount), str(amount), currency)
+    if spelled not in made:
+        made[spelled] = Money.of(amount, currency)
+    return made[spelled]
+
+
+def _variant(item: Row, index: int, key: str, now: datetime, settings: Settings, made: Amounts) -> Variant:
     end = parse_date(item.get("EndDate"))
     cost = item.get("CostPriceStandard")
     currency = text(item.get("CostPriceCurrency"))
@@ -209,8 +222,8 @@ def _variant(item: Row, index: int, key: str, now: datetime, settings: Settings 
                if (value := text(item.get(field_name)))}
     return build(Variant, key, f"variants[{index}].", sku=text(item.get("Code")) or "",
                  ean=text(item.get("Barcode")), title=text(item.get("Description")), options=options,
-                 price=Money.of(price, settings.currency) if price is not None else None,
-                 cost_price=Money.of(cost, currency) if cost is not None and currency else None,
+                 price=_amount(price, settings.currency, made) if price is not None else None,
+                 cost_price=_amount(cost, currency, made) if cost is not None and currency else None,
                  active=(sales is None or bool(sales)) and (end is None or end > now))
 
 
