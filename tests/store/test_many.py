@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 
 from tradewind.store import many
-from tradewind.store.db import Store
+from tradewind.store.db import Store, padded
 from tradewind.store.keys import is_fitted
 from tradewind.store.tables import failures, prebindings
 
@@ -45,3 +45,31 @@ def test_a_statement_whose_rows_leave_out_a_python_default_is_refused(store: Sto
     row = {"flow": "f", "source_id": "s", "payload": "{}", "next_attempt_at": STAMP, "updated_at": STAMP}
     with store.begin() as conn, pytest.raises(ValueError, match="attempts"):
         many.execute_many(conn, insert(failures), [row])  # ``attempts`` defaults in Python
+
+
+FIND = many.InList(prebindings.c.natural_key, lambda keys: select(
+    prebindings.c.natural_key, prebindings.c.target_id, prebindings.c.updated_at).where(
+    prebindings.c.target_connection == bindparam("target_connection"), prebindings.c.natural_key.in_(keys)))
+
+
+@pytest.mark.parametrize("keys", [["A-1", "A-2", None], ODD], ids=["plain", "odd"])
+def test_a_page_look_up_reads_what_sqlalchemy_reads(store: Store, keys: list[object]) -> None:
+    """Keys fitted as stored (a long key, NUL, a lone surrogate), times through the column's type."""
+    rows = _rows(keys)
+    with store.begin() as conn:
+        many.execute_many(conn, insert(prebindings), rows)
+        asked = [str(row["natural_key"]) for row in rows] + ["absent"]
+        expected = sorted(tuple(row) for row in conn.execute(
+            select(prebindings.c.natural_key, prebindings.c.target_id, prebindings.c.updated_at).where(
+                prebindings.c.target_connection == "shop", prebindings.c.natural_key.in_(asked))))
+        found = sorted(FIND.rows(conn, {"target_connection": "shop"}, padded(asked)))
+    assert expected == found and len(rows) == len(found)
+    assert all(stamp == STAMP and stamp.tzinfo is not None for _, _, stamp in found)
+
+
+def test_a_page_look_up_is_compiled_once_per_list_length(store: Store) -> None:
+    with store.begin() as conn:
+        for size in (8, 8, 16, 8):
+            FIND.rows(conn, {"target_connection": "shop"}, [f"k{i}" for i in range(size)])
+    assert {(store.dialect, 8), (store.dialect, 16)} == set(FIND._shapes) - {
+        shape for shape in FIND._shapes if shape[0] != store.dialect}

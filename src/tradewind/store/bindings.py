@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, or_, select, update
 
+from tradewind.store import many
 from tradewind.store.db import now, padded, to_json, upsert
 from tradewind.store.keys import as_asked
 from tradewind.store.tables import bindings, prebindings
@@ -61,10 +62,11 @@ def _row(row: Sequence[Any]) -> Binding:
 
 _PAIR = (bindings.c.source_connection == bindparam("source_connection"), bindings.c.entity == bindparam("entity"),
          bindings.c.target_connection == bindparam("target_connection"))
-_BY_SOURCE_IDS = select(*_COLUMNS).where(*_PAIR, bindings.c.source_id.in_(bindparam("ids", expanding=True)))
-_BY_TARGET_IDS = select(bindings.c.target_id, bindings.c.source_id).where(
-    *_PAIR, bindings.c.target_id.in_(bindparam("ids", expanding=True)))
-"""Look-ups of a page of records, built once: a statement made per call coerced every id it named."""
+_BY_SOURCE_IDS = many.InList(bindings.c.source_id,
+                             lambda ids: select(*_COLUMNS).where(*_PAIR, bindings.c.source_id.in_(ids)))
+_BY_TARGET_IDS = many.InList(bindings.c.target_id, lambda ids: select(bindings.c.target_id, bindings.c.source_id).where(
+    *_PAIR, bindings.c.target_id.in_(ids)))
+"""Look-ups of a page of records, compiled once per page size (:class:`~tradewind.store.many.InList`)."""
 
 
 def get_many(conn: Connection, source_connection: str, entity: str, target_connection: str,
@@ -72,10 +74,9 @@ def get_many(conn: Connection, source_connection: str, entity: str, target_conne
     """Bindings of a page of source records, by source id, in one query."""
     if not source_ids:
         return {}
-    rows = conn.execute(_BY_SOURCE_IDS, {"source_connection": source_connection, "entity": entity,
-                                         "target_connection": target_connection, "ids": padded(source_ids)}).all()
+    pair = {"source_connection": source_connection, "entity": entity, "target_connection": target_connection}
+    found = [Binding(*row) for row in _BY_SOURCE_IDS.rows(conn, pair, padded(source_ids))]
     asked = as_asked(source_ids, bindings.c.source_id)
-    found = [Binding(*row) for row in rows]
     return {asked.get(binding.source_id, binding.source_id): binding for binding in found}
 
 
@@ -84,9 +85,8 @@ def sources_of(conn: Connection, source_connection: str, entity: str, target_con
     """Which source record each of these target ids is bound (or pending) to, in one query."""
     if not target_ids:
         return {}
-    rows = conn.execute(_BY_TARGET_IDS, {"source_connection": source_connection, "entity": entity,
-                                         "target_connection": target_connection, "ids": padded(target_ids)}).all()
-    return dict(rows)
+    pair = {"source_connection": source_connection, "entity": entity, "target_connection": target_connection}
+    return dict(_BY_TARGET_IDS.rows(conn, pair, padded(target_ids)))  # type: ignore[arg-type]
 
 
 def by_natural_key(conn: Connection, connection: str, entity: str, natural_key: str, *,
@@ -180,9 +180,10 @@ def get(conn: Connection, binding_id: int) -> Binding | None:
 
 # -- pre-bindings: records a write's answer names beside its own ---------------------------------
 
-_PREBOUND = select(prebindings.c.natural_key, prebindings.c.target_id, prebindings.c.data).where(
+_PREBOUND = many.InList(prebindings.c.natural_key, lambda keys: select(
+    prebindings.c.natural_key, prebindings.c.target_id, prebindings.c.data).where(
     prebindings.c.target_connection == bindparam("target_connection"), prebindings.c.entity == bindparam("entity"),
-    prebindings.c.natural_key.in_(bindparam("keys", expanding=True)))
+    prebindings.c.natural_key.in_(keys)))
 
 
 def prebound(conn: Connection, target_connection: str, entity: str,
@@ -190,8 +191,7 @@ def prebound(conn: Connection, target_connection: str, entity: str,
     """Natural key → (target id, data) kept for these keys, in one query."""
     if not natural_keys:
         return {}
-    rows = conn.execute(_PREBOUND, {"target_connection": target_connection, "entity": entity,
-                                    "keys": padded(natural_keys)}).all()
+    rows = _PREBOUND.rows(conn, {"target_connection": target_connection, "entity": entity}, padded(natural_keys))
     asked, loads = as_asked(natural_keys, prebindings.c.natural_key), json.loads
     return {asked.get(key, key): (target_id, loads(data)) for key, target_id, data in rows}
 

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, bindparam, delete, false, func, or_, select, update
 
-from tradewind.store import personal
+from tradewind.store import many, personal
 from tradewind.store.db import now, padded, to_json, upsert
 from tradewind.store.keys import as_asked
 from tradewind.store.tables import failures
@@ -37,6 +37,9 @@ class Failure:
     last_error: str | None
     natural_key: str | None = None
     parked_on: str | None = None
+
+
+_FIELDS = [f.name for f in fields(Failure)]
 
 
 def record(conn: Connection, *, flow: str, source_id: str, payload: dict[str, Any], version: str | None,
@@ -70,9 +73,10 @@ def wake(conn: Connection, flow: str) -> int:
 
 
 def _failure(row: Any) -> Failure:
-    return Failure(flow=row.flow, source_id=row.source_id, payload=json.loads(row.payload), version=row.version,
-                   attempts=row.attempts, next_attempt_at=row.next_attempt_at, last_error=row.last_error,
-                   natural_key=row.natural_key, parked_on=row.parked_on)
+    """A queue row (a Row, or a dict of the Failure's fields) as a Failure."""
+    values = row if isinstance(row, dict) else row._mapping
+    return Failure(**{name: values[name] for name in _FIELDS if name != "payload"},
+                   payload=json.loads(values["payload"]))
 
 
 def due(conn: Connection, flow: str, *, limit: int | None = None, include_waiting: bool = False) -> list[Failure]:
@@ -111,17 +115,17 @@ def get(conn: Connection, flow: str, source_id: str) -> Failure | None:
     return _failure(row) if row else None
 
 
-_BY_IDS = select(failures).where(failures.c.flow == bindparam("flow"),
-                                 failures.c.source_id.in_(bindparam("ids", expanding=True)))
-"""A page's look-up, built once (a statement made per call coerced every id it named)."""
+_BY_IDS = many.InList(failures.c.source_id, lambda ids: select(*(failures.c[name] for name in _FIELDS)).where(
+    failures.c.flow == bindparam("flow"), failures.c.source_id.in_(ids)))
+"""A page's look-up, compiled once per page size (:class:`~tradewind.store.many.InList`)."""
 
 
 def get_many(conn: Connection, flow: str, ids: list[str]) -> dict[str, Failure]:
     if not ids:
         return {}
-    rows = conn.execute(_BY_IDS, {"flow": flow, "ids": padded(ids)})
+    found = [_failure(dict(zip(_FIELDS, row, strict=True))) for row in _BY_IDS.rows(conn, {"flow": flow}, padded(ids))]
     asked = as_asked(ids, failures.c.source_id)
-    return {asked.get(row.source_id, row.source_id): _failure(row) for row in rows}
+    return {asked.get(failure.source_id, failure.source_id): failure for failure in found}
 
 
 def clear(conn: Connection, flow: str, ids: list[str]) -> None:

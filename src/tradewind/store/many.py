@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Connection, CursorResult, Dialect
+from sqlalchemy import BindParameter, ColumnElement, Connection, CursorResult, Dialect, Select, bindparam
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
 
@@ -88,4 +88,40 @@ def execute_many(conn: Connection, statement: ClauseElement, rows: Sequence[dict
     return conn.exec_driver_sql(prepared.sql, prepared.parameters(rows))
 
 
-__all__ = ["Prepared", "execute_many", "prepare"]
+class InList:
+    """A page's look-up: a SELECT whose one ``IN`` list takes a page of keys, sent as the driver takes it.
+
+    Through ``Connection.execute`` an expanding ``IN`` of a thousand keys is rendered, named and
+    converted key by key on every execution (``_literal_execute_expanding_parameter``), and each row
+    comes back through a Row object: for a page of records that cost more than the database's own
+    look-up. Here the statement is compiled once per list length (callers pad lists to a power of
+    two: :func:`tradewind.store.db.padded`), the keys go through their column's processor at once,
+    and rows come back as tuples, each selected column through its type's result processor. ``key``
+    is the column the list matches: its keys are stored fitted (:class:`~tradewind.store.keys.Key`)."""
+
+    def __init__(self, key: ColumnElement[Any], build: Callable[[list[BindParameter[Any]]], Select[Any]]) -> None:
+        self.key, self.build = key, build
+        self._shapes: dict[tuple[str, int], tuple[Prepared, tuple[Callable[[Any], Any] | None, ...]]] = {}
+
+    def rows(self, conn: Connection, values: dict[str, Any], keys: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows matching ``keys`` (with ``values`` for the statement's other parameters)."""
+        prepared, processors = self._shape(conn.dialect, len(keys), tuple(values))
+        row = {**values, **{f"in_{i}": key for i, key in enumerate(keys)}}
+        fetched = conn.exec_driver_sql(prepared.sql, prepared.parameters([row])[0]).fetchall()
+        if not any(processors):
+            return [tuple(r) for r in fetched]
+        return [tuple(v if p is None else p(v) for p, v in zip(processors, r, strict=True)) for r in fetched]
+
+    def _shape(self, dialect: Dialect, size: int,
+               names: tuple[str, ...]) -> tuple[Prepared, tuple[Callable[[Any], Any] | None, ...]]:
+        shape = self._shapes.get((dialect.name, size))
+        if shape is None:
+            statement = self.build([bindparam(f"in_{i}", type_=self.key.type) for i in range(size)])
+            prepared = prepare(statement, dialect, [*names, *(f"in_{i}" for i in range(size))])
+            processors = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
+                               for c in statement.selected_columns)
+            shape = self._shapes[(dialect.name, size)] = (prepared, processors)
+        return shape
+
+
+__all__ = ["InList", "Prepared", "execute_many", "prepare"]
