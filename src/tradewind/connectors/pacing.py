@@ -818,7 +818,8 @@ class CostBucket:
                 # unless renewed, and this process's presence unless announced
                 self.sleep((wait if self.ledger is None else min(wait, PRESENCE)) + 0.01)
         finally:
-            self.leave(ticket)
+            if ticket.queued:  # a call granted at once never stood in line: nothing to leave
+                self.leave(ticket)
 
     def attempt(self, cost: float, ticket: Ticket) -> float:
         """One try for ``cost`` points: 0 when taken, else the seconds to wait (the ticket then
@@ -833,7 +834,7 @@ class CostBucket:
         needed = min(cost, self.maximum)
         with self.lock:
             self._refill()
-            ahead = any(self.waiting.get(other, 0) for other in Priority if other < level)
+            ahead = any(count for other, count in self.waiting.items() if other < level)
             if not ahead and self.available >= needed:
                 self.available -= cost
                 self._step_out(ticket)

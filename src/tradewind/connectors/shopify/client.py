@@ -23,11 +23,12 @@ Request and answer bodies are never logged: they hold customers' personal data.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import httpx
@@ -46,6 +47,20 @@ from tradewind.errors import TradewindError, TransientError
 
 CostKey = tuple[str, tuple[tuple[str, int], ...]]
 
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+"""JSON as httpx's ``json=`` writes it, byte for byte."""
+
+
+@lru_cache(maxsize=128)
+def _opening(document: str) -> bytes:
+    """A request body up to its variables: a document is sent many times, so it is encoded once."""
+    return b'{"query":' + _encode(document).encode() + b',"variables":'
+
+
+def request_body(document: str, variables: Mapping[str, Any]) -> bytes:
+    """``{"query": document, "variables": variables}`` as JSON, the bytes ``json=`` would send."""
+    return _opening(document) + _encode(variables).encode() + b"}"
+
 
 @dataclass
 class _Exchange:
@@ -57,17 +72,16 @@ class _Exchange:
     acquired: float = 0.0
     body: dict[str, Any] | None = None
 
-    @property
+    @cached_property
     def cost_key(self) -> CostKey:
         """The document and its sizes (``first``, a productSet's ``variants``): what its cost depends on."""
         sizes = tuple(sorted((k, v) for k, v in self.variables.items() if type(v) is int))
         return self.document, sizes
 
     def build(self) -> httpx.Request:
-        return self.client.http.build_request(
-            "POST", self.client.url, json={"query": self.document, "variables": self.variables},
-            headers={"X-Shopify-Access-Token": self.client.token, "Accept": "application/json"},
-        )
+        client = self.client
+        return client.http.build_request("POST", client.url, content=request_body(self.document, self.variables),
+                                         headers=client.headers)
 
     def before(self) -> None:
         known = self.client.costs.get(self.cost_key)
@@ -75,17 +89,19 @@ class _Exchange:
         self.client.bucket.acquire(self.acquired)
 
     def after(self, response: httpx.Response) -> None:
-        self.body = body_of(response)
+        client = self.client
+        self.body = body = body_of(response)
         served = response.headers.get(VERSION_HEADER)
         if served:
-            warn_if_served_otherwise(self.client.endpoint, served)
-        cost = ((self.body or {}).get("extensions") or {}).get("cost") or {}
-        if cost.get("requestedQueryCost") is not None:
-            self.client.costs[self.cost_key] = float(cost["requestedQueryCost"])
+            warn_if_served_otherwise(client.endpoint, served)
+        cost = ((body.get("extensions") or {}).get("cost") or {}) if body else {}
+        requested = cost.get("requestedQueryCost")
+        if requested is not None:
+            client.costs[self.cost_key] = float(requested)
         status = cost.get("throttleStatus")
         # Shopify's figure already includes its refund of requested - actual; a THROTTLED answer
         # (actualQueryCost null) or one without a cost spent nothing
-        self.client.bucket.settle(self.acquired, spent=float(cost.get("actualQueryCost") or 0.0), status=Throttle(
+        client.bucket.settle(self.acquired, spent=float(cost.get("actualQueryCost") or 0.0), status=Throttle(
             maximum=float(status["maximumAvailable"]), available=float(status["currentlyAvailable"]),
             restore_rate=float(status["restoreRate"])) if status else None)
 
@@ -127,6 +143,12 @@ class ShopifyClient:
     def url(self) -> httpx.URL:
         """The endpoint, parsed once: httpx parses a URL given as text for every request it builds."""
         return httpx.URL(self.endpoint)
+
+    @cached_property
+    def headers(self) -> httpx.Headers:
+        """Every request's own headers, made once: httpx normalises headers given as a dict per request."""
+        return httpx.Headers({"X-Shopify-Access-Token": self.token, "Accept": "application/json",
+                              "Content-Type": "application/json"})
 
     def execute(self, document: str, variables: Mapping[str, Any] | None = None, *,
                 idempotent: bool = False) -> dict[str, Any]:

@@ -111,8 +111,9 @@ def lookup_size(document: str, budget: int) -> int:
     return size
 
 
+@lru_cache(maxsize=64)
 def is_mutation(document: str) -> bool:
-    """Whether the document's (first) operation is a mutation."""
+    """Whether the document's (first) operation is a mutation (asked for every call: kept per document)."""
     return any(getattr(d, "operation", None) == OperationType.MUTATION for d in _parsed(document).definitions)
 
 
