@@ -101,27 +101,49 @@ class InList:
 
     def __init__(self, key: ColumnElement[Any], build: Callable[[list[BindParameter[Any]]], Select[Any]]) -> None:
         self.key, self.build = key, build
-        self._shapes: dict[tuple[str, int], tuple[Prepared, tuple[Callable[[Any], Any] | None, ...]]] = {}
+        self._shapes: dict[tuple[str, int], _Shape] = {}
 
     def rows(self, conn: Connection, values: dict[str, Any], keys: Sequence[Any]) -> list[tuple[Any, ...]]:
         """The rows matching ``keys`` (with ``values`` for the statement's other parameters)."""
-        prepared, processors = self._shape(conn.dialect, len(keys), tuple(values))
-        row = {**values, **{f"in_{i}": key for i, key in enumerate(keys)}}
-        fetched = conn.exec_driver_sql(prepared.sql, prepared.parameters([row])[0]).fetchall()
-        if not any(processors):
+        shape = self._shape(conn.dialect, len(keys))
+        given = {name: value if process is None else process((value,))[0]
+                 for name, value, process in ((n, values[n], p) for n, p in shape.others)}
+        given.update(zip(shape.listed, keys if shape.key is None else shape.key(keys), strict=True))
+        arguments = tuple(given[name] for name in shape.names) if shape.positional else given
+        fetched = conn.exec_driver_sql(shape.sql, arguments).fetchall()
+        if not any(shape.results):
             return [tuple(r) for r in fetched]
-        return [tuple(v if p is None else p(v) for p, v in zip(processors, r, strict=True)) for r in fetched]
+        return [tuple(v if p is None else p(v) for p, v in zip(shape.results, r, strict=True)) for r in fetched]
 
-    def _shape(self, dialect: Dialect, size: int,
-               names: tuple[str, ...]) -> tuple[Prepared, tuple[Callable[[Any], Any] | None, ...]]:
+    def _shape(self, dialect: Dialect, size: int) -> _Shape:
         shape = self._shapes.get((dialect.name, size))
         if shape is None:
-            statement = self.build([bindparam(f"in_{i}", type_=self.key.type) for i in range(size)])
-            prepared = prepare(statement, dialect, [*names, *(f"in_{i}" for i in range(size))])
-            processors = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
-                               for c in statement.selected_columns)
-            shape = self._shapes[(dialect.name, size)] = (prepared, processors)
+            listed = tuple(f"in_{i}" for i in range(size))
+            statement = self.build([bindparam(name, type_=self.key.type) for name in listed])
+            compiled = statement.compile(dialect=dialect)
+            positional = bool(compiled.positional)
+            names = tuple(compiled.positiontup or ()) if positional else tuple(compiled.binds)
+            others = tuple((name, _column_processor(compiled.binds[name].type, dialect))
+                           for name in names if not name.startswith("in_"))
+            results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None)
+                            for c in statement.selected_columns)
+            shape = self._shapes[(dialect.name, size)] = _Shape(
+                sql=str(compiled), names=names, positional=positional, listed=listed, others=others,
+                key=_column_processor(self.key.type, dialect), results=results)
         return shape
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """:class:`InList`'s statement for one list length, and how its values and rows are converted."""
+
+    sql: str
+    names: tuple[str, ...]
+    positional: bool
+    listed: tuple[str, ...]
+    others: tuple[tuple[str, Callable[[Sequence[Any]], Sequence[Any]] | None], ...]
+    key: Callable[[Sequence[Any]], Sequence[Any]] | None
+    results: tuple[Callable[[Any], Any] | None, ...]
 
 
 __all__ = ["InList", "Prepared", "execute_many", "prepare"]
