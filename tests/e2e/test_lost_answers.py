@@ -18,6 +18,7 @@ import pytest
 
 from tests.e2e.slice import World, start_world
 from tradewind.connectors.base import Connector
+from tradewind.engine import locks as engine_locks
 from tradewind.engine.locks import FlowBusy, FlowLease
 from tradewind.store import locks
 from tradewind.store.db import Store
@@ -100,17 +101,20 @@ def test_a_target_that_shows_writes_late_parks_the_record_instead_of_sending_it_
     assert {order["name"]: 1} == booked(world)
 
 
-def test_a_run_that_lost_its_lease_makes_no_further_write(world: World, store: Store) -> None:
+def test_a_run_that_lost_its_lease_makes_no_further_write(world: World, store: Store,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     world.add_orders(4, seed=24)
     flow = world.services.project.flows["orders"]
     calls = 0
 
     def steal(batch: list[Any], ctx: Any) -> None:
-        """After the first order is decided, another run takes the lease over (as if this run
-        had been paused past it)."""
+        """After the first order is decided, this run is paused past its lease (its boot-time clock
+        jumps an hour, as a stopped process's does) and another run takes the lease over."""
         nonlocal calls
         calls += 1
         if calls == 1:
+            paused = engine_locks.elapsed() + 3600
+            monkeypatch.setattr(engine_locks, "elapsed", lambda: paused)
             with store.begin() as conn:
                 current = locks.holder(conn, flow.name)
             assert current is not None

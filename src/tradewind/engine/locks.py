@@ -7,13 +7,15 @@ gone (same host, its process no longer exists) is taken over at once instead of 
 
 A renewal holds for a while: nobody can take a live lease before it expires (``ttl`` after the
 renewing statement ran, by the database's clock), so for a third of ``ttl`` after sending one a
-write only reads that the row still names the run at its epoch — the database is there to bind
-what the write returns, and nothing changed the row — instead of renewing it with a commit of its
-own. The heartbeat, every quarter of ``ttl``, renews. The window is timed on a clock that keeps
-counting while the process is stopped (SIGSTOP, a debugger) or the machine sleeps, so a run paused
-past it renews before its next write, and is refused there once another run took over. A
-catalogue sync writes one product a call: on SQLite a read costs less than half a renewal, and
-leaves the write-ahead log's checkpoints to the commits that filled it.
+write needs no renewal of its own; the heartbeat, every quarter of ``ttl``, renews. Within that
+window a write to PostgreSQL still reads that the row names the run at its epoch: the server may
+have gone away meanwhile, and a run must stop writing at once when nothing could bind its results.
+A SQLite store is a file on this machine, which only a process here can lease, and only once the
+lease expired: the window is the whole answer there (a catalogue sync writes one product a call,
+and a statement per call was a tenth of the engine's own CPU between two calls). The window is
+timed on a clock that keeps counting while the process is stopped (SIGSTOP, a debugger) or the
+machine sleeps, so a run paused past it renews before its next write, and is refused there once
+another run took over.
 """
 
 from __future__ import annotations
@@ -161,14 +163,17 @@ class FlowLease:
                 log.warning("lease_renew_failed", flow=self.flow, error=str(error))
 
     def fence(self) -> None:
-        """Before a write: the lease is ours at our epoch — read in the store within the trusted part
-        of its ``ttl`` since the last renewal, renewed now after it (see the module docstring);
-        :class:`LeaseLost` once it is not, :class:`StoreUnavailable` when the store does not answer."""
+        """Before a write: the lease is ours at our epoch — within the trusted part of its ``ttl``
+        since the last renewal (read again on PostgreSQL), renewed now after it (see the module
+        docstring); :class:`LeaseLost` once it is not, :class:`StoreUnavailable` when the store does
+        not answer."""
         if self.lost:
             raise LeaseLost(f"flow {self.flow} lost its lease; this run makes no further write")
         if elapsed() >= self._trusted_until:
             self.confirm()
             return
+        if self._fence is not None and self._fence.local:
+            return  # a file on this machine: the window is the whole answer (see the module docstring)
         try:
             ours = self._fence is not None and self._fence.holds()
         except SQLAlchemyError as error:
@@ -195,8 +200,6 @@ class FlowLease:
         self._stop.set()
         self._thread.join(timeout=5)
         _ACTIVE.discard(self.run_id)
-        if self._fence is not None:
-            self._fence.close()
         try:
             with self.store.begin() as conn:
                 repo.release(conn, self.flow, self.run_id, self.epoch)

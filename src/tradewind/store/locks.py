@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Interval, bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.pool import PoolProxiedConnection
 
 from tradewind.store.db import Store, now
 from tradewind.store.tables import flow_locks
@@ -125,9 +124,8 @@ class Fence:
     pre-ping), so a database restarted meanwhile costs no fence.
 
     Calling it confirms and renews (an UPDATE); :meth:`holds` only reads whether the row still names
-    the run at its epoch — what a write needs while a recent renewal is known to hold
-    (``engine/locks.py``): the same answer from a database that is there, without a write to the
-    database's log (on SQLite less than half the CPU, and no checkpoints falling to it).
+    the run at its epoch — what a write to PostgreSQL needs while a recent renewal is known to hold
+    (``engine/locks.py``): the server is still there, and nobody took the row.
     """
 
     def __init__(self, store: Store, flow: str, run_id: str, epoch: int, ttl: timedelta) -> None:
@@ -138,7 +136,6 @@ class Fence:
         self.ttl = ttl
         self.values: dict[str, Any] = {"f_flow": flow, "f_run_id": run_id, "f_epoch": epoch}
         self.stamp = None if postgresql else flow_locks.c.expires_at.type.bind_processor(self.dialect)
-        self._reader: PoolProxiedConnection | None = None
 
     def _renewing(self) -> dict[str, Any]:
         values = dict(self.values)
@@ -153,38 +150,14 @@ class Fence:
         return self._send(self.renewal, self._renewing(), lambda cursor: cursor.rowcount == 1)
 
     def holds(self) -> bool:
-        """True while the lease's row names this run at its epoch; renews nothing. On SQLite it is
-        read on a connection of the fence's own, kept for the lease (see :meth:`_read`)."""
-        if self.dialect.name != "sqlite":
-            return self._send(self.check, self.values, lambda cursor: cursor.fetchone() is not None)
-        return self._read()
+        """True while the lease's row names this run at its epoch; renews nothing."""
+        return self._send(self.check, self.values, lambda cursor: cursor.fetchone() is not None)
 
-    def _read(self) -> bool:
-        """The check on a connection taken out of the pool for the lease's life: the pool's checkout
-        and its reset on return cost three times the statement (≈45 and ≈30 µs against ≈30 µs a write
-        in a catalogue sync). SQLite has no connection limit to mind, and a plain SELECT outside a
-        transaction holds no read lock once its cursor is closed, so the log's checkpoints proceed."""
-        if self._reader is None:
-            reader = self.engine.raw_connection()
-            reader.detach()  # closed with the fence, never returned to the pool
-            self._reader = reader
-        try:
-            cursor = self._reader.cursor()
-            try:
-                cursor.execute(self.check.sql, self.check.parameters(self.values))
-                return cursor.fetchone() is not None
-            finally:
-                cursor.close()
-        except self.dialect.loaded_dbapi.Error as error:
-            self.close()
-            raise DBAPIError.instance(self.check.sql, None, error, self.dialect.loaded_dbapi.Error,
-                                      hide_parameters=True, dialect=self.dialect) from error
-
-    def close(self) -> None:
-        """Close the fence's own connection, if it opened one."""
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            reader.close()
+    @property
+    def local(self) -> bool:
+        """The store is a file on this machine (SQLite), not a server that can go away between two
+        writes: only a process here can take the lease, and only once it expired."""
+        return self.dialect.name == "sqlite"
 
     def _send(self, statement: _Prepared, values: dict[str, Any], answer: Callable[[Any], bool]) -> bool:
         raw = self.engine.raw_connection()
