@@ -558,7 +558,7 @@ def store_endings(conn: Any, ended: Sequence[Transfer], ctx: RunContext) -> None
     """How transfers ended: a row stored at receive is updated, any other inserted whole — one row
     write per record either way, so a catalogue sync's records cost one statement row each, not two.
     A run's transfers thus show as they end, with its counters, which move as each page closes."""
-    runs.end_transfers(conn, [ending(t) for t in ended if t.id])
+    runs.end_transfers(conn, [{"tid": t.id, **ending(t)} for t in ended if t.id])
     runs.add_ended(conn, [{**ending(t), "run_id": ctx.run_id, "flow": ctx.flow.name, "entity": ctx.flow.entity,
                            "source_id": t.record.id, "attempt": t.attempt, "created_at": t.received_at}
                           for t in ended if not t.id])
@@ -731,7 +731,8 @@ def close_page(page: Page, batch: Sequence[Transfer], ctx: RunContext) -> None:
 
 
 def ending(t: Transfer) -> dict[str, Any]:
-    return {"tid": t.id, "stage": t.stage, "outcome": t.outcome, "reason": t.reason, "field": t.field,
+    """How ``t`` ended, by the transfer row's ending columns (``runs.ENDING``)."""
+    return {"stage": t.stage, "outcome": t.outcome, "reason": t.reason, "field": t.field,
             "target_id": t.target_id, "natural_key": t.natural_key or None}
 
 

@@ -67,7 +67,7 @@ def close_planned_page(batch: Sequence[Transfer], ctx: RunContext) -> None:
     for t in batch:
         counts[COUNTER[action_of(t)]] += 1
     with ctx.store.begin() as conn:
-        runs.end_transfers(conn, [_ending(t) for t in batch])
+        runs.end_transfers(conn, [{"tid": t.id, **_ending(t)} for t in batch])
         runs.add_counts(conn, ctx.run_id, {"received": len(batch), **counts})
     for name, amount in counts.items():
         ctx.counts[name] += amount

@@ -174,13 +174,12 @@ STARTED = ("run_id", "flow", "entity", "source_id", "attempt", "created_at")
 def add_ended(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Insert transfers whole, as they ended (one executemany, no ids asked back): the run loop
     writes a record's row once, when it ends, unless it keeps snapshots that need the row's id from
-    the start. Each dict has every STARTED and ENDING key."""
+    the start. Each dict has every STARTED and ENDING key, and no other."""
     if not rows:
         return
     stamp = now()
     hide = personal.hider(conn)  # e-mail addresses in keys are kept as keyed hashes only
-    many.execute_many(conn, _ENDED, [{**{n: row[n] for n in STARTED}, **{n: row.get(n) for n in ENDING},
-                                      "natural_key": hide(row.get("natural_key")), "finished_at": stamp}
+    many.execute_many(conn, _ENDED, [{**row, "natural_key": hide(row["natural_key"]), "finished_at": stamp}
                                      for row in rows])
 
 
