@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tradewind.connectors.base import NoCookies
+from tradewind.connectors.base import ApiClient
 from tradewind.connectors.pacing import CostBucket
 from tradewind.connectors.shopify import queries
-from tradewind.connectors.shopify.client import ShopifyClient, request_body
+from tradewind.connectors.shopify.client import ShopifyClient, _Exchange, request_body
 
 VARIABLES: list[dict[str, Any]] = [
     {},
@@ -53,8 +53,25 @@ def test_no_cookie_a_server_sets_is_kept_or_sent_back() -> None:
         seen.append(request)
         return httpx.Response(200, headers={"Set-Cookie": "affinity=1; Path=/"}, json={})
 
-    http = httpx.Client(transport=httpx.MockTransport(answer), cookies=NoCookies())
+    http = ApiClient(transport=httpx.MockTransport(answer))
     http.get("https://vendor.test/a")
     http.get("https://vendor.test/b")
     assert not http.cookies
     assert "cookie" not in seen[1].headers
+    with pytest.raises(AttributeError):
+        http.cookies = {"session": "1"}
+
+
+@pytest.mark.parametrize("http", [httpx.Client(timeout=12), ApiClient(timeout=httpx.Timeout(30, connect=10))])
+def test_a_call_is_the_request_the_http_client_builds(http: httpx.Client) -> None:
+    """The request template built once per client equals ``build_request``'s, header for header."""
+    client = ShopifyClient(http, endpoint="https://shop.test/admin/api/2026-07/graphql.json", token="shpat_x",
+                           bucket=CostBucket())
+    for variables in VARIABLES:
+        built = _Exchange(client, queries.PRODUCT_SET, variables).build()
+        expected = http.build_request("POST", client.endpoint, content=request_body(queries.PRODUCT_SET, variables),
+                                      headers={"X-Shopify-Access-Token": "shpat_x", "Accept": "application/json",
+                                               "Content-Type": "application/json"})
+        assert (built.method, built.url, built.extensions) == (expected.method, expected.url, expected.extensions)
+        assert built.headers.raw == expected.headers.raw
+        assert built.content == expected.content

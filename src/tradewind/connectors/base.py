@@ -23,7 +23,6 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import IntEnum
-from http.cookiejar import CookieJar
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 import httpx
@@ -510,13 +509,31 @@ def tls() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-class NoCookies(CookieJar):
-    """A cookie jar that keeps nothing a server sets. The vendors' APIs authenticate every request
-    by its token and want no cookie back; keeping theirs (a load balancer's, a session's) would send
-    them with every later call, and reading them cost ≈ 10 µs of CPU per answer."""
+class NoCookies(httpx.Cookies):
+    """Cookies a server sets are not read (:class:`ApiClient`)."""
 
-    def extract_cookies(self, response: object, request: object) -> None:
+    def extract_cookies(self, response: httpx.Response) -> None:
         return None
+
+
+class ApiClient(httpx.Client):
+    """httpx's client for the vendors' APIs, which keeps no cookie a server sets. The vendors
+    authenticate every request by its token and want no cookie back; keeping theirs (a load
+    balancer's, a session's) would send them with every later call. httpx reads every answer's
+    ``Set-Cookie`` through urllib's cookie machinery, a urllib request built per answer even for a
+    jar that keeps nothing (≈ 15 µs of CPU a call): here it is not read at all."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._unread = NoCookies()
+
+    @property  # type: ignore[override]
+    def cookies(self) -> httpx.Cookies:
+        return self._unread
+
+    @cookies.setter
+    def cookies(self, cookies: object) -> None:
+        raise AttributeError("a vendor API client keeps no cookies")
 
 
 class Connector(ABC):
@@ -550,8 +567,7 @@ class Connector(ABC):
         self.staging: Staging = staging or MemoryStaging()
         self.retry = retry or RetryPolicy()
         seconds = float(getattr(options, "timeout", 30.0))  # a connector may offer `timeout` as an option
-        self.http = http or httpx.Client(timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)), verify=tls(),
-                                         cookies=NoCookies())
+        self.http = http or ApiClient(timeout=httpx.Timeout(seconds, connect=min(10.0, seconds)), verify=tls())
         self.tokens: TokenStore = tokens or MemoryTokens()
         self.environ = environ
         self.ledger = ledger  # where call budgets are shared with other processes; None: this process only

@@ -79,9 +79,9 @@ class _Exchange:
         return self.document, sizes
 
     def build(self) -> httpx.Request:
-        client = self.client
-        return client.http.build_request("POST", client.url, content=request_body(self.document, self.variables),
-                                         headers=client.headers)
+        url, headers, extensions = self.client.template
+        return httpx.Request("POST", url, content=request_body(self.document, self.variables), headers=headers,
+                             extensions=extensions)
 
     def before(self) -> None:
         known = self.client.costs.get(self.cost_key)
@@ -140,15 +140,15 @@ class ShopifyClient:
     """Distinguishes this connection's idempotency keys from a later run's."""
 
     @cached_property
-    def url(self) -> httpx.URL:
-        """The endpoint, parsed once: httpx parses a URL given as text for every request it builds."""
-        return httpx.URL(self.endpoint)
-
-    @cached_property
-    def headers(self) -> httpx.Headers:
-        """Every request's own headers, made once: httpx normalises headers given as a dict per request."""
-        return httpx.Headers({"X-Shopify-Access-Token": self.token, "Accept": "application/json",
-                              "Content-Type": "application/json"})
+    def template(self) -> tuple[httpx.URL, httpx.Headers, dict[str, Any]]:
+        """Every call's URL, headers and extensions as the HTTP client builds them (its defaults merged
+        with the shop's token), built once: a call's request takes them with its body, where
+        ``Client.build_request`` would parse and merge them again for each call (≈ 17 µs of CPU)."""
+        built = self.http.build_request("POST", self.endpoint, headers={
+            "X-Shopify-Access-Token": self.token, "Accept": "application/json", "Content-Type": "application/json"})
+        headers = built.headers.copy()
+        del headers["Content-Length"]  # the body's own length is set per call
+        return built.url, headers, dict(built.extensions)
 
     def execute(self, document: str, variables: Mapping[str, Any] | None = None, *,
                 idempotent: bool = False) -> dict[str, Any]:
