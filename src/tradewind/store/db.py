@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -136,6 +136,14 @@ def upsert(connection: Connection, table: Any, values: dict[str, Any] | list[dic
         many.execute_many(connection, statement, values)
 
 
+def upsert_columns(connection: Connection, table: Any, columns: Mapping[str, Sequence[Any]], same: Mapping[str, Any],
+                   keys: list[str], update: list[str]) -> None:
+    """:func:`upsert` of rows given column by column, with the values they all share in ``same``
+    (:func:`tradewind.store.many.execute_columns`); nothing when the columns are empty."""
+    statement = _upsert_statement(connection.dialect.name, table, tuple(keys), tuple(update))
+    many.execute_columns(connection, statement, columns, same)
+
+
 @lru_cache(maxsize=256)
 def _upsert_statement(dialect: str, table: Any, keys: tuple[str, ...], update: tuple[str, ...]) -> Any:
     """Built once per table and columns: the run loop upserts every batch, and building the
@@ -149,4 +157,4 @@ def _upsert_statement(dialect: str, table: Any, keys: tuple[str, ...], update: t
     )
 
 
-__all__ = ["DEFAULT_URL", "URL_ENV", "Store", "database_url", "insert", "now", "upgrade", "upsert"]
+__all__ = ["DEFAULT_URL", "URL_ENV", "Store", "database_url", "insert", "now", "upgrade", "upsert", "upsert_columns"]

@@ -46,9 +46,23 @@ def is_fitted(value: str) -> bool:
 
 def as_asked(values: Iterable[str], column: ColumnElement[Any]) -> dict[str, str]:
     """Stored form → the value asked for, for a look-up by a :class:`Key` column: rows come back
-    with fitted keys, and the caller matches them to what it asked by this map."""
+    with fitted keys, and the caller matches them to what it asked by this map.
+
+    Callers look rows up with ``asked.get(stored, stored)``, so only keys stored otherwise than
+    asked need an entry: the usual page (ASCII, within the column) maps nothing, told by three
+    passes in C. Should a fitted form equal another value asked, the whole map is made, as ever."""
     length = getattr(column.type, "length", None)
-    return {fit_key(v, length) if length else v: v for v in values}
+    if not length:
+        return {v: v for v in values}
+    listed = values if isinstance(values, list | tuple) else list(values)
+    if set(map(type, listed)) <= {str}:
+        joined = "".join(listed)
+        if joined.isascii() and "\x00" not in joined and max(map(len, listed), default=0) <= length:
+            return {}
+    fitted = {key: v for key, v in ((fit_key(v, length), v) for v in listed) if key != v}
+    if fitted and not fitted.keys().isdisjoint(listed):
+        return {fit_key(v, length): v for v in listed}
+    return fitted
 
 
 class Key(TypeDecorator[str]):

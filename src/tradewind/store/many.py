@@ -15,8 +15,9 @@ defaults, no values baked in): :func:`prepare` refuses others rather than send t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from operator import itemgetter
 from typing import Any, cast
 
@@ -34,6 +35,8 @@ class Prepared:
     converting: tuple[tuple[int, Callable[[Sequence[Any]], Sequence[Any]]], ...]
     """(position, processor) of each parameter whose column of values the driver cannot take as it is."""
     positional: bool
+    processors: tuple[Callable[[Sequence[Any]], Sequence[Any]] | None, ...] = ()
+    """Each parameter's column processor (None: taken as it is), in the driver's order."""
 
     def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
         """Each row's values in the driver's order, converted column by column (one ``map`` a
@@ -45,6 +48,22 @@ class Prepared:
             for i, process in self.converting:
                 columns[i] = process(columns[i])
             values = list(zip(*columns, strict=True))
+        return values if self.positional else [dict(zip(self.names, row, strict=True)) for row in values]
+
+    def parameters_of(self, columns: Mapping[str, Sequence[Any]], same: Mapping[str, Any]) -> list[Any]:
+        """Rows given column by column, with ``same`` values every row shares (they win over a
+        column of the same name): each column converted at once, a shared value once for all rows,
+        and the rows zipped in C — no dictionary or tuple built in Python per row."""
+        size = len(next(iter(columns.values())))
+        sent: list[Any] = []
+        for name, process in zip(self.names, self.processors, strict=True):
+            if name in same:
+                value = same[name]
+                sent.append(repeat(value if process is None else process((value,))[0], size))
+            else:
+                column = columns[name]
+                sent.append(column if process is None else process(column))
+        values = list(zip(*sent, strict=True))
         return values if self.positional else [dict(zip(self.names, row, strict=True)) for row in values]
 
 
@@ -65,9 +84,10 @@ def prepare(statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> 
         raise ValueError(f"rows for this statement must carry {', '.join(missing)} (defaults and "
                          "values baked into the statement are not sent here)")
     binds = compiled.binds
-    processors = (_column_processor(binds[name].type, dialect) for name in names)
+    processors = tuple(_column_processor(binds[name].type, dialect) for name in names)
     converting = tuple((i, process) for i, process in enumerate(processors) if process is not None)
-    prepared = Prepared(sql=str(compiled), names=names, converting=converting, positional=positional)
+    prepared = Prepared(sql=str(compiled), names=names, converting=converting, positional=positional,
+                        processors=processors)
     _prepared[cache_key] = (statement, prepared)  # the statement is held so its id is not reused
     return prepared
 
@@ -86,6 +106,17 @@ def execute_many(conn: Connection, statement: ClauseElement, rows: Sequence[dict
     """Send ``rows`` (all with the same keys) through ``statement`` as one executemany."""
     prepared = prepare(statement, conn.dialect, list(rows[0]))
     return conn.exec_driver_sql(prepared.sql, prepared.parameters(rows))
+
+
+def execute_columns(conn: Connection, statement: ClauseElement, columns: Mapping[str, Sequence[Any]],
+                    same: Mapping[str, Any]) -> CursorResult[Any] | None:
+    """Send rows given as ``columns`` of equal length (at least one), with the values they all
+    share in ``same``, through ``statement`` as one executemany (nothing when the columns are empty).
+    The run loop's batches are so made: a pair, a flow and a time stamp shared, a few ids per row."""
+    if not len(next(iter(columns.values()))):
+        return None
+    prepared = prepare(statement, conn.dialect, [*columns, *(name for name in same if name not in columns)])
+    return conn.exec_driver_sql(prepared.sql, prepared.parameters_of(columns, same))
 
 
 class InList:
@@ -111,9 +142,13 @@ class InList:
         given.update(zip(shape.listed, keys if shape.key is None else shape.key(keys), strict=True))
         arguments = tuple(given[name] for name in shape.names) if shape.positional else given
         fetched = conn.exec_driver_sql(shape.sql, arguments).fetchall()
-        if not any(shape.results):
+        if not any(shape.results) or not fetched:
             return [tuple(r) for r in fetched]
-        return [tuple(v if p is None else p(v) for p, v in zip(shape.results, r, strict=True)) for r in fetched]
+        columns: list[Sequence[Any]] = list(zip(*fetched, strict=True))
+        for i, process in enumerate(shape.results):
+            if process is not None:
+                columns[i] = _processed(process, columns[i])
+        return list(zip(*columns, strict=True))
 
     def _shape(self, dialect: Dialect, size: int) -> _Shape:
         shape = self._shapes.get((dialect.name, size))
@@ -133,6 +168,19 @@ class InList:
         return shape
 
 
+_TEXT = {str, type(None)}
+
+
+def _processed(process: Callable[[Any], Any], column: Sequence[Any]) -> list[Any]:
+    """``process`` mapped over a column of results, each distinct text once: the rows of a batch
+    stored by one statement share its time stamp, which SQLite gives back as text to parse. Only
+    text is so shared (equal strings are the same value; equal times may differ in zone)."""
+    if set(map(type, column)) <= _TEXT:
+        done = {value: process(value) for value in set(column)}
+        return list(map(done.__getitem__, column))
+    return list(map(process, column))
+
+
 @dataclass(frozen=True)
 class _Shape:
     """:class:`InList`'s statement for one list length, and how its values and rows are converted."""
@@ -146,4 +194,4 @@ class _Shape:
     results: tuple[Callable[[Any], Any] | None, ...]
 
 
-__all__ = ["InList", "Prepared", "execute_many", "prepare"]
+__all__ = ["InList", "Prepared", "execute_columns", "execute_many", "prepare"]

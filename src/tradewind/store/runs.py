@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -179,8 +180,9 @@ def add_ended(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         return
     stamp = now()
     hide = personal.hider(conn)  # e-mail addresses in keys are kept as keyed hashes only
-    many.execute_many(conn, _ENDED, [{**row, "natural_key": hide(row["natural_key"]), "finished_at": stamp}
-                                     for row in rows])
+    columns = {name: list(map(itemgetter(name), rows)) for name in rows[0]}  # each read in C, no dict per row
+    columns["natural_key"] = list(map(hide, columns["natural_key"]))
+    many.execute_columns(conn, _ENDED, columns, {"finished_at": stamp})
 
 
 ENDING = ("stage", "outcome", "reason", "field", "target_id", "natural_key")
