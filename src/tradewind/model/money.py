@@ -70,6 +70,22 @@ class Money(BaseModel):
         return money
 
     @classmethod
+    def shared(cls, amount: Any, currency: str) -> Money:
+        """``Money.of``, made once per spelling (the amount's type and text, and the currency):
+        Money is immutable, and the prices of a catalogue repeat a few amounts, each read and
+        converted once per record. A refusal is never kept; other types are made each time."""
+        if type(amount) not in _SPELLED or type(currency) is not str:
+            return cls.of(amount, currency)
+        key = (cls, type(amount), str(amount), currency)
+        money = _SHARED.get(key)
+        if money is None:
+            money = cls.of(amount, currency)
+            if len(_SHARED) >= _SHARED_MAX:
+                _SHARED.clear()  # bounded: a catalogue of ever new amounts starts over
+            _SHARED[key] = money
+        return money
+
+    @classmethod
     def zero(cls, currency: str) -> Money:
         return cls(amount=Decimal("0"), currency=currency)
 
@@ -103,6 +119,12 @@ class Money(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.currency} {self.amount}"
+
+
+_SPELLED = (Decimal, str, int)
+"""Amount types whose text tells the amount exactly (``Decimal("1.0")`` and ``Decimal("1.00")`` apart)."""
+_SHARED: dict[tuple[type, type, str, str], Any] = {}
+_SHARED_MAX = 4096
 
 
 def total(amounts: list[Money], currency: str) -> Money:

@@ -235,7 +235,7 @@ def price_in(data: Row, settings: Settings = DEFAULT) -> Price:
     start, end = _day(data.get("StartDate")), _day(data.get("EndDate"))
     return build(Price, text(data.get("ID")), sku=text(data.get("ItemCode")) or "",
                  price_list=account or "default", customer_reference=account,
-                 amount=Money.of(_dec(data.get("Price")), text(data.get("Currency")) or ""),
+                 amount=Money.shared(_dec(data.get("Price")), text(data.get("Currency")) or ""),
                  includes_vat=settings.prices_include_vat, min_quantity=_dec(data.get("Quantity"), "1") or Decimal(1),
                  vat_rate=settings.vat_rate(data.get(ITEM_VAT_CODE)), valid_from=start, valid_until=end)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from tradewind.connectors.base import (
@@ -73,7 +74,15 @@ def eq(field: str) -> Eq:
 
 
 def without_metadata(rows: list[Row]) -> list[Row]:
-    return [{k: v for k, v in row.items() if k != "__metadata"} for row in rows]
+    """Copies of ``rows`` without Exact's ``__metadata``: every row read passes here."""
+    return [_without_metadata(row) for row in rows]
+
+
+def _without_metadata(row: Row) -> Row:
+    """A copy of ``row`` less ``__metadata`` (a copy and a removal: a quarter of a filtered rebuild)."""
+    kept = dict(row)
+    kept.pop("__metadata", None)
+    return kept
 
 
 def api_rows(raw: Any) -> list[Row]:
@@ -97,7 +106,18 @@ def sync_start(since: str | None) -> int:
 def modified(row: Row) -> str | None:
     """A row's ``Modified`` as ISO 8601 with its offset: Exact sends ``/Date(ms)/`` (milliseconds
     since the epoch, UTC), so versions and cursors compare as times and need no zone declared."""
-    moment = parse_date(row.get("Modified"))
+    value = row.get("Modified")
+    if type(value) is str:
+        return _modified_text(value)
+    moment = parse_date(value)
+    return moment.isoformat() if moment else None
+
+
+@lru_cache(maxsize=1024)
+def _modified_text(value: str) -> str | None:
+    """Read once per spelling: the rows of one import or batch update share their ``Modified``
+    (and a refusal, an exception, is never kept)."""
+    moment = parse_date(value)
     return moment.isoformat() if moment else None
 
 

@@ -48,7 +48,7 @@ def price_for_shop(native: Mapping[str, Any], *, taxes_included: bool, currency:
 def amount_for_shop(amount: Any, currency: str, *, includes_vat: bool, vat_rate: Any, taxes_included: bool,
                     record: str | None, field: str = "vat_rate") -> str:
     """An amount on the shop's basis: as it is when both agree on VAT, else converted by the rate."""
-    money = Money(amount=amount, currency=currency)
+    money = Money.shared(amount, currency)  # validated as Money(amount=…, currency=…) is
     if includes_vat == taxes_included:
         return str(money.amount)
     rate = to_decimal(vat_rate)

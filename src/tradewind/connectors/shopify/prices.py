@@ -134,6 +134,10 @@ def _product(write: Write, index: Mapping[str, str]) -> str | None:
 
 
 def _same_amount(current: Any, wanted: str) -> bool:
+    """Whether the shop's price is ``wanted``, a Money's amount as text (finite, so the same text is
+    the same amount: most prices held are the text last written, and read without a Decimal)."""
+    if current == wanted:
+        return True
     try:
         return current is not None and Decimal(str(current)) == Decimal(wanted)
     except InvalidOperation:
