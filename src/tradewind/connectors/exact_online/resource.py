@@ -218,7 +218,7 @@ class ExactResource(Resource[E]):
         params = {"$select": ",".join(self.select), "$filter": f"Timestamp gt {sync_start(since)}"}
         for rows in client.pages(self.sync_path, params):
             rows = without_metadata(rows)
-            top = max((int(r["Timestamp"]) for r in rows), default=None)
+            top = max([int(r["Timestamp"]) for r in rows], default=None)
             kept = [r for r in rows if keep(r)] if keep else rows
             yield Page(records=self.assemble(client, kept), cursor=str(top) if top is not None else None)
 

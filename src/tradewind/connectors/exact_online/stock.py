@@ -52,13 +52,14 @@ class StockResource(ExactResource[StockLevel]):
 
     def pages(self, client: ExactClient, since: str | None) -> Iterator[Page]:
         placing = self.placing()
-        for page in self.sync_pages(client, since, _reading(placing)):
+        for page in self.sync_pages(client, since, _by_warehouse(placing.reads)):
             yield Page(records=self.placed(page.records, placing), cursor=page.cursor)
 
     def placed(self, records: list[NativeRecord], placing: rules.Placing) -> list[NativeRecord]:
         """Rows of summed locations kept in the tally, then replaced by one record per location and
         SKU with the sums; rows of locations fed by one warehouse pass as they are."""
-        summed = [placing.is_summed(placing.location_of(_warehouse(r.data))) for r in records]
+        joined = _by_warehouse(lambda warehouse: placing.is_summed(placing.location_of(warehouse)))
+        summed = [joined(r.data) for r in records]
         alone = [r for r, joined in zip(records, summed, strict=True) if not joined]
         return alone + self._sums([r for r, joined in zip(records, summed, strict=True) if joined], placing)
 
@@ -110,21 +111,21 @@ class StockResource(ExactResource[StockLevel]):
         return [rows.get(i) for i in ids]
 
 
-def _reading(placing: rules.Placing) -> Callable[[Row], bool]:
-    """Whether ``placing`` reads a row's warehouse, answered once per ``WarehouseCode`` as sent: the
-    rows of a read name a few warehouses, and every row is asked."""
+def _by_warehouse(answer: Callable[[str], bool]) -> Callable[[Row], bool]:
+    """``answer`` for a row's warehouse (:func:`_warehouse`), asked once per ``WarehouseCode`` as sent:
+    the rows of a read name a few warehouses, and every row is asked."""
     answers: dict[str, bool] = {}
 
-    def keep(row: Row) -> bool:
+    def of(row: Row) -> bool:
         code = row.get("WarehouseCode")
         if type(code) is not str:  # as Exact never sends it: asked each time
-            return placing.reads(codec.text(code) or "")
-        answer = answers.get(code)
-        if answer is None:
-            answer = answers[code] = placing.reads(codec.text(code) or "")
-        return answer
+            return answer(_warehouse(row))
+        known = answers.get(code)
+        if known is None:
+            known = answers[code] = answer(_warehouse(row))
+        return known
 
-    return keep
+    return of
 
 
 def _warehouse(row: Row) -> str:

@@ -44,9 +44,18 @@ item is not stocked there, so there is nothing to compare). Held for one ``write
 
 def available_of(record: NativeRecord) -> int | None:
     """A level record's ``available`` quantity (None: not stocked at its location)."""
-    quantities = {q.get("name"): q.get("quantity") for q in record.data.get("quantities") or []}
-    available = quantities.get("available")
+    available = _available(record.data.get("quantities"))
     return None if available is None else int(available)
+
+
+def _available(quantities: Any) -> Any:
+    """The quantity of the (last) entry named ``available`` of a level's ``quantities``; None without
+    one. Every level written asks, so no mapping of its names is made to ask it."""
+    found = None
+    for entry in quantities or []:
+        if entry.get("name") == "available":
+            found = entry.get("quantity")
+    return found
 
 
 def handed(writes: Sequence[Write]) -> Levels:
@@ -163,7 +172,7 @@ class StockResource(NotReadable):
     def prebinds(self, record: NativeRecord, *, created: bool) -> list[Prebinding]:
         """The quantity written stays with the level's inventory item: the next write's ``changeFromQuantity``."""
         data = record.data
-        available = {q.get("name"): q.get("quantity") for q in data.get("quantities") or []}.get("available")
+        available = _available(data.get("quantities"))
         if not data.get("sku") or available is None:
             return []
         return [Prebinding("stock", f"sku={data['sku']}", str(data["inventoryItemId"]),
@@ -171,7 +180,7 @@ class StockResource(NotReadable):
 
     def holds(self, found: NativeRecord, native: dict[str, Any]) -> bool:
         """The level's ``available`` quantity already equals the one a write would set."""
-        available = {q.get("name"): q.get("quantity") for q in found.data.get("quantities") or []}.get("available")
+        available = _available(found.data.get("quantities"))
         return available is not None and int(available) == int(native["quantity"])
 
     def create(self, client: ShopifyClient, native: dict[str, Any]) -> NativeRecord:
