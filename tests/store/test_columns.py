@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import delete, insert, select
 
 from tradewind.store import bindings, many
-from tradewind.store.db import Store
+from tradewind.store.db import Store, to_json, to_json_each
 from tradewind.store.keys import as_asked, fit_key
 from tradewind.store.tables import prebindings
 
@@ -67,3 +67,35 @@ def test_prebindings_data_loads_as_json_loads(texts: list[Any]) -> None:
             bindings._loaded(texts)
     else:
         assert bindings._loaded(texts) == expected
+
+
+@pytest.mark.parametrize("values", [
+    [{"quantity": 5, "location": {"id": "L-1"}}, {"price": 9.95, "at": STAMP, "x": [1, None, True, "é\x00"]}],
+    ["text", 1, None, [], {}, float("nan")], [{"a": 1}, {"b": object()}],
+])
+def test_a_batch_of_payloads_encodes_as_to_json(values: list[Any]) -> None:
+    assert to_json_each(values) == [to_json(value) for value in values]
+
+
+def test_a_circular_payload_is_refused_as_to_json_refuses_it() -> None:
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        to_json(loop)
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        to_json_each([{"a": 1}, loop])
+    shared = {"x": 1}
+    assert to_json_each([[shared, shared], shared]) == [to_json([shared, shared]), to_json(shared)]
+
+
+def test_a_binding_read_is_the_binding_made(store: Store) -> None:
+    with store.begin() as conn:
+        bindings.pend(conn, [{"source_connection": "erp", "entity": "product", "source_id": "S-1",
+                              "target_connection": "shop", "natural_key": "sku=A", "flow": "f", "target_id": None,
+                              "epoch": 3}])
+        found = bindings.get_many(conn, "erp", "product", "shop", ["S-1"])["S-1"]
+        made = bindings.Binding(*(getattr(found, name) for name in bindings._FIELDS))
+        assert found == made and repr(found) == repr(made) and hash(found) == hash(made)
+        assert found.pending and found.epoch == 3 and vars(found) == vars(made)
+        with pytest.raises(AttributeError):
+            found.state = "bound"  # type: ignore[misc]

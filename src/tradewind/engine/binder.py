@@ -49,6 +49,10 @@ _RESULTED = ("source_id", "target_id", "natural_key", "hash", "source_version", 
 """The binding columns an intent and a result fill (each field is named as its column)."""
 
 
+_PREBINDING = attrgetter("entity", "natural_key", "target_id", "data")
+"""A prebinding as the row :func:`~tradewind.store.bindings.prebind` keeps (entity, natural key, target id, data)."""
+
+
 def _columns(items: Sequence[Intent] | Sequence[Result], names: Sequence[str]) -> dict[str, list[Any]]:
     """A batch's fields, column by column: a field read in C per item, no row built per item."""
     return {name: list(map(attrgetter(name), items)) for name in names}
@@ -118,8 +122,7 @@ class Binder:
                 fresh: bool = False) -> None:
         """Keep what a write's answer named (in the caller's transaction, with the binding it came with);
         ``fresh``: the answer of a create, whose ids are new (see :func:`tradewind.store.bindings.prebind`)."""
-        repo.prebind(conn, target_connection, [(p.entity, p.natural_key, p.target_id, p.data) for p in prebindings],
-                     fresh=fresh)
+        repo.prebind(conn, target_connection, list(map(_PREBINDING, prebindings)), fresh=fresh)
 
     def unprebind(self, target_connection: str, entity: str, natural_keys: Sequence[str]) -> None:
         """Forget what earlier answers told about these records (a write by that id failed)."""

@@ -140,7 +140,7 @@ class InList:
         given = {name: value if process is None else process((value,))[0]
                  for name, value, process in ((n, values[n], p) for n, p in shape.others)}
         given.update(zip(shape.listed, keys if shape.key is None else shape.key(keys), strict=True))
-        arguments = tuple(given[name] for name in shape.names) if shape.positional else given
+        arguments = shape.ordered(given) if shape.positional else given
         fetched = conn.exec_driver_sql(shape.sql, arguments).fetchall()
         if not any(shape.results) or not fetched:
             return [tuple(r) for r in fetched]
@@ -164,6 +164,7 @@ class InList:
                             for c in statement.selected_columns)
             shape = self._shapes[(dialect.name, size)] = _Shape(
                 sql=str(compiled), names=names, positional=positional, listed=listed, others=others,
+                ordered=itemgetter(*names) if len(names) > 1 else lambda given: (given[names[0]],),
                 key=_column_processor(self.key.type, dialect), results=results)
         return shape
 
@@ -189,6 +190,8 @@ class _Shape:
     names: tuple[str, ...]
     positional: bool
     listed: tuple[str, ...]
+    ordered: Callable[[dict[str, Any]], tuple[Any, ...]]
+    """The parameters' values in the driver's order (an ``itemgetter``: a page's thousand keys in C)."""
     others: tuple[tuple[str, Callable[[Sequence[Any]], Sequence[Any]] | None], ...]
     key: Callable[[Sequence[Any]], Sequence[Any]] | None
     results: tuple[Callable[[Any], Any] | None, ...]
