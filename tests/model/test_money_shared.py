@@ -24,8 +24,10 @@ def test_one_spelling_is_made_once_and_spellings_stay_apart() -> None:
     assert "USD" == Money.shared(Decimal("1.0"), "USD").currency
 
 
-@pytest.mark.parametrize(("amount", "currency"), [("n/a", "EUR"), ("NaN", "EUR"), (True, "EUR"), (None, "EUR"),
-                                                  ("1", "EURO"), ("1", None)])
+@pytest.mark.parametrize(("amount", "currency"), [
+    ("n/a", "EUR"), ("NaN", "EUR"), (True, "EUR"), (None, "EUR"), ("1", "EURO"), ("1", None),
+    pytest.param(10**5000, "EUR", id="int-past-4300-digits"),
+])
 def test_a_refusal_is_of_s_each_time(amount: object, currency: object) -> None:
     for _ in range(2):
         with pytest.raises(ValidationError) as shared:

@@ -121,8 +121,9 @@ class Money(BaseModel):
         return f"{self.currency} {self.amount}"
 
 
-_SPELLED = (Decimal, str, int)
-"""Amount types whose text tells the amount exactly (``Decimal("1.0")`` and ``Decimal("1.00")`` apart)."""
+_SPELLED = (Decimal, str)
+"""Amount types whose text tells the amount exactly (``Decimal("1.0")`` and ``Decimal("1.00")`` apart) and
+is always had (an int's may be refused, past 4,300 digits: that refusal stays Money.of's)."""
 _SHARED: dict[tuple[type, type, str, str], Any] = {}
 _SHARED_MAX = 4096
 
