@@ -126,7 +126,8 @@ class CleanText(TypeDecorator[str]):
         return _by_column(self.bind_processor(dialect), _impl_processor(self, dialect), None)
 
 
-_PLAIN = {str, type(None)}
+_NONE = type(None)
+_PLAIN = {str, _NONE}
 
 
 def _by_column(one: Callable[[Any], Any], impl: Callable[[Any], Any] | None,
@@ -136,8 +137,9 @@ def _by_column(one: Callable[[Any], Any], impl: Callable[[Any], Any] | None,
     types, the joined text, the longest value) instead of a Python call per value."""
 
     def process(column: Sequence[Any]) -> Sequence[Any]:
-        if impl is None and set(map(type, column)) <= _PLAIN:
-            texts = [value for value in column if value is not None]
+        types = set(map(type, column))
+        if impl is None and types <= _PLAIN:
+            texts = column if _NONE not in types else [value for value in column if value is not None]
             joined = "".join(texts)
             if joined.isascii() and "\x00" not in joined and (
                     length is None or max(map(len, texts), default=0) <= length):
