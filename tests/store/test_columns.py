@@ -96,6 +96,6 @@ def test_a_binding_read_is_the_binding_made(store: Store) -> None:
         found = bindings.get_many(conn, "erp", "product", "shop", ["S-1"])["S-1"]
         made = bindings.Binding(*(getattr(found, name) for name in bindings._FIELDS))
         assert found == made and repr(found) == repr(made) and hash(found) == hash(made)
-        assert found.pending and found.epoch == 3 and vars(found) == vars(made)
+        assert found.pending and found.epoch == 3 and found._asdict() == made._asdict()
         with pytest.raises(AttributeError):
             found.state = "bound"  # type: ignore[misc]

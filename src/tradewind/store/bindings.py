@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, or_, select, update
 
@@ -24,8 +23,11 @@ UNKNOWN = "unknown"
 """A write was sent and its answer lost: settled by a look-up in the target before anything is re-sent."""
 
 
-@dataclass(frozen=True)
-class Binding:
+class Binding(NamedTuple):
+    """A binding as stored. A named tuple: immutable, and made from a row positionally in C (a page's
+    look-up reads a thousand; a frozen dataclass sets each of its fourteen fields through
+    ``object.__setattr__``)."""
+
     id: int
     source_connection: str
     entity: str
@@ -51,22 +53,14 @@ class Binding:
         return self.state == UNKNOWN
 
 
-_FIELDS = tuple(f.name for f in fields(Binding))
+_FIELDS = Binding._fields
 _COLUMNS = [bindings.c[name] for name in _FIELDS]
 """The binding's columns in its fields' order: a row becomes a Binding positionally, without a
 mapping per row (a page's look-up reads a thousand)."""
 
 
 def _row(row: Sequence[Any]) -> Binding:
-    """A row of every field, as ``Binding(*row)`` makes it: its fields set at once, where a frozen
-    dataclass's ``__init__`` sets each through ``object.__setattr__`` (fourteen calls, half the cost
-    of a page's look-up in Python). Nothing else happens at init (no defaults used, no ``__post_init__``)."""
-    binding = _new(Binding)
-    binding.__dict__.update(zip(_FIELDS, row, strict=True))
-    return binding
-
-
-_new = object.__new__
+    return Binding._make(row)
 
 
 _PAIR = (bindings.c.source_connection == bindparam("source_connection"), bindings.c.entity == bindparam("entity"),
