@@ -10,7 +10,9 @@ theirs). Each is also charged a full collection after its run: left uncollected,
 cycles were collected during the minimal client's run and charged to it (≈ 0.1 s at 1,000 products).
 Alternating the two on one machine and taking medians (and minimums: contention only adds)
 keeps a busy neighbour from favouring either; ``sync_catalogue.py`` measures them in separate
-processes at different moments. Per run it prints both, per flow, and engine ÷ minimal.
+processes at different moments. Run under ``taskset -c 1``, the sandboxes share that CPU (their work
+between two calls evicts the client's caches, as no remote vendor's does); ``--sandboxes-cpu 0`` gives
+them a CPU of their own, closer to a vendor on another machine. Per run it prints both, per flow, and engine ÷ minimal.
 """
 
 from __future__ import annotations
@@ -56,12 +58,17 @@ def main() -> None:
         description="engine CPU ÷ the minimal client's, alternated (prints, never asserts)")
     parser.add_argument("--products", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sandboxes-cpu", type=int, metavar="N",
+                        help="pin the sandboxes' process to CPU N (they stand for remote vendors: on a CPU of "
+                             "their own they neither evict this process's caches nor wait for its time slice)")
     args = parser.parse_args()
     from tradewind.log import configure
 
     configure("WARNING")
     os.environ.update(SECRETS)
     sandboxes = Sandboxes(args.products, real_limits=False)
+    if args.sandboxes_cpu is not None:
+        os.sched_setaffinity(sandboxes.process.pid, {args.sandboxes_cpu})
     engines: list[float] = []
     minimals: list[float] = []
     try:
