@@ -121,16 +121,11 @@ _PENDED = ["natural_key", "state", "flow", "updated_at", "target_id", "epoch"]
 _BOUND = ["target_id", "natural_key", "hash", "source_version", "state", "flow", "updated_at"]
 
 
-def _columns(rows: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
-    """Rows of the same keys (at least one row) as columns (:func:`pend_columns`, :func:`bind_columns`)."""
-    return {name: [row[name] for row in rows] for name in rows[0]}
-
-
 def pend(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Record intents to write (one executemany), keeping known target ids (an update stays an
     update). Each row has the four key columns, ``natural_key``, ``flow`` and ``target_id``."""
     if rows:
-        pend_columns(conn, _columns(rows), {})
+        pend_columns(conn, many.columns_of(rows), {})
 
 
 def pend_columns(conn: Connection, columns: Mapping[str, Sequence[Any]], same: Mapping[str, Any]) -> None:
@@ -161,7 +156,7 @@ def bind(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Record written results (one executemany): key columns plus ``target_id``, ``natural_key``,
     ``hash``, ``source_version`` and ``flow``."""
     if rows:
-        bind_columns(conn, _columns(rows), {})
+        bind_columns(conn, many.columns_of(rows), {})
 
 
 def bind_columns(conn: Connection, columns: Mapping[str, Sequence[Any]], same: Mapping[str, Any]) -> None:

@@ -32,25 +32,11 @@ class Prepared:
 
     sql: str
     names: tuple[str, ...]
-    converting: tuple[tuple[int, Callable[[Sequence[Any]], Sequence[Any]]], ...]
-    """(position, processor) of each parameter whose column of values the driver cannot take as it is."""
     positional: bool
-    processors: tuple[Callable[[Sequence[Any]], Sequence[Any]] | None, ...] = ()
+    processors: tuple[Callable[[Sequence[Any]], Sequence[Any]] | None, ...]
     """Each parameter's column processor (None: taken as it is), in the driver's order."""
 
-    def parameters(self, rows: Sequence[dict[str, Any]]) -> list[Any]:
-        """Each row's values in the driver's order, converted column by column (one ``map`` a
-        column with a processor, not a Python call per value and row)."""
-        get = itemgetter(*self.names)
-        values = [get(row) for row in rows] if len(self.names) > 1 else [(row[self.names[0]],) for row in rows]
-        if self.converting:
-            columns: list[Sequence[Any]] = list(zip(*values, strict=True))
-            for i, process in self.converting:
-                columns[i] = process(columns[i])
-            values = list(zip(*columns, strict=True))
-        return values if self.positional else [dict(zip(self.names, row, strict=True)) for row in values]
-
-    def parameters_of(self, columns: Mapping[str, Sequence[Any]], same: Mapping[str, Any]) -> list[Any]:
+    def parameters(self, columns: Mapping[str, Sequence[Any]], same: Mapping[str, Any]) -> list[Any]:
         """Rows given column by column, with ``same`` values every row shares (they win over a
         column of the same name): each column converted at once, a shared value once for all rows,
         and the rows zipped in C — no dictionary or tuple built in Python per row."""
@@ -85,9 +71,7 @@ def prepare(statement: ClauseElement, dialect: Dialect, keys: Sequence[str]) -> 
                          "values baked into the statement are not sent here)")
     binds = compiled.binds
     processors = tuple(_column_processor(binds[name].type, dialect) for name in names)
-    converting = tuple((i, process) for i, process in enumerate(processors) if process is not None)
-    prepared = Prepared(sql=str(compiled), names=names, converting=converting, positional=positional,
-                        processors=processors)
+    prepared = Prepared(sql=str(compiled), names=names, positional=positional, processors=processors)
     _prepared[cache_key] = (statement, prepared)  # the statement is held so its id is not reused
     return prepared
 
@@ -102,10 +86,15 @@ def _column_processor(type_: Any, dialect: Dialect) -> Callable[[Sequence[Any]],
     return None if one is None else (lambda column: tuple(map(one, column)))
 
 
-def execute_many(conn: Connection, statement: ClauseElement, rows: Sequence[dict[str, Any]]) -> CursorResult[Any]:
+def columns_of(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Rows of the same keys (at least one row) as columns, each value read in C."""
+    return {name: list(map(itemgetter(name), rows)) for name in rows[0]}
+
+
+def execute_many(conn: Connection, statement: ClauseElement,
+                 rows: Sequence[dict[str, Any]]) -> CursorResult[Any] | None:
     """Send ``rows`` (all with the same keys) through ``statement`` as one executemany."""
-    prepared = prepare(statement, conn.dialect, list(rows[0]))
-    return conn.exec_driver_sql(prepared.sql, prepared.parameters(rows))
+    return execute_columns(conn, statement, columns_of(rows), {})
 
 
 def execute_columns(conn: Connection, statement: ClauseElement, columns: Mapping[str, Sequence[Any]],
@@ -116,7 +105,7 @@ def execute_columns(conn: Connection, statement: ClauseElement, columns: Mapping
     if not len(next(iter(columns.values()))):
         return None
     prepared = prepare(statement, conn.dialect, [*columns, *(name for name in same if name not in columns)])
-    return conn.exec_driver_sql(prepared.sql, prepared.parameters_of(columns, same))
+    return conn.exec_driver_sql(prepared.sql, prepared.parameters(columns, same))
 
 
 class InList:
@@ -197,4 +186,4 @@ class _Shape:
     results: tuple[Callable[[Any], Any] | None, ...]
 
 
-__all__ = ["InList", "Prepared", "execute_columns", "execute_many", "prepare"]
+__all__ = ["InList", "Prepared", "columns_of", "execute_columns", "execute_many", "prepare"]

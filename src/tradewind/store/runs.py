@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -180,7 +179,7 @@ def add_ended(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
         return
     stamp = now()
     hide = personal.hider(conn)  # e-mail addresses in keys are kept as keyed hashes only
-    columns = {name: list(map(itemgetter(name), rows)) for name in rows[0]}  # each read in C, no dict per row
+    columns = many.columns_of(rows)
     columns["natural_key"] = list(map(hide, columns["natural_key"]))
     many.execute_columns(conn, _ENDED, columns, {"finished_at": stamp})
 
